@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// Enforces the layer order of ../shared/docs/STYLE.md ("Dependency direction"):
+//  1. a src/<module> may import only the modules listed for it below (downward only);
+//  2. an import that crosses into another src/<module> must go through that module's index.ts.
+// Exits non-zero with one line per violation.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname, sep } from 'node:path';
+
+const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
+const SRC = join(ROOT, 'src');
+
+/** Which src modules each module may import from. */
+const ALLOWED = {
+  torch: [],
+  radiograph: [],
+  registry: [],
+  preprocess: ['radiograph', 'torch'],
+  models: ['torch'],
+  eval: [],
+  explain: ['torch', 'models', 'preprocess', 'radiograph'],
+  infer: ['torch', 'models', 'preprocess', 'radiograph', 'explain'],
+  tasks: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer'],
+  train: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer', 'tasks'],
+  server: ['*'],
+  cli: ['*'],
+};
+const TOP_ONLY = new Set(['server', 'cli']);
+
+function walk(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (p.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const problems = [];
+for (const file of walk(SRC)) {
+  const rel = relative(SRC, file);
+  const fromModule = rel.split(sep)[0];
+  const text = readFileSync(file, 'utf8');
+  for (const m of text.matchAll(IMPORT_RE)) {
+    const spec = m[1] ?? m[2];
+    if (!spec || !spec.startsWith('.')) continue;
+    const target = resolve(dirname(file), spec);
+    const targetRel = relative(SRC, target);
+    if (targetRel.startsWith('..')) {
+      problems.push(`${relative(ROOT, file)}: imports '${spec}' from outside src/`);
+      continue;
+    }
+    const toModule = targetRel.split(sep)[0];
+    if (toModule === fromModule) continue;
+    const allowed = ALLOWED[fromModule];
+    if (!allowed) {
+      problems.push(`${relative(ROOT, file)}: module '${fromModule}' has no entry in scripts/check-layers.mjs`);
+      continue;
+    }
+    if (TOP_ONLY.has(toModule)) {
+      problems.push(`${relative(ROOT, file)}: imports '${spec}', but nothing may import src/${toModule}`);
+    } else if (!allowed.includes('*') && !allowed.includes(toModule)) {
+      problems.push(`${relative(ROOT, file)}: '${fromModule}' may not import '${toModule}' (layers go downward only)`);
+    }
+    const inner = targetRel.split(sep).slice(1).join('/');
+    if (inner !== 'index.js' && inner !== 'index.ts' && inner !== 'index' && inner !== '') {
+      problems.push(`${relative(ROOT, file)}: imports '${spec}'; cross into src/${toModule} through its index.ts`);
+    }
+  }
+}
+if (problems.length > 0) {
+  for (const p of problems) console.error(p);
+  console.error(`check-layers: ${problems.length} violation(s)`);
+  process.exit(1);
+}
+console.log('check-layers: ok');
