@@ -1,0 +1,50 @@
+/**
+ * Evaluation: regression and classification metrics, Bland-Altman agreement, accumulators, fold
+ * aggregation and self-contained HTML/JSON reports. Pure TypeScript; imports no other Physis module.
+ *
+ * @example
+ * import { regressionMetrics } from './eval/index.js';
+ * regressionMetrics([10, 20], [12, 18]).mae; // 2
+ */
+export { MetricInputError } from './errors.js';
+export { mean, sampleSd } from './stats.js';
+export { blandAltman, LOA_Z, type BlandAltman } from './bland-altman.js';
+export {
+  regressionMetrics,
+  DEFAULT_WITHIN_THRESHOLDS,
+  type RegressionMetrics,
+  type RegressionMetricOptions,
+  type WithinShare,
+} from './regression-metrics.js';
+export {
+  groupedRegressionMetrics,
+  DEFAULT_AGE_BANDS_MONTHS,
+  type AgeBand,
+  type AgeBandMetrics,
+  type GroupedMetricOptions,
+  type GroupedRegressionMetrics,
+  type RegressionSample,
+} from './grouped-metrics.js';
+export {
+  classificationMetrics,
+  confusionMatrix,
+  type ClassMetrics,
+  type ClassificationMetrics,
+  type ClassificationMetricOptions,
+} from './classification-metrics.js';
+export {
+  RegressionAccumulator,
+  ClassificationAccumulator,
+  type MetricAccumulator,
+  type RegressionBatch,
+  type ClassificationBatch,
+} from './accumulator.js';
+export { aggregateFolds, flattenMetrics, type MeanSd } from './aggregate-folds.js';
+export { scatterSvg, barSvg, niceTicks, escapeXml, type ScatterPoint, type HorizontalLine, type Bar } from './svg-plots.js';
+export {
+  buildRegressionReport,
+  renderRegressionReportHtml,
+  writeRegressionReport,
+  type RegressionReport,
+  type RegressionReportOptions,
+} from './regression-report.js';

@@ -1,0 +1,195 @@
+/**
+ * Self-contained HTML report (inline SVG plots, no scripts or external assets) and the same numbers as
+ * JSON for a regression evaluation such as bone age.
+ *
+ * Why: a research group must be able to archive and e-mail one file that shows the agreement plots a
+ * radiology paper would show: predicted vs reference with the identity line, Bland-Altman with the 95%
+ * limits of agreement (Bland & Altman 1986), and error by age band; the JSON twin feeds scripts.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MeanSd } from './aggregate-folds.js';
+import {
+  groupedRegressionMetrics,
+  type GroupedMetricOptions,
+  type GroupedRegressionMetrics,
+  type RegressionSample,
+} from './grouped-metrics.js';
+import type { RegressionMetrics } from './regression-metrics.js';
+import { barSvg, escapeXml, scatterSvg } from './svg-plots.js';
+
+/** Everything a regression report shows; this object is also the JSON file. */
+export interface RegressionReport {
+  readonly title: string;
+  /** ISO 8601 time the report was made. */
+  readonly createdAt: string;
+  /** Unit of the target, e.g. `months`. */
+  readonly unit: string;
+  /** Free key/value facts shown at the top: model id, weight hash, data folder. */
+  readonly facts: Readonly<Record<string, string>>;
+  readonly metrics: GroupedRegressionMetrics;
+  readonly samples: readonly RegressionSample[];
+  /** Mean ± SD across cross-validation folds, when the evaluation had folds. */
+  readonly folds?: Readonly<Record<string, MeanSd>>;
+}
+
+/** Options of {@link buildRegressionReport}. */
+export interface RegressionReportOptions extends GroupedMetricOptions {
+  readonly title: string;
+  readonly unit: string;
+  readonly facts?: Readonly<Record<string, string>>;
+  readonly folds?: Readonly<Record<string, MeanSd>>;
+  /** Creation time; default now (tests pass a fixed one). */
+  readonly createdAt?: Date;
+}
+
+/**
+ * Score the samples and assemble a report object.
+ * @param samples - predictions with references (and sex)
+ * @param options - title, unit, facts, grouping and fold aggregates
+ */
+export function buildRegressionReport(
+  samples: readonly RegressionSample[],
+  options: RegressionReportOptions,
+): RegressionReport {
+  return {
+    title: options.title,
+    createdAt: (options.createdAt ?? new Date()).toISOString(),
+    unit: options.unit,
+    facts: options.facts ?? {},
+    metrics: groupedRegressionMetrics(samples, options),
+    samples,
+    ...(options.folds ? { folds: options.folds } : {}),
+  };
+}
+
+function num(v: number, digits = 2): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : '—';
+}
+
+function pct(v: number): string {
+  return Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '—';
+}
+
+function metricsRow(label: string, m: RegressionMetrics): string {
+  const cells = [
+    escapeXml(label),
+    String(m.n),
+    num(m.mae),
+    num(m.rmse),
+    num(m.bias),
+    `${num(m.blandAltman.lowerLimit)} to ${num(m.blandAltman.upperLimit)}`,
+    ...m.within.map((w) => pct(w.share)),
+  ];
+  return `<tr>${cells.map((c, i) => (i === 0 ? `<th>${c}</th>` : `<td>${c}</td>`)).join('')}</tr>`;
+}
+
+function metricsTable(rows: [string, RegressionMetrics][], unit: string): string {
+  const first = rows[0]?.[1];
+  const within = first ? first.within.map((w) => `≤ ${w.threshold} ${escapeXml(unit)}`) : [];
+  const head = ['', 'n', 'MAE', 'RMSE', 'bias', '95% LoA', ...within].map((h) => `<th>${h}</th>`).join('');
+  return `<table><thead><tr>${head}</tr></thead><tbody>${rows.map(([l, m]) => metricsRow(l, m)).join('')}</tbody></table>`;
+}
+
+/** JSON safe to place inside a `<script>` element (no `</script>` break-out). */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+/**
+ * Render a report as one self-contained HTML document.
+ * @param report - from {@link buildRegressionReport}
+ */
+export function renderRegressionReportHtml(report: RegressionReport): string {
+  const { metrics, unit, samples } = report;
+  const ba = metrics.overall.blandAltman;
+  const scatter = scatterSvg({
+    title: 'Predicted vs reference',
+    xLabel: `reference (${unit})`,
+    yLabel: `predicted (${unit})`,
+    identityLine: true,
+    points: samples.map((s) => ({ x: s.reference, y: s.predicted, ...(s.sex === undefined ? {} : { group: s.sex }) })),
+  });
+  const blandAltmanPlot = scatterSvg({
+    title: 'Bland-Altman',
+    xLabel: `mean of predicted and reference (${unit})`,
+    yLabel: `predicted − reference (${unit})`,
+    points: samples.map((s) => ({
+      x: (s.predicted + s.reference) / 2,
+      y: s.predicted - s.reference,
+      ...(s.sex === undefined ? {} : { group: s.sex }),
+    })),
+    horizontalLines: [
+      { y: ba.meanDifference, label: `mean ${num(ba.meanDifference)}` },
+      { y: ba.upperLimit, label: `+1.96 SD ${num(ba.upperLimit)}`, dashed: true },
+      { y: ba.lowerLimit, label: `−1.96 SD ${num(ba.lowerLimit)}`, dashed: true },
+    ],
+  });
+  const bandPlot = barSvg({
+    title: 'Mean absolute error by age band',
+    yLabel: `MAE (${unit})`,
+    bars: metrics.byAgeBand.map((b) => ({ label: b.band.label, value: b.metrics.mae, note: `n=${b.metrics.n}` })),
+  });
+  const facts = Object.entries(report.facts)
+    .map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`)
+    .join('');
+  const folds = report.folds
+    ? `<h2>Cross-validation (mean ± SD over folds)</h2><table><thead><tr><th>metric</th><th>mean</th><th>SD</th><th>folds</th></tr></thead><tbody>${Object.entries(
+        report.folds,
+      )
+        .filter(([k]) => k.startsWith('overall.') || !k.includes('.'))
+        .map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${num(v.mean)}</td><td>${num(v.sd)}</td><td>${v.n}</td></tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(report.title)}</title>
+<style>
+body{font-family:sans-serif;margin:24px;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:8px 0 20px}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
+thead th{background:#f3f3f3}
+tbody th{text-align:left}
+.plots{display:flex;flex-wrap:wrap;gap:16px}
+.note{color:#666;font-size:12px}
+</style></head>
+<body>
+<h1>${escapeXml(report.title)}</h1>
+<p class="note">Created ${escapeXml(report.createdAt)}. Errors are predicted − reference in ${escapeXml(unit)};
+95% limits of agreement are mean difference ± 1.96 SD (Bland &amp; Altman 1986).</p>
+${facts ? `<table>${facts}</table>` : ''}
+<h2>Overall</h2>
+${metricsTable([['all', metrics.overall]], unit)}
+<h2>By sex</h2>
+${metricsTable(Object.entries(metrics.bySex), unit)}
+<h2>By age band (of the reference)</h2>
+${metricsTable(metrics.byAgeBand.map((b) => [b.band.label, b.metrics]), unit)}
+${folds}
+<h2>Plots</h2>
+<div class="plots">
+${scatter}
+${blandAltmanPlot}
+${bandPlot}
+</div>
+<script type="application/json" id="report-data">${scriptJson(report)}</script>
+</body></html>
+`;
+}
+
+/**
+ * Write `<name>.html` and `<name>.json` into a folder (created if missing).
+ * @param dir - output folder
+ * @param report - the report
+ * @param name - base file name, default `report`
+ */
+export function writeRegressionReport(
+  dir: string,
+  report: RegressionReport,
+  name = 'report',
+): { htmlPath: string; jsonPath: string } {
+  mkdirSync(dir, { recursive: true });
+  const htmlPath = join(dir, `${name}.html`);
+  const jsonPath = join(dir, `${name}.json`);
+  writeFileSync(htmlPath, renderRegressionReportHtml(report));
+  writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  return { htmlPath, jsonPath };
+}

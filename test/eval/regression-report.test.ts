@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  aggregateFolds,
+  buildRegressionReport,
+  niceTicks,
+  regressionMetrics,
+  renderRegressionReportHtml,
+  writeRegressionReport,
+  type RegressionSample,
+} from '../../src/eval/index.js';
+
+// synthetic_linear_40: reference 6..240 months, prediction = reference + a deterministic wobble
+const SAMPLES: RegressionSample[] = Array.from({ length: 40 }, (_, i) => {
+  const reference = 6 + i * 6;
+  return { predicted: reference + ((i * 7) % 11) - 5, reference, sex: i % 2 === 0 ? 'F' : 'M', id: `case-${i}.png` };
+});
+
+void test('the report holds the same numbers as the metrics and renders three SVG plots', () => {
+  const report = buildRegressionReport(SAMPLES, {
+    title: 'Bone age <dev>',
+    unit: 'months',
+    facts: { model: 'tiny & test' },
+    createdAt: new Date('2026-01-02T03:04:05Z'),
+  });
+  const html = renderRegressionReportHtml(report);
+  assert.equal(report.metrics.overall.mae, regressionMetrics(SAMPLES.map((s) => s.predicted), SAMPLES.map((s) => s.reference)).mae);
+  assert.equal((html.match(/<svg /g) ?? []).length, 3);
+  assert.equal((html.match(/class="identity"/g) ?? []).length, 1);
+  assert.equal((html.match(/class="hline"/g) ?? []).length, 3, 'Bland-Altman mean and two limits');
+  assert.equal((html.match(/class="bar"/g) ?? []).length, report.metrics.byAgeBand.length);
+  assert.equal((html.match(/<circle /g) ?? []).length, 2 * 40 + 2 * 2, 'two scatter plots plus two legend dots each');
+  assert.ok(html.includes('Bone age &lt;dev&gt;'), 'title escaped');
+  assert.ok(html.includes('tiny &amp; test'));
+  assert.ok(!/<script(?! type="application\/json")/.test(html), 'no executable script');
+  assert.ok(!/(src|href)="http/.test(html), 'self-contained');
+  const embedded = /<script type="application\/json" id="report-data">(.*)<\/script>/s.exec(html)?.[1];
+  assert.ok(embedded);
+  assert.deepEqual(JSON.parse(embedded), JSON.parse(JSON.stringify(report)));
+  assert.ok(html.includes(report.metrics.overall.mae.toFixed(2)));
+});
+
+void test('writeRegressionReport writes HTML and JSON, with fold aggregates', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'physis-report-'));
+  try {
+    const folds = aggregateFolds([{ overall: { mae: 5 } }, { overall: { mae: 7 } }]);
+    const report = buildRegressionReport(SAMPLES, { title: 't', unit: 'months', folds });
+    const { htmlPath, jsonPath } = writeRegressionReport(dir, report);
+    const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as { folds: Record<string, { mean: number }> };
+    assert.equal(json.folds['overall.mae']?.mean, 6);
+    assert.match(readFileSync(htmlPath, 'utf8'), /Cross-validation/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('niceTicks covers the range with 1/2/5 steps', () => {
+  assert.deepEqual(niceTicks(0, 228), [0, 50, 100, 150, 200, 250]);
+  assert.deepEqual(niceTicks(-12.3, 7.9, 4), [-20, -10, 0, 10]);
+  assert.deepEqual(niceTicks(-12.3, 7.9), [-15, -10, -5, 0, 5, 10]);
+});
