@@ -215,3 +215,77 @@ export function serializeSafetensors(
   }
   return out;
 }
+
+/** IEEE 754 binary16 bits of a number, round-to-nearest-even, with overflow to infinity and subnormals. */
+export function float32ToFloat16Bits(value: number): number {
+  const f = new Float32Array([value]);
+  const x = new Uint32Array(f.buffer)[0] as number;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0); // inf / NaN
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow
+  if (e <= 0) {
+    if (e < -10) return sign; // underflow to signed zero
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = mant & ((1 << shift) - 1);
+    let m = mant >>> shift;
+    if (rest > half || (rest === half && (m & 1) === 1)) m += 1;
+    return sign | m;
+  }
+  let m = mant >>> 13;
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (m & 1) === 1)) {
+    m += 1;
+    if (m === 0x400) {
+      m = 0;
+      e += 1;
+      if (e >= 0x1f) return sign | 0x7c00;
+    }
+  }
+  return sign | (e << 10) | m;
+}
+
+/** The number a binary16 bit pattern encodes. @param bits - the 16 bits as an unsigned integer */
+export function float16BitsToFloat32(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exp = (bits >>> 10) & 0x1f;
+  const mant = bits & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant !== 0 ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+/**
+ * A float tensor's values widened to float32 (F32 copied, F16 and BF16 converted).
+ * Why: bundles may ship fp16 weights to halve their size, while the engine and ONNX graph compute in fp32.
+ * @param t - an F32, F16 or BF16 tensor
+ */
+export function rawToFloat32(t: RawTensor): Float32Array {
+  const n = t.bytes.byteLength / SAFETENSORS_ITEM_SIZE[t.dtype];
+  const view = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
+  const out = new Float32Array(n);
+  if (t.dtype === 'F32') {
+    for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
+  } else if (t.dtype === 'F16') {
+    for (let i = 0; i < n; i++) out[i] = float16BitsToFloat32(view.getUint16(i * 2, true));
+  } else if (t.dtype === 'BF16') {
+    const u = new Uint32Array(out.buffer);
+    for (let i = 0; i < n; i++) u[i] = view.getUint16(i * 2, true) << 16;
+  } else {
+    throw new SafetensorsFormatError(`rawToFloat32: dtype ${t.dtype} is not a float type`);
+  }
+  return out;
+}
+
+/** An F32 tensor narrowed to F16 (round to nearest even); other dtypes are returned unchanged. @param t - tensor */
+export function rawToFloat16(t: RawTensor): RawTensor {
+  if (t.dtype !== 'F32') return t;
+  const src = rawToFloat32(t);
+  const bits = new Uint16Array(src.length);
+  for (let i = 0; i < src.length; i++) bits[i] = float32ToFloat16Bits(src[i] as number);
+  return { dtype: 'F16', shape: t.shape, bytes: new Uint8Array(bits.buffer) };
+}

@@ -8,6 +8,9 @@ import {
   parseSafetensors,
   serializeSafetensors,
   SafetensorsFormatError,
+  rawToFloat16,
+  rawToFloat32,
+  float32ToFloat16Bits,
   type RawTensor,
 } from '../../src/torch/safetensors-format.js';
 
@@ -255,5 +258,60 @@ void test(
     assert.deepEqual(got['fc.bias'], [1, -0.5]);
     assert.deepEqual(got['bn1.num_batches_tracked'], [42]);
     assert.deepEqual(got['flags'], [0, 1]);
+  },
+);
+
+void test(
+  'float32 -> float16 rounding matches PyTorch bit for bit, and widening is exact',
+  { skip: noPython },
+  () => {
+    const values = [
+      0,
+      1,
+      -2.5,
+      65504,
+      65520,
+      1e6,
+      -1e6,
+      6.1e-5,
+      5.96e-8,
+      2.98e-8,
+      2.99e-8,
+      1e-9,
+      0.1,
+      1 / 3,
+      1.00048828125,
+      1.000732421875,
+      3.14159,
+      -7.123e-6,
+      Infinity,
+      -Infinity,
+    ];
+    for (let i = 0; i < 200; i++) values.push(Math.sin(i * 12.9898) * 10 ** ((i % 13) - 8));
+    const r = spawnSync(
+      PYTHON,
+      [
+        '-c',
+        'import json,sys,torch; v=json.loads(sys.stdin.read()); print(json.dumps(torch.tensor(v,dtype=torch.float32).half().view(torch.int16).tolist()))',
+      ],
+      {
+        input: JSON.stringify(values.map((v) => (Number.isFinite(v) ? v : v > 0 ? 1e39 : -1e39))),
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const want = (JSON.parse(r.stdout) as number[]).map((b) => b & 0xffff);
+    const t = rawToFloat16(raw('F32', [values.length], Float32Array.from(values)));
+    assert.equal(t.dtype, 'F16');
+    const got = [...new Uint16Array(Uint8Array.from(t.bytes).buffer)];
+    assert.deepEqual(got, want);
+    assert.equal(
+      float32ToFloat16Bits(-0),
+      0x8000,
+      'signed zero keeps its sign (JSON cannot carry -0 to Python)',
+    );
+    const back = rawToFloat32(t);
+    for (let i = 0; i < got.length; i++)
+      assert.equal(float32ToFloat16Bits(back[i] as number), got[i], `value ${values[i]}`);
   },
 );
