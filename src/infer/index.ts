@@ -1,0 +1,24 @@
+/**
+ * Inference: model bundles (weights + ONNX graph + model card, hash-verified) and predictors over them that
+ * run on ONNX Runtime or libtorch behind one interface.
+ */
+export { BundleIncompleteError, BundleIntegrityError, ModelCardError, PredictorError } from './errors.js';
+export {
+  MODEL_CARD_SCHEMA_VERSION,
+  validateModelCard,
+  type CardExtraInput,
+  type CardFile,
+  type CardMetric,
+  type CardOutput,
+  type ModelCard,
+} from './model-card.js';
+export {
+  BUNDLE_FILES,
+  loadBundle,
+  physisVersion,
+  saveBundle,
+  sha256Hex,
+  type BundleContents,
+  type ModelBundle,
+  type ModelCardDraft,
+} from './bundle.js';
