@@ -22,3 +22,14 @@ export {
   type ModelBundle,
   type ModelCardDraft,
 } from './bundle.js';
+export {
+  ONNX_EXTRA_NAME,
+  ONNX_INPUT_NAME,
+  type DenseArray,
+  type PredictionProvenance,
+  type PredictionResult,
+  type Predictor,
+  type PredictorBackend,
+} from './predictor.js';
+export { createOnnxPredictor } from './onnx-predictor.js';
+export type { OrtSessionOptions } from './ort-adapter.js';

@@ -54,8 +54,11 @@ export interface ModelCard {
     readonly preprocessing: Readonly<Record<string, unknown>>;
   };
   readonly outputs: readonly CardOutput[];
-  /** Name of the extra graph output carrying the last convolutional feature map (Grad-CAM/CAM), if any. */
-  readonly featureMapOutput?: string;
+  /**
+   * The last convolutional feature map for Grad-CAM/CAM, if exported: the graph output carrying it and the
+   * dotted name of the module whose output it is (so the libtorch backend can hook the same tensor).
+   */
+  readonly featureMap?: { readonly output: string; readonly module: string };
   readonly trainingData: { readonly summary: string; readonly datasets?: readonly string[] };
   readonly metrics: readonly CardMetric[];
   readonly files: {
@@ -122,7 +125,11 @@ export function validateModelCard(value: unknown, source = 'card.json'): ModelCa
     str(o['name'], `outputs[${i}].name`);
     str(o['unit'], `outputs[${i}].unit`);
   });
-  if (c['featureMapOutput'] !== undefined) str(c['featureMapOutput'], 'featureMapOutput');
+  if (c['featureMap'] !== undefined) {
+    const fm = obj(c['featureMap'], 'featureMap');
+    str(fm['output'], 'featureMap.output');
+    str(fm['module'], 'featureMap.module');
+  }
   const td = obj(c['trainingData'], 'trainingData');
   str(td['summary'], 'trainingData.summary');
   arr(c['metrics'], 'metrics').forEach((e, i) => {

@@ -19,7 +19,7 @@ const DRAFT: ModelCardDraft = {
     preprocessing: { resize: 64, normalise: 'zscore' },
   },
   outputs: [{ name: 'boneAge', unit: 'months' }],
-  featureMapOutput: 'features',
+  featureMap: { output: 'features', module: 'layer4' },
   trainingData: { summary: 'ramp_64x64 synthetic images', datasets: ['synthetic'] },
   metrics: [{ name: 'MAE', value: 12.5, unit: 'months', data: 'synthetic dev split, 8 images' }],
 };
