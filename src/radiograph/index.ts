@@ -1,0 +1,35 @@
+/**
+ * Radiograph I/O: DICOM (every common transfer syntax), PNG and JPEG -> Radiograph {pixels, VOI, metadata},
+ * the VOI/inversion to display values, and typed errors for everything that cannot be read.
+ */
+export type {
+  ChronologicalAge,
+  Laterality,
+  LookupTable,
+  PatientSex,
+  Photometric,
+  PixelSpacing,
+  Radiograph,
+  RadiographMetadata,
+  Voi,
+  VoiLutFunction,
+  VoiWindow,
+} from './types.js';
+export {
+  CodecError,
+  ImageTooLargeError,
+  InvalidImageError,
+  MalformedDicomError,
+  MetadataError,
+  NoPixelDataError,
+  NotDicomError,
+  RadiographError,
+  UnsupportedPhotometricError,
+  UnsupportedTransferSyntaxError,
+} from './errors.js';
+export { readRadiograph, readRadiographBytes, readSidecarFor, listFiles, type ReadOptions } from './read.js';
+export { readDicom, parseDicomDataSet, looksLikeDicom, type DicomLimits } from './dicom.js';
+export { readPng, readJpeg, parseSidecar, metadataFromSidecar, isPng, isJpeg, type SidecarMetadata } from './raster.js';
+export { parseDicomDate, parseAgeString, ageMonthsBetween, DAYS_PER_MONTH, EMPTY_METADATA } from './metadata.js';
+export { toDisplay, applyWindow, applyVoiLut, applyRange, minMax, selectedWindow, type DisplayOptions } from './voi.js';
+export { decodeRle } from './rle.js';
