@@ -26,7 +26,12 @@ import type { LookupTable, Radiograph, Voi, VoiLutFunction, VoiWindow } from './
 import { minMax } from './voi.js';
 
 /** Transfer syntaxes whose pixel data are native (uncompressed) after parsing (PS3.5 A.1, A.2, A.5). */
-const NATIVE = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.2']);
+const NATIVE = new Set([
+  '1.2.840.10008.1.2',
+  '1.2.840.10008.1.2.1',
+  '1.2.840.10008.1.2.1.99',
+  '1.2.840.10008.1.2.2',
+]);
 const BIG_ENDIAN = '1.2.840.10008.1.2.2';
 const RLE = '1.2.840.10008.1.2.5';
 
@@ -79,11 +84,13 @@ export function looksLikeDicom(bytes: Uint8Array): boolean {
   return sniffDicom(bytes) !== null;
 }
 
-type Sniff = { kind: 'part10' } | { kind: 'no-preamble'; prefix: Uint8Array } | { kind: 'bare'; transferSyntax: string };
+type Sniff =
+  { kind: 'part10' } | { kind: 'no-preamble'; prefix: Uint8Array } | { kind: 'bare'; transferSyntax: string };
 
 function sniffDicom(bytes: Uint8Array): Sniff | null {
   if (bytes.length >= 132 && ascii(bytes, 128, 4) === 'DICM') return { kind: 'part10' };
-  if (bytes.length >= 4 && ascii(bytes, 0, 4) === 'DICM') return { kind: 'no-preamble', prefix: new Uint8Array(128) };
+  if (bytes.length >= 4 && ascii(bytes, 0, 4) === 'DICM')
+    return { kind: 'no-preamble', prefix: new Uint8Array(128) };
   if (bytes.length < 8) return null;
   const group = (bytes[0] ?? 0) | ((bytes[1] ?? 0) << 8);
   const element = (bytes[2] ?? 0) | ((bytes[3] ?? 0) << 8);
@@ -96,7 +103,8 @@ function sniffDicom(bytes: Uint8Array): Sniff | null {
   // identifying group 0008; anything else at byte 0 is far more likely another kind of file.
   if (group !== 0x0000 && group !== 0x0008) return null;
   if (isVrLetters(bytes, 4)) return { kind: 'bare', transferSyntax: '1.2.840.10008.1.2.1' };
-  const length = ((bytes[4] ?? 0) | ((bytes[5] ?? 0) << 8) | ((bytes[6] ?? 0) << 16)) + (bytes[7] ?? 0) * 2 ** 24;
+  const length =
+    ((bytes[4] ?? 0) | ((bytes[5] ?? 0) << 8) | ((bytes[6] ?? 0) << 16)) + (bytes[7] ?? 0) * 2 ** 24;
   if (length > bytes.length && length !== 0xffffffff) return null;
   return { kind: 'bare', transferSyntax: '1.2.840.10008.1.2' };
 }
@@ -121,7 +129,11 @@ function describe(thrown: unknown): string {
  */
 export function parseDicomDataSet(bytes: Uint8Array, file: string, limits: DicomLimits = {}): DataSet {
   const sniff = sniffDicom(bytes);
-  if (!sniff) throw new NotDicomError(file, 'not DICOM: no DICM marker at byte 128 and no plausible data set at byte 0');
+  if (!sniff)
+    throw new NotDicomError(
+      file,
+      'not DICOM: no DICM marker at byte 128 and no plausible data set at byte 0',
+    );
   let input = bytes;
   if (sniff.kind === 'no-preamble') {
     input = new Uint8Array(sniff.prefix.length + bytes.length);
@@ -149,7 +161,8 @@ export function parseDicomDataSet(bytes: Uint8Array, file: string, limits: Dicom
     return dicomParser.parseDicom(input, options);
   } catch (thrown) {
     if (thrown instanceof RadiographError) throw thrown;
-    const inner = typeof thrown === 'object' && thrown !== null && 'exception' in thrown ? thrown.exception : null;
+    const inner =
+      typeof thrown === 'object' && thrown !== null && 'exception' in thrown ? thrown.exception : null;
     if (inner instanceof RadiographError) throw inner;
     throw new MalformedDicomError(file, `cannot parse DICOM: ${describe(thrown)}`);
   }
@@ -172,7 +185,8 @@ interface PixelModule {
 function readPixelModule(ds: DataSet, strings: DicomStrings, file: string): PixelModule {
   const need = (tag: string, name: string): number => {
     const v = ds.uint16(tag);
-    if (v === undefined) throw new InvalidImageError(file, `missing ${name} (${tag.slice(1, 5)},${tag.slice(5)})`);
+    if (v === undefined)
+      throw new InvalidImageError(file, `missing ${name} (${tag.slice(1, 5)},${tag.slice(5)})`);
     return v;
   };
   const rows = need('x00280010', 'Rows');
@@ -198,7 +212,10 @@ function readPixelModule(ds: DataSet, strings: DicomStrings, file: string): Pixe
 function validatePixelModule(p: PixelModule, file: string, maxPixels: number): void {
   if (p.rows === 0 || p.columns === 0) throw new InvalidImageError(file, `image is ${p.rows}x${p.columns}`);
   if (p.rows * p.columns > maxPixels) {
-    throw new ImageTooLargeError(file, `${p.columns}x${p.rows} = ${p.rows * p.columns} pixels exceeds the limit of ${maxPixels}`);
+    throw new ImageTooLargeError(
+      file,
+      `${p.columns}x${p.rows} = ${p.rows * p.columns} pixels exceeds the limit of ${maxPixels}`,
+    );
   }
   if (!(p.numberOfFrames >= 1) || p.numberOfFrames > 100_000) {
     throw new InvalidImageError(file, `NumberOfFrames ${p.numberOfFrames} is not a positive integer`);
@@ -210,12 +227,19 @@ function validatePixelModule(p: PixelModule, file: string, maxPixels: number): v
     throw new InvalidImageError(file, `BitsAllocated ${p.bitsAllocated} is not 8, 16 or 32`);
   }
   if (p.bitsStored < 1 || p.bitsStored > p.bitsAllocated) {
-    throw new InvalidImageError(file, `BitsStored ${p.bitsStored} is outside 1..BitsAllocated (${p.bitsAllocated})`);
+    throw new InvalidImageError(
+      file,
+      `BitsStored ${p.bitsStored} is outside 1..BitsAllocated (${p.bitsAllocated})`,
+    );
   }
   if (p.highBit < p.bitsStored - 1 || p.highBit >= p.bitsAllocated) {
-    throw new InvalidImageError(file, `HighBit ${p.highBit} inconsistent with BitsStored ${p.bitsStored}, BitsAllocated ${p.bitsAllocated}`);
+    throw new InvalidImageError(
+      file,
+      `HighBit ${p.highBit} inconsistent with BitsStored ${p.bitsStored}, BitsAllocated ${p.bitsAllocated}`,
+    );
   }
-  if (p.pixelRepresentation > 1) throw new InvalidImageError(file, `PixelRepresentation ${p.pixelRepresentation}`);
+  if (p.pixelRepresentation > 1)
+    throw new InvalidImageError(file, `PixelRepresentation ${p.pixelRepresentation}`);
 }
 
 /** Samples of one frame before grayscale conversion: LE bytes, `bytesPerSample` each, interleaved or planar. */
@@ -227,7 +251,14 @@ interface FrameSamples {
   rgbFromCodec: boolean;
 }
 
-function nativeFrame(ds: DataSet, pd: Element, p: PixelModule, transferSyntax: string, file: string, warnings: string[]): FrameSamples {
+function nativeFrame(
+  ds: DataSet,
+  pd: Element,
+  p: PixelModule,
+  transferSyntax: string,
+  file: string,
+  warnings: string[],
+): FrameSamples {
   const bytesPerSample = p.bitsAllocated / 8;
   const frameBytes = p.rows * p.columns * p.samplesPerPixel * bytesPerSample;
   const available = Math.min(pd.length, ds.byteArray.length - pd.dataOffset);
@@ -242,9 +273,15 @@ function nativeFrame(ds: DataSet, pd: Element, p: PixelModule, transferSyntax: s
   }
   const bytes = ds.byteArray.slice(pd.dataOffset, pd.dataOffset + frameBytes);
   if (transferSyntax === BIG_ENDIAN && bytesPerSample > 1) {
-    for (let i = 0; i + bytesPerSample <= bytes.length; i += bytesPerSample) bytes.subarray(i, i + bytesPerSample).reverse();
+    for (let i = 0; i + bytesPerSample <= bytes.length; i += bytesPerSample)
+      bytes.subarray(i, i + bytesPerSample).reverse();
   }
-  return { bytes, bytesPerSample, planar: p.planarConfiguration === 1 && p.samplesPerPixel === 3, rgbFromCodec: false };
+  return {
+    bytes,
+    bytesPerSample,
+    planar: p.planarConfiguration === 1 && p.samplesPerPixel === 3,
+    rgbFromCodec: false,
+  };
 }
 
 function encapsulatedFrame(ds: DataSet, pd: Element, p: PixelModule, file: string): Uint8Array {
@@ -252,21 +289,34 @@ function encapsulatedFrame(ds: DataSet, pd: Element, p: PixelModule, file: strin
   if (fragments.length === 0) throw new InvalidImageError(file, 'encapsulated Pixel Data has no fragments');
   for (const f of fragments) {
     if (f.position + f.length > ds.byteArray.length) {
-      throw new MalformedDicomError(file, `pixel data fragment of ${f.length} bytes runs past the end of the file`);
+      throw new MalformedDicomError(
+        file,
+        `pixel data fragment of ${f.length} bytes runs past the end of the file`,
+      );
     }
   }
   try {
-    if (p.numberOfFrames === 1) return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pd, 0, fragments.length);
+    if (p.numberOfFrames === 1)
+      return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pd, 0, fragments.length);
     if ((pd.basicOffsetTable ?? []).length > 0) return dicomParser.readEncapsulatedImageFrame(ds, pd, 0);
-    if (fragments.length === p.numberOfFrames) return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pd, 0, 1);
+    if (fragments.length === p.numberOfFrames)
+      return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pd, 0, 1);
     const table = dicomParser.createJPEGBasicOffsetTable(ds, pd);
     return dicomParser.readEncapsulatedImageFrame(ds, pd, 0, table);
   } catch (thrown) {
-    throw new MalformedDicomError(file, `cannot extract frame 1 from encapsulated Pixel Data: ${describe(thrown)}`);
+    throw new MalformedDicomError(
+      file,
+      `cannot extract frame 1 from encapsulated Pixel Data: ${describe(thrown)}`,
+    );
   }
 }
 
-async function codecFrame(encoded: Uint8Array, p: PixelModule, transferSyntax: string, file: string): Promise<FrameSamples> {
+async function codecFrame(
+  encoded: Uint8Array,
+  p: PixelModule,
+  transferSyntax: string,
+  file: string,
+): Promise<FrameSamples> {
   if (transferSyntax === RLE) {
     const bytesPerSample = p.bitsAllocated / 8;
     try {
@@ -278,11 +328,15 @@ async function codecFrame(encoded: Uint8Array, p: PixelModule, transferSyntax: s
     }
   }
   const entry = CODECS.get(transferSyntax);
-  if (!entry) throw new UnsupportedTransferSyntaxError(file, `transfer syntax ${transferSyntax} has no codec`);
+  if (!entry)
+    throw new UnsupportedTransferSyntaxError(file, `transfer syntax ${transferSyntax} has no codec`);
   const header = readCodestreamHeader(encoded, entry.kind);
   if (header) {
     if (header.width !== p.columns || header.height !== p.rows) {
-      throw new CodecError(file, `${entry.name}: codestream is ${header.width}x${header.height} but the data set says ${p.columns}x${p.rows}`);
+      throw new CodecError(
+        file,
+        `${entry.name}: codestream is ${header.width}x${header.height} but the data set says ${p.columns}x${p.rows}`,
+      );
     }
     if (entry.kind === 'jpeg' && entry.name.startsWith('libjpeg-turbo') && header.precision > 8) {
       throw new UnsupportedTransferSyntaxError(
@@ -300,10 +354,16 @@ async function codecFrame(encoded: Uint8Array, p: PixelModule, transferSyntax: s
     throw e;
   }
   if (frame.width !== p.columns || frame.height !== p.rows) {
-    throw new CodecError(file, `${entry.name} decoded ${frame.width}x${frame.height}, data set says ${p.columns}x${p.rows}`);
+    throw new CodecError(
+      file,
+      `${entry.name} decoded ${frame.width}x${frame.height}, data set says ${p.columns}x${p.rows}`,
+    );
   }
   if (frame.components !== p.samplesPerPixel) {
-    throw new CodecError(file, `${entry.name} decoded ${frame.components} components, SamplesPerPixel is ${p.samplesPerPixel}`);
+    throw new CodecError(
+      file,
+      `${entry.name} decoded ${frame.components} components, SamplesPerPixel is ${p.samplesPerPixel}`,
+    );
   }
   const bytesPerSample = frame.bitsPerSample > 8 ? 2 : 1;
   if (frame.data.length < p.rows * p.columns * frame.components * bytesPerSample) {
@@ -336,7 +396,13 @@ function monochromeValues(s: FrameSamples, p: PixelModule, n: number): Float32Ar
 }
 
 /** Luminance of a colour frame (ITU-R BT.601 weights; for YBR_FULL the Y plane is already luminance). */
-function colourToGray(s: FrameSamples, p: PixelModule, n: number, file: string, warnings: string[]): Float32Array {
+function colourToGray(
+  s: FrameSamples,
+  p: PixelModule,
+  n: number,
+  file: string,
+  warnings: string[],
+): Float32Array {
   const photometric = s.rgbFromCodec ? 'RGB' : p.photometric;
   if (s.bytesPerSample !== 1) {
     throw new UnsupportedPhotometricError(file, `${p.photometric} with ${p.bitsAllocated}-bit samples`);
@@ -348,7 +414,10 @@ function colourToGray(s: FrameSamples, p: PixelModule, n: number, file: string, 
   } else if (photometric === 'YBR_FULL') {
     for (let i = 0; i < n; i++) out[i] = at(i, 0);
   } else {
-    throw new UnsupportedPhotometricError(file, `photometric interpretation ${p.photometric} with 3 samples is not supported`);
+    throw new UnsupportedPhotometricError(
+      file,
+      `photometric interpretation ${p.photometric} with 3 samples is not supported`,
+    );
   }
   warnings.push(`colour image (${p.photometric}) reduced to luminance; radiograph models expect grayscale`);
   return out;
@@ -364,16 +433,31 @@ function readLut(item: DataSet, strings: DicomStrings, isModality: boolean, file
   const firstRaw = item.uint16('x00283002', 1) ?? 0;
   const firstMapped = firstRaw >= 32768 && !isModality ? firstRaw - 65536 : firstRaw;
   const bits = item.uint16('x00283002', 2) ?? 16;
-  if (dataEl.dataOffset + dataEl.length > item.byteArray.length) throw new MalformedDicomError(file, 'LUT Data runs past the end of the file');
+  if (dataEl.dataOffset + dataEl.length > item.byteArray.length)
+    throw new MalformedDicomError(file, 'LUT Data runs past the end of the file');
   const eightBitPacked = bits === 8 && dataEl.length === n;
   const count = Math.min(n, eightBitPacked ? dataEl.length : Math.floor(dataEl.length / 2));
   if (count < 1) throw new InvalidImageError(file, 'LUT Data is empty');
   const data = new Uint16Array(count);
-  for (let i = 0; i < count; i++) data[i] = eightBitPacked ? (item.byteArray[dataEl.dataOffset + i] ?? 0) : (item.uint16('x00283006', i) ?? 0);
-  return { firstMapped, bitsPerEntry: bits >= 1 && bits <= 16 ? bits : 16, data, explanation: strings.get('x00283003') };
+  for (let i = 0; i < count; i++)
+    data[i] = eightBitPacked
+      ? (item.byteArray[dataEl.dataOffset + i] ?? 0)
+      : (item.uint16('x00283006', i) ?? 0);
+  return {
+    firstMapped,
+    bitsPerEntry: bits >= 1 && bits <= 16 ? bits : 16,
+    data,
+    explanation: strings.get('x00283003'),
+  };
 }
 
-function applyModality(values: Float32Array, ds: DataSet, strings: DicomStrings, file: string, warnings: string[]): void {
+function applyModality(
+  values: Float32Array,
+  ds: DataSet,
+  strings: DicomStrings,
+  file: string,
+  warnings: string[],
+): void {
   const seq = ds.elements['x00283000']?.items?.[0]?.dataSet;
   if (seq) {
     const lut = readLut(seq, new DicomStrings(seq), true, file);
@@ -396,7 +480,13 @@ function applyModality(values: Float32Array, ds: DataSet, strings: DicomStrings,
   }
 }
 
-function readVoi(ds: DataSet, strings: DicomStrings, values: Float32Array, file: string, warnings: string[]): Voi {
+function readVoi(
+  ds: DataSet,
+  strings: DicomStrings,
+  values: Float32Array,
+  file: string,
+  warnings: string[],
+): Voi {
   const centers = strings.numbers('x00281050');
   const widths = strings.numbers('x00281051');
   const fnText = (strings.get('x00281056') ?? 'LINEAR').toUpperCase();
@@ -407,7 +497,8 @@ function readVoi(ds: DataSet, strings: DicomStrings, values: Float32Array, file:
     const center = centers[i] ?? 0;
     const width = widths[i] ?? 0;
     // PS3.3 C.11.2.1.2: width >= 1 for LINEAR, > 0 otherwise.
-    if (fn === 'LINEAR' ? width >= 1 : width > 0) windows.push({ center, width, explanation: strings.get('x00281055', i) });
+    if (fn === 'LINEAR' ? width >= 1 : width > 0)
+      windows.push({ center, width, explanation: strings.get('x00281055', i) });
     else warnings.push(`window ${i + 1} has invalid width ${width}; ignored`);
   }
   if (windows.length > 0) return { kind: 'window', windows, function: fn };
@@ -427,14 +518,22 @@ function readVoi(ds: DataSet, strings: DicomStrings, values: Float32Array, file:
  * @param file - its path or label, used in every error
  * @param limits - bounds on pixels and inflated size
  */
-export async function readDicom(bytes: Uint8Array, file: string, limits: DicomLimits = {}): Promise<Radiograph> {
+export async function readDicom(
+  bytes: Uint8Array,
+  file: string,
+  limits: DicomLimits = {},
+): Promise<Radiograph> {
   const ds = parseDicomDataSet(bytes, file, limits);
   const warnings: string[] = [];
   const strings = new DicomStrings(ds);
   const transferSyntax = (strings.get('x00020010') ?? '1.2.840.10008.1.2').replace(/\0/g, '');
   const metadata = readDicomMetadata(ds, warnings);
   const pd = ds.elements['x7fe00010'];
-  if (!pd) throw new NoPixelDataError(file, `no Pixel Data (7FE0,0010)${metadata.modality ? ` in this ${metadata.modality} object` : ''}`);
+  if (!pd)
+    throw new NoPixelDataError(
+      file,
+      `no Pixel Data (7FE0,0010)${metadata.modality ? ` in this ${metadata.modality} object` : ''}`,
+    );
   const p = readPixelModule(ds, strings, file);
   validatePixelModule(p, file, limits.maxPixels ?? DEFAULT_MAX_PIXELS);
   if (!NATIVE.has(transferSyntax) && transferSyntax !== RLE && !CODECS.has(transferSyntax)) {
@@ -447,7 +546,8 @@ export async function readDicom(bytes: Uint8Array, file: string, limits: DicomLi
   if (p.numberOfFrames > 1) warnings.push(`${p.numberOfFrames} frames; only frame 1 is decoded`);
   let samples: FrameSamples;
   if (pd.encapsulatedPixelData || !NATIVE.has(transferSyntax)) {
-    if (!pd.encapsulatedPixelData) throw new MalformedDicomError(file, `transfer syntax ${transferSyntax} needs encapsulated Pixel Data`);
+    if (!pd.encapsulatedPixelData)
+      throw new MalformedDicomError(file, `transfer syntax ${transferSyntax} needs encapsulated Pixel Data`);
     samples = await codecFrame(encapsulatedFrame(ds, pd, p, file), p, transferSyntax, file);
   } else {
     samples = nativeFrame(ds, pd, p, transferSyntax, file, warnings);
@@ -458,7 +558,10 @@ export async function readDicom(bytes: Uint8Array, file: string, limits: DicomLi
   let voi: Voi;
   if (p.samplesPerPixel === 1) {
     if (p.photometric !== 'MONOCHROME1' && p.photometric !== 'MONOCHROME2') {
-      throw new UnsupportedPhotometricError(file, `photometric interpretation ${p.photometric} (only MONOCHROME1/2 and RGB/YBR are decoded)`);
+      throw new UnsupportedPhotometricError(
+        file,
+        `photometric interpretation ${p.photometric} (only MONOCHROME1/2 and RGB/YBR are decoded)`,
+      );
     }
     photometric = p.photometric;
     pixels = monochromeValues(samples, p, n);

@@ -29,7 +29,29 @@ export {
 } from './errors.js';
 export { readRadiograph, readRadiographBytes, readSidecarFor, listFiles, type ReadOptions } from './read.js';
 export { readDicom, parseDicomDataSet, looksLikeDicom, type DicomLimits } from './dicom.js';
-export { readPng, readJpeg, parseSidecar, metadataFromSidecar, isPng, isJpeg, type SidecarMetadata } from './raster.js';
-export { parseDicomDate, parseAgeString, ageMonthsBetween, DAYS_PER_MONTH, EMPTY_METADATA } from './metadata.js';
-export { toDisplay, applyWindow, applyVoiLut, applyRange, minMax, selectedWindow, type DisplayOptions } from './voi.js';
+export {
+  readPng,
+  readJpeg,
+  parseSidecar,
+  metadataFromSidecar,
+  isPng,
+  isJpeg,
+  type SidecarMetadata,
+} from './raster.js';
+export {
+  parseDicomDate,
+  parseAgeString,
+  ageMonthsBetween,
+  DAYS_PER_MONTH,
+  EMPTY_METADATA,
+} from './metadata.js';
+export {
+  toDisplay,
+  applyWindow,
+  applyVoiLut,
+  applyRange,
+  minMax,
+  selectedWindow,
+  type DisplayOptions,
+} from './voi.js';
 export { decodeRle } from './rle.js';

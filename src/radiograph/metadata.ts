@@ -142,7 +142,11 @@ export class DicomStrings {
   }
 }
 
-function spacingFrom(strings: DicomStrings, tag: string, source: PixelSpacing['source']): PixelSpacing | null {
+function spacingFrom(
+  strings: DicomStrings,
+  tag: string,
+  source: PixelSpacing['source'],
+): PixelSpacing | null {
   const v = strings.numbers(tag);
   const [row, col] = v;
   if (v.length !== 2 || row === undefined || col === undefined || !(row > 0) || !(col > 0)) return null;
@@ -179,7 +183,9 @@ export function readDicomMetadata(ds: DataSet, warnings: string[]): RadiographMe
   if (fromDates !== null && fromDates < 150 * 12) {
     age = { ageMonths: fromDates, source: 'dates' };
     if (fromAgeString !== null && Math.abs(fromAgeString - fromDates) > 12) {
-      warnings.push(`PatientAge ${patientAge} disagrees with StudyDate − PatientBirthDate (${fromDates.toFixed(1)} months)`);
+      warnings.push(
+        `PatientAge ${patientAge} disagrees with StudyDate − PatientBirthDate (${fromDates.toFixed(1)} months)`,
+      );
     }
   } else if (fromAgeString !== null) {
     age = { ageMonths: fromAgeString, source: 'PatientAge' };

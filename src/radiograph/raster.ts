@@ -40,7 +40,8 @@ export function isJpeg(bytes: Uint8Array): boolean {
 function optionalString(obj: Record<string, unknown>, key: string, file: string): string | undefined {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new MetadataError(file, `sidecar key '${key}' must be a string, got ${typeof v}`);
+  if (typeof v !== 'string')
+    throw new MetadataError(file, `sidecar key '${key}' must be a string, got ${typeof v}`);
   return v;
 }
 
@@ -59,7 +60,8 @@ export function parseSidecar(value: unknown, file: string): SidecarMetadata {
     throw new MetadataError(file, `laterality '${laterality}' is not L, R, U or B`);
   }
   const sex = optionalString(obj, 'patientSex', file)?.toUpperCase();
-  if (sex !== undefined && !['M', 'F', 'O'].includes(sex)) throw new MetadataError(file, `patientSex '${sex}' is not M, F or O`);
+  if (sex !== undefined && !['M', 'F', 'O'].includes(sex))
+    throw new MetadataError(file, `patientSex '${sex}' is not M, F or O`);
   const ageMonths = obj['ageMonths'];
   if (ageMonths !== undefined && (typeof ageMonths !== 'number' || !(ageMonths >= 0) || ageMonths > 1800)) {
     throw new MetadataError(file, `ageMonths must be a number of months in [0, 1800]`);
@@ -143,12 +145,19 @@ function rasterRadiograph(
  * @param sidecar - metadata given alongside, or null
  * @param maxPixels - refuse larger images before inflating
  */
-export function readPng(bytes: Uint8Array, file: string, sidecar: SidecarMetadata | null, maxPixels: number): Radiograph {
-  if (bytes.length < 33) throw new CodecError(file, `PNG of ${bytes.length} bytes is shorter than its header`);
+export function readPng(
+  bytes: Uint8Array,
+  file: string,
+  sidecar: SidecarMetadata | null,
+  maxPixels: number,
+): Radiograph {
+  if (bytes.length < 33)
+    throw new CodecError(file, `PNG of ${bytes.length} bytes is shorter than its header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const width = view.getUint32(16);
   const height = view.getUint32(20);
-  if (width * height > maxPixels) throw new ImageTooLargeError(file, `PNG is ${width}x${height}, above the limit of ${maxPixels} pixels`);
+  if (width * height > maxPixels)
+    throw new ImageTooLargeError(file, `PNG is ${width}x${height}, above the limit of ${maxPixels} pixels`);
   let png: PNG;
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { skipRescale: true });
@@ -164,7 +173,8 @@ export function readPng(bytes: Uint8Array, file: string, sidecar: SidecarMetadat
   const colour = (colorType & 2) !== 0 || colorType === 3;
   if (colour) {
     for (let i = 0; i < n; i++) {
-      pixels[i] = 0.299 * (data[4 * i] ?? 0) + 0.587 * (data[4 * i + 1] ?? 0) + 0.114 * (data[4 * i + 2] ?? 0);
+      pixels[i] =
+        0.299 * (data[4 * i] ?? 0) + 0.587 * (data[4 * i + 1] ?? 0) + 0.114 * (data[4 * i + 2] ?? 0);
     }
     warnings.push('colour PNG reduced to luminance; radiograph models expect grayscale');
   } else {
@@ -181,7 +191,12 @@ export function readPng(bytes: Uint8Array, file: string, sidecar: SidecarMetadat
  * @param sidecar - metadata given alongside, or null
  * @param maxPixels - refuse larger images
  */
-export function readJpeg(bytes: Uint8Array, file: string, sidecar: SidecarMetadata | null, maxPixels: number): Radiograph {
+export function readJpeg(
+  bytes: Uint8Array,
+  file: string,
+  sidecar: SidecarMetadata | null,
+  maxPixels: number,
+): Radiograph {
   let img: { width: number; height: number; data: Uint8Array };
   try {
     img = jpeg.decode(bytes, {
@@ -192,15 +207,20 @@ export function readJpeg(bytes: Uint8Array, file: string, sidecar: SidecarMetada
     }) as { width: number; height: number; data: Uint8Array };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    if (/maxResolutionInMP|maxMemoryUsage/.test(message)) throw new ImageTooLargeError(file, `JPEG: ${message}`);
+    if (/maxResolutionInMP|maxMemoryUsage/.test(message))
+      throw new ImageTooLargeError(file, `JPEG: ${message}`);
     throw new CodecError(file, `JPEG does not decode: ${message}`);
   }
   const n = img.width * img.height;
   const pixels = new Float32Array(n);
   let gray = true;
-  for (let i = 0; i < n && gray; i += 97) gray = img.data[3 * i] === img.data[3 * i + 1] && img.data[3 * i] === img.data[3 * i + 2];
+  for (let i = 0; i < n && gray; i += 97)
+    gray = img.data[3 * i] === img.data[3 * i + 1] && img.data[3 * i] === img.data[3 * i + 2];
   for (let i = 0; i < n; i++) {
-    pixels[i] = 0.299 * (img.data[3 * i] ?? 0) + 0.587 * (img.data[3 * i + 1] ?? 0) + 0.114 * (img.data[3 * i + 2] ?? 0);
+    pixels[i] =
+      0.299 * (img.data[3 * i] ?? 0) +
+      0.587 * (img.data[3 * i + 1] ?? 0) +
+      0.114 * (img.data[3 * i + 2] ?? 0);
   }
   const warnings = gray ? [] : ['colour JPEG reduced to luminance; radiograph models expect grayscale'];
   return rasterRadiograph(file, 'jpeg', img.width, img.height, pixels, 255, sidecar, warnings);

@@ -25,12 +25,19 @@ const DEFAULT_MAX_PIXELS = 2 ** 27;
  * @param name - file name or label for messages
  * @param options - sidecar metadata and limits
  */
-export async function readRadiographBytes(bytes: Uint8Array, name: string, options: ReadOptions = {}): Promise<Radiograph> {
+export async function readRadiographBytes(
+  bytes: Uint8Array,
+  name: string,
+  options: ReadOptions = {},
+): Promise<Radiograph> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (isPng(bytes)) return readPng(bytes, name, options.sidecar ?? null, maxPixels);
   if (isJpeg(bytes)) return readJpeg(bytes, name, options.sidecar ?? null, maxPixels);
   if (!looksLikeDicom(bytes)) {
-    throw new NotDicomError(name, `not a DICOM, PNG or JPEG file (${bytes.length} bytes, starts ${hexPrefix(bytes)})`);
+    throw new NotDicomError(
+      name,
+      `not a DICOM, PNG or JPEG file (${bytes.length} bytes, starts ${hexPrefix(bytes)})`,
+    );
   }
   return readDicom(bytes, name, options);
 }
@@ -76,10 +83,19 @@ export async function readRadiograph(path: string, options: ReadOptions = {}): P
     throw new NotDicomError(path, `cannot read: ${e instanceof Error ? e.message : String(e)}`);
   }
   const maxBytes = options.maxFileBytes ?? 2 ** 31 - 1;
-  if (size > maxBytes) throw new ImageTooLargeError(path, `file is ${size} bytes, above the limit of ${maxBytes}`);
+  if (size > maxBytes)
+    throw new ImageTooLargeError(path, `file is ${size} bytes, above the limit of ${maxBytes}`);
   const bytes = readFileSync(path);
-  const sidecar = options.sidecar !== undefined ? options.sidecar : isPng(bytes) || isJpeg(bytes) ? readSidecarFor(path) : null;
-  return readRadiographBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, { ...options, sidecar });
+  const sidecar =
+    options.sidecar !== undefined
+      ? options.sidecar
+      : isPng(bytes) || isJpeg(bytes)
+        ? readSidecarFor(path)
+        : null;
+  return readRadiographBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, {
+    ...options,
+    sidecar,
+  });
 }
 
 /**

@@ -12,8 +12,14 @@ import { CodecFailure } from './codecs/index.js';
  * @param samplesPerPixel - 1 or 3
  * @param bytesPerSample - bitsAllocated / 8 (1, 2 or 4)
  */
-export function decodeRle(frame: Uint8Array, pixels: number, samplesPerPixel: number, bytesPerSample: number): Uint8Array {
-  if (frame.length < 64) throw new CodecFailure(`RLE frame of ${frame.length} bytes is shorter than its 64-byte header`);
+export function decodeRle(
+  frame: Uint8Array,
+  pixels: number,
+  samplesPerPixel: number,
+  bytesPerSample: number,
+): Uint8Array {
+  if (frame.length < 64)
+    throw new CodecFailure(`RLE frame of ${frame.length} bytes is shorter than its 64-byte header`);
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const segments = view.getUint32(0, true);
   const expected = samplesPerPixel * bytesPerSample;
@@ -29,7 +35,9 @@ export function decodeRle(frame: Uint8Array, pixels: number, samplesPerPixel: nu
     const start = offsets[s] ?? 0;
     const end = s + 1 < segments ? (offsets[s + 1] ?? frame.length) : frame.length;
     if (start < 64 || start > frame.length || end > frame.length || end < start) {
-      throw new CodecFailure(`RLE segment ${s} has offsets [${start}, ${end}) outside the ${frame.length}-byte frame`);
+      throw new CodecFailure(
+        `RLE segment ${s} has offsets [${start}, ${end}) outside the ${frame.length}-byte frame`,
+      );
     }
     const produced = unpackBits(frame, start, end, plane);
     if (produced < pixels) {

@@ -22,7 +22,12 @@ export interface DisplayOptions {
  * @param fn - the VOI LUT function
  * @param out - destination (may be `src`)
  */
-export function applyWindow(src: Float32Array, window: { center: number; width: number }, fn: VoiLutFunction, out: Float32Array): Float32Array {
+export function applyWindow(
+  src: Float32Array,
+  window: { center: number; width: number },
+  fn: VoiLutFunction,
+  out: Float32Array,
+): Float32Array {
   const c = window.center;
   const w = window.width;
   const n = src.length;

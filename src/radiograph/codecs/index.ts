@@ -26,7 +26,11 @@ const jpegLossless: CodecEntry = {
   kind: 'jpeg',
   load: () => import('./jpeg-lossless.js').then((m) => m.decodeJpegLossless),
 };
-const jpegLs: CodecEntry = { name: 'CharLS', kind: 'jpeg-ls', load: () => import('./charls.js').then((m) => m.decodeJpegLs) };
+const jpegLs: CodecEntry = {
+  name: 'CharLS',
+  kind: 'jpeg-ls',
+  load: () => import('./charls.js').then((m) => m.decodeJpegLs),
+};
 const j2k: CodecEntry = {
   name: 'OpenJPEG',
   kind: 'j2k',
@@ -91,7 +95,8 @@ export function readCodestreamHeader(bytes: Uint8Array, kind: CodestreamKind): C
     }
     const length = ((bytes[i + 2] ?? 0) << 8) | (bytes[i + 3] ?? 0);
     const isSof =
-      (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7;
+      (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) ||
+      marker === 0xf7;
     if (isSof) {
       return {
         precision: bytes[i + 4] ?? 0,

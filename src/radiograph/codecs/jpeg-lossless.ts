@@ -15,7 +15,9 @@ let decoderClass: Promise<new () => LosslessDecoder> | null = null;
 export async function decodeJpegLossless(encoded: Uint8Array): Promise<DecodedFrame> {
   // The package's published types point at a file it does not ship, so import it untyped and describe it here.
   const specifier = 'jpeg-lossless-decoder-js';
-  decoderClass ??= (import(specifier) as Promise<{ Decoder: new () => LosslessDecoder }>).then((m) => m.Decoder);
+  decoderClass ??= (import(specifier) as Promise<{ Decoder: new () => LosslessDecoder }>).then(
+    (m) => m.Decoder,
+  );
   const Decoder = await decoderClass;
   try {
     const decoder = new Decoder();
