@@ -1,0 +1,52 @@
+/**
+ * Training building blocks: seeded RNG, radiograph augmentation, K-fold splits, progress events, JSONL
+ * logs, checkpoints, early stopping and a worker-thread data loader.
+ *
+ * @example
+ * import { Rng, stratifiedKFold } from './train/index.js';
+ * const folds = stratifiedKFold(rows.map((r) => ({ target: r.boneAgeMonths, stratum: r.sex })), 5, { seed: 1 });
+ */
+export { TrainConfigError, CheckpointError, DataLoaderError } from './errors.js';
+export { Rng, mixSeed, type RngState } from './rng.js';
+export {
+  augment,
+  applyAugmentation,
+  sampleAugmentation,
+  validateAugmentation,
+  augmentationInverseMatrix,
+  warpAffine,
+  adjustIntensity,
+  randomCrop,
+  identityParams,
+  DEFAULT_AUGMENTATION,
+  type GrayImage,
+  type AffineMatrix,
+  type AugmentationConfig,
+  type AugmentationParams,
+} from './augment.js';
+export { stratifiedKFold, groupedKFold, type Fold, type StratifyItem, type StratifiedKFoldOptions } from './folds.js';
+export {
+  ProgressReporter,
+  formatDuration,
+  formatProgress,
+  type ProgressEvent,
+  type ProgressListener,
+  type ProgressOptions,
+} from './progress.js';
+export { JsonlLogger, readJsonl } from './jsonl-logger.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  configFingerprint,
+  CHECKPOINT_FILE,
+  CHECKPOINT_VERSION,
+  type TrainState,
+} from './checkpoint.js';
+export {
+  EarlyStopping,
+  type EarlyStoppingOptions,
+  type EarlyStoppingState,
+  type EarlyStoppingDecision,
+} from './early-stopping.js';
+export { DataLoader, type DataLoaderOptions } from './data-loader.js';
+export { collate, loadBatch, type Batch, type Sample, type SampleContext, type SampleModule } from './load-batch.js';

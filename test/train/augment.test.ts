@@ -1,0 +1,131 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  adjustIntensity,
+  applyAugmentation,
+  augment,
+  DEFAULT_AUGMENTATION,
+  identityParams,
+  randomCrop,
+  Rng,
+  sampleAugmentation,
+  TrainConfigError,
+  validateAugmentation,
+  type GrayImage,
+} from '../../src/train/index.js';
+
+/** ramp_WxH: pixel (x, y) = (y * W + x) / (W * H), distinct everywhere. */
+function ramp(w: number, h: number): GrayImage {
+  return { width: w, height: h, data: Float32Array.from({ length: w * h }, (_, i) => i / (w * h)) };
+}
+const px = (img: GrayImage, x: number, y: number): number => img.data[y * img.width + x] as number;
+
+void test('identity parameters reproduce the image bit for bit', () => {
+  const img = ramp(7, 5);
+  const out = applyAugmentation(img, identityParams(7, 5));
+  assert.deepEqual(out.data, img.data);
+});
+
+void test('integer translations shift pixels exactly and fill the uncovered border', () => {
+  const img = ramp(6, 5);
+  const out = applyAugmentation(img, { ...identityParams(6, 5), translateXPx: 2, translateYPx: 1 }, -1);
+  for (let y = 0; y < 5; y++) {
+    for (let x = 0; x < 6; x++) {
+      const expected = x >= 2 && y >= 1 ? px(img, x - 2, y - 1) : -1;
+      assert.equal(px(out, x, y), expected === -1 ? 0 : expected, `(${x}, ${y})`); // fill -1 clipped to 0 by intensity step
+    }
+  }
+});
+
+void test('a half-pixel shift averages neighbours (bilinear)', () => {
+  const img = ramp(4, 1);
+  const out = applyAugmentation(img, { ...identityParams(4, 1), translateXPx: 0.5 });
+  for (let x = 1; x < 4; x++) assert.ok(Math.abs(px(out, x, 0) - (px(img, x - 1, 0) + px(img, x, 0)) / 2) < 1e-6);
+});
+
+void test('rotation by 90 degrees about the centre moves corners as expected', () => {
+  const img = ramp(3, 3); // values 0/9 .. 8/9
+  const out = applyAugmentation(img, { ...identityParams(3, 3), rotationDeg: 90 });
+  // output (0,0) samples input (0,2); output (2,0) samples input (0,0); centre stays
+  assert.ok(Math.abs(px(out, 0, 0) - px(img, 0, 2)) < 1e-6);
+  assert.ok(Math.abs(px(out, 2, 0) - px(img, 0, 0)) < 1e-6);
+  assert.ok(Math.abs(px(out, 1, 1) - px(img, 1, 1)) < 1e-6);
+  const full = applyAugmentation(img, { ...identityParams(3, 3), rotationDeg: 360 });
+  full.data.forEach((v, i) => assert.ok(Math.abs(v - (img.data[i] as number)) < 1e-6));
+});
+
+void test('scaling keeps the centre pixel and magnifies around it', () => {
+  const img = ramp(5, 5);
+  const out = applyAugmentation(img, { ...identityParams(5, 5), scale: 2 });
+  assert.equal(px(out, 2, 2), px(img, 2, 2));
+  // output (0, 2) is 2 px left of centre -> input 1 px left of centre
+  assert.ok(Math.abs(px(out, 0, 2) - px(img, 1, 2)) < 1e-6);
+});
+
+void test('the crop window of the parameters is cut from the warped image', () => {
+  const img = ramp(6, 6);
+  const out = applyAugmentation(img, { ...identityParams(6, 6), cropX: 1, cropY: 2, outWidth: 3, outHeight: 2 });
+  assert.equal(out.width, 3);
+  assert.equal(out.height, 2);
+  assert.deepEqual([...out.data], [px(img, 1, 2), px(img, 2, 2), px(img, 3, 2), px(img, 1, 3), px(img, 2, 3), px(img, 3, 3)]);
+});
+
+void test('left-right flips are refused unless laterality was normalised, and mirror exactly when allowed', () => {
+  assert.throws(
+    () => validateAugmentation({ ...DEFAULT_AUGMENTATION, flipLeftRightProbability: 0.5 }),
+    (e: unknown) => e instanceof TrainConfigError && /lateralityNormalised/.test(e.message),
+  );
+  validateAugmentation({ ...DEFAULT_AUGMENTATION, flipLeftRightProbability: 0.5, lateralityNormalised: true });
+  const img = ramp(4, 2);
+  const out = applyAugmentation(img, { ...identityParams(4, 2), flipLeftRight: true });
+  for (let y = 0; y < 2; y++) for (let x = 0; x < 4; x++) assert.equal(px(out, x, y), px(img, 3 - x, y));
+});
+
+void test('the default augmentation never flips', () => {
+  const rng = new Rng(3);
+  for (let i = 0; i < 200; i++) assert.equal(sampleAugmentation(rng, DEFAULT_AUGMENTATION, 64, 64).flipLeftRight, false);
+});
+
+void test('sampled parameters are reproducible and inside the configured ranges', () => {
+  const cfg = { ...DEFAULT_AUGMENTATION, cropSize: [48, 40] as const };
+  const a = sampleAugmentation(new Rng(9), cfg, 64, 64);
+  assert.deepEqual(sampleAugmentation(new Rng(9), cfg, 64, 64), a);
+  const rng = new Rng(10);
+  for (let i = 0; i < 500; i++) {
+    const p = sampleAugmentation(rng, cfg, 64, 64);
+    assert.ok(Math.abs(p.rotationDeg) <= cfg.rotationDeg);
+    assert.ok(p.scale >= cfg.scale[0] && p.scale <= cfg.scale[1]);
+    assert.ok(Math.abs(p.translateXPx) <= cfg.translate * 64);
+    assert.ok(p.gamma >= cfg.gamma[0] && p.gamma <= cfg.gamma[1]);
+    assert.ok(p.cropX >= 0 && p.cropX <= 16 && p.cropY >= 0 && p.cropY <= 24);
+    assert.equal(p.outWidth, 48);
+  }
+  const img = augment(ramp(64, 64), new Rng(1), cfg);
+  assert.equal(img.data.length, 48 * 40);
+  assert.ok(img.data.every((v) => v >= 0 && v <= 1));
+});
+
+void test('intensity: gamma, contrast about the mean, brightness, clipping', () => {
+  const flat = { width: 2, height: 1, data: Float32Array.from([0.5, 0.5]) };
+  assert.deepEqual([...adjustIntensity(flat, { gamma: 2, contrast: 1, brightness: 0 }).data], [0.25, 0.25]);
+  const two = { width: 2, height: 1, data: Float32Array.from([0.25, 0.75]) };
+  const c = adjustIntensity(two, { gamma: 1, contrast: 2, brightness: 0.1 }).data;
+  assert.ok(Math.abs((c[0] as number) - 0.1) < 1e-6 && (c[1] as number) === 1, `${[...c]}`); // 0.5 + 2(-0.25) + 0.1 ; 0.5 + 0.5 + 0.1 -> clip
+});
+
+void test('randomCrop cuts an existing window; a crop larger than the image is refused', () => {
+  const img = ramp(8, 6);
+  const out = randomCrop(img, 3, 2, new Rng(4));
+  const first = out.data[0] as number;
+  const idx = img.data.indexOf(first);
+  const x0 = idx % 8;
+  const y0 = Math.floor(idx / 8);
+  for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) assert.equal(px(out, x, y), px(img, x0 + x, y0 + y));
+  assert.throws(() => randomCrop(img, 9, 2, new Rng(1)), TrainConfigError);
+});
+
+void test('invalid ranges name the field', () => {
+  assert.throws(() => validateAugmentation({ ...DEFAULT_AUGMENTATION, scale: [1.2, 0.8] }), /scale range/);
+  assert.throws(() => validateAugmentation({ ...DEFAULT_AUGMENTATION, gamma: [0, 1] }), /gamma range/);
+  assert.throws(() => validateAugmentation({ ...DEFAULT_AUGMENTATION, rotationDeg: -1 }), /rotationDeg/);
+});
