@@ -55,3 +55,4 @@ export {
   type DisplayOptions,
 } from './voi.js';
 export { decodeRle } from './rle.js';
+export { encodeGrayPng } from './png-writer.js';
