@@ -8,7 +8,8 @@ import { Conv2d, F, LayerNorm, Linear, Module, full, init } from '../torch/index
 import type { Tensor } from '../torch/index.js';
 import { ZooModel, headOutputs, resolveModelOptions } from './heads.js';
 import type { ModelOptions, ResolvedModelOptions } from './heads.js';
-import { Lambda, LayerNorm2d, NamedSequential, gelu, initialise, permute, sequential } from './layers.js';
+import { Lambda, LayerNorm2d, gelu, initialise, permute, sequential } from './layers.js';
+import type { NamedSequential } from './layers.js';
 
 /** Per-channel learnable scale of a block's output, initialised to 1e-6 (Touvron et al. 2021, "CaiT"). */
 const LAYER_SCALE_INIT = 1e-6;
@@ -43,7 +44,8 @@ class CNBlock extends Module {
 
   forward(x: Tensor): Tensor {
     let out = this.layerScale.mul(this.block.call(x));
-    if (this.stochasticDepthProb > 0) out = F.stochasticDepth(out, this.stochasticDepthProb, 'row', this.training);
+    if (this.stochasticDepthProb > 0)
+      out = F.stochasticDepth(out, this.stochasticDepthProb, 'row', this.training);
     return out.add(x);
   }
 }
@@ -130,7 +132,12 @@ export class ConvNeXt extends ZooModel {
   }
 }
 
-function convnext(architecture: string, depths: readonly number[], sdProb: number, o: ModelOptions): ConvNeXt {
+function convnext(
+  architecture: string,
+  depths: readonly number[],
+  sdProb: number,
+  o: ModelOptions,
+): ConvNeXt {
   const widths = [96, 192, 384, 768];
   const stages = depths.map((numLayers, i) => ({
     inChannels: widths[i] ?? 0,

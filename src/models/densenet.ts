@@ -25,7 +25,10 @@ class DenseLayer extends Module {
   ) {
     super();
     this.norm1 = this.registerModule('norm1', new BatchNorm2d(inChannels));
-    this.conv1 = this.registerModule('conv1', new Conv2d(inChannels, bnSize * growthRate, 1, { bias: false }));
+    this.conv1 = this.registerModule(
+      'conv1',
+      new Conv2d(inChannels, bnSize * growthRate, 1, { bias: false }),
+    );
     this.norm2 = this.registerModule('norm2', new BatchNorm2d(bnSize * growthRate));
     this.conv2 = this.registerModule(
       'conv2',

@@ -41,11 +41,19 @@ const V2_M_STAGES: readonly StageConfig[] = [
 /** torchvision `efficientnet_v2_s`: dropout 0.2, stochastic depth 0.2, 1280 features, 21.5M parameters. */
 export function efficientnetV2S(o: ModelOptions = {}): EfficientNet {
   const options = resolveModelOptions('efficientnet_v2_s', o, { dropout: 0.2, stochasticDepthProb: 0.2 });
-  return new EfficientNet('efficientnet_v2_s', { stages: V2_S_STAGES, lastChannels: 1280, norm: batchNorm(1e-3) }, options);
+  return new EfficientNet(
+    'efficientnet_v2_s',
+    { stages: V2_S_STAGES, lastChannels: 1280, norm: batchNorm(1e-3) },
+    options,
+  );
 }
 
 /** torchvision `efficientnet_v2_m`: dropout 0.3, stochastic depth 0.2, 1280 features, 54.1M parameters. */
 export function efficientnetV2M(o: ModelOptions = {}): EfficientNet {
   const options = resolveModelOptions('efficientnet_v2_m', o, { dropout: 0.3, stochasticDepthProb: 0.2 });
-  return new EfficientNet('efficientnet_v2_m', { stages: V2_M_STAGES, lastChannels: 1280, norm: batchNorm(1e-3) }, options);
+  return new EfficientNet(
+    'efficientnet_v2_m',
+    { stages: V2_M_STAGES, lastChannels: 1280, norm: batchNorm(1e-3) },
+    options,
+  );
 }

@@ -93,9 +93,16 @@ export class MBConv extends Module {
       layers.push(convNormAct(cfg.inChannels, expanded, 1, { norm, activation: silu }));
     }
     layers.push(
-      convNormAct(expanded, expanded, cfg.kernel, { stride: cfg.stride, groups: expanded, norm, activation: silu }),
+      convNormAct(expanded, expanded, cfg.kernel, {
+        stride: cfg.stride,
+        groups: expanded,
+        norm,
+        activation: silu,
+      }),
     );
-    layers.push(new SqueezeExcitation(expanded, Math.max(1, Math.floor(cfg.inChannels / 4)), (x) => F.silu(x)));
+    layers.push(
+      new SqueezeExcitation(expanded, Math.max(1, Math.floor(cfg.inChannels / 4)), (x) => F.silu(x)),
+    );
     layers.push(convNormAct(expanded, cfg.outChannels, 1, { norm, activation: null }));
     this.block = this.registerModule('block', sequential(...layers));
   }
@@ -133,7 +140,13 @@ export class FusedMBConv extends Module {
             convNormAct(cfg.inChannels, expanded, cfg.kernel, { stride: cfg.stride, norm, activation: silu }),
             convNormAct(expanded, cfg.outChannels, 1, { norm, activation: null }),
           ]
-        : [convNormAct(cfg.inChannels, cfg.outChannels, cfg.kernel, { stride: cfg.stride, norm, activation: silu })];
+        : [
+            convNormAct(cfg.inChannels, cfg.outChannels, cfg.kernel, {
+              stride: cfg.stride,
+              norm,
+              activation: silu,
+            }),
+          ];
     this.block = this.registerModule('block', sequential(...layers));
   }
 
@@ -182,11 +195,12 @@ export class EfficientNet extends ZooModel {
     for (const stage of spec.stages) {
       const blocks: Module[] = [];
       for (let i = 0; i < stage.numLayers; i++) {
-        const cfg: BlockConfig =
-          i === 0 ? stage : { ...stage, inChannels: stage.outChannels, stride: 1 };
+        const cfg: BlockConfig = i === 0 ? stage : { ...stage, inChannels: stage.outChannels, stride: 1 };
         // Linear decay rule of Huang et al. 2016, as torchvision: deeper blocks drop more often.
         const p = (options.stochasticDepthProb * blockId) / totalBlocks;
-        blocks.push(stage.block === 'fused' ? new FusedMBConv(cfg, p, spec.norm) : new MBConv(cfg, p, spec.norm));
+        blocks.push(
+          stage.block === 'fused' ? new FusedMBConv(cfg, p, spec.norm) : new MBConv(cfg, p, spec.norm),
+        );
         blockId++;
       }
       layers.push(sequential(...blocks));

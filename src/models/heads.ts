@@ -85,10 +85,13 @@ export function resolveModelOptions(
   const bad = (what: string): never => {
     throw new ModelOptionsError(`${arch}: ${what}`);
   };
-  if (!Number.isInteger(inChannels) || inChannels < 1) bad(`inChannels must be a positive integer, got ${inChannels}`);
+  if (!Number.isInteger(inChannels) || inChannels < 1)
+    bad(`inChannels must be a positive integer, got ${inChannels}`);
   const outputs = headOutputs(head);
-  if (!Number.isInteger(outputs) || outputs < 1) bad(`the head must have at least one output, got ${outputs}`);
-  if (!Number.isInteger(extraInputs) || extraInputs < 0) bad(`extraInputs must be an integer >= 0, got ${extraInputs}`);
+  if (!Number.isInteger(outputs) || outputs < 1)
+    bad(`the head must have at least one output, got ${outputs}`);
+  if (!Number.isInteger(extraInputs) || extraInputs < 0)
+    bad(`extraInputs must be an integer >= 0, got ${extraInputs}`);
   if (!(dropout >= 0 && dropout < 1)) bad(`dropout must be in [0, 1), got ${dropout}`);
   if (!(stochasticDepthProb >= 0 && stochasticDepthProb < 1)) {
     bad(`stochasticDepthProb must be in [0, 1), got ${stochasticDepthProb}`);
@@ -167,7 +170,9 @@ export abstract class ZooModel extends Module {
     const want = this.options.extraInputs;
     if (want > 0) {
       if (extra === undefined) {
-        throw new ModelInputError(`${this.architecture}: the head expects ${want} extra input(s) [N, ${want}], got none`);
+        throw new ModelInputError(
+          `${this.architecture}: the head expects ${want} extra input(s) [N, ${want}], got none`,
+        );
       }
       const n = pooled.shape[0];
       if (extra.rank !== 2 || extra.shape[0] !== n || extra.shape[1] !== want) {

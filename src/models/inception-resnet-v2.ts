@@ -69,7 +69,11 @@ function mixed5b(): Branches {
   return new Branches([
     new BasicConv2d(192, 96, 1),
     sequential(new BasicConv2d(192, 48, 1), new BasicConv2d(48, 64, 5, 1, 2)),
-    sequential(new BasicConv2d(192, 64, 1), new BasicConv2d(64, 96, 3, 1, 1), new BasicConv2d(96, 96, 3, 1, 1)),
+    sequential(
+      new BasicConv2d(192, 64, 1),
+      new BasicConv2d(64, 96, 3, 1, 1),
+      new BasicConv2d(96, 96, 3, 1, 1),
+    ),
     sequential(new Pool('avg3s1'), new BasicConv2d(192, 64, 1)),
   ]);
 }
@@ -78,7 +82,11 @@ function mixed5b(): Branches {
 function mixed6a(): Branches {
   return new Branches([
     new BasicConv2d(320, 384, 3, 2),
-    sequential(new BasicConv2d(320, 256, 1), new BasicConv2d(256, 256, 3, 1, 1), new BasicConv2d(256, 384, 3, 2)),
+    sequential(
+      new BasicConv2d(320, 256, 1),
+      new BasicConv2d(256, 256, 3, 1, 1),
+      new BasicConv2d(256, 384, 3, 2),
+    ),
     new Pool('max3s2'),
   ]);
 }
@@ -88,7 +96,11 @@ function mixed7a(): Branches {
   return new Branches([
     sequential(new BasicConv2d(1088, 256, 1), new BasicConv2d(256, 384, 3, 2)),
     sequential(new BasicConv2d(1088, 256, 1), new BasicConv2d(256, 288, 3, 2)),
-    sequential(new BasicConv2d(1088, 256, 1), new BasicConv2d(256, 288, 3, 1, 1), new BasicConv2d(288, 320, 3, 2)),
+    sequential(
+      new BasicConv2d(1088, 256, 1),
+      new BasicConv2d(256, 288, 3, 1, 1),
+      new BasicConv2d(288, 320, 3, 2),
+    ),
     new Pool('max3s2'),
   ]);
 }
@@ -130,7 +142,11 @@ function block35(scale: number): ResidualInception {
     [
       new BasicConv2d(320, 32, 1),
       sequential(new BasicConv2d(320, 32, 1), new BasicConv2d(32, 32, 3, 1, 1)),
-      sequential(new BasicConv2d(320, 32, 1), new BasicConv2d(32, 48, 3, 1, 1), new BasicConv2d(48, 64, 3, 1, 1)),
+      sequential(
+        new BasicConv2d(320, 32, 1),
+        new BasicConv2d(32, 48, 3, 1, 1),
+        new BasicConv2d(48, 64, 3, 1, 1),
+      ),
     ],
     128,
     320,

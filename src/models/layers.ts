@@ -6,7 +6,20 @@
  * `'0'`, `'1'`, …) or by key (`nn.Sequential(OrderedDict(...))`, `nn.ModuleDict`); `NamedSequential` covers
  * both with one class whose child names are given explicitly, so a state dict's keys follow from the code.
  */
-import { BatchNorm2d, Conv2d, F, GELU, Linear, Module, ReLU, SiLU, init, noGrad, ones, zeros } from '../torch/index.js';
+import {
+  BatchNorm2d,
+  Conv2d,
+  F,
+  GELU,
+  Linear,
+  Module,
+  ReLU,
+  SiLU,
+  init,
+  noGrad,
+  ones,
+  zeros,
+} from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 
 /** A child name with its module, in the order the container runs them. */
@@ -75,7 +88,8 @@ export const relu = (): Module => new ReLU();
 /** GELU with the exact erf form, as `nn.GELU()` (Hendrycks & Gimpel 2016), used by ConvNeXt. */
 export const gelu = (): Module => new GELU();
 /** `torchvision.ops.Permute`: reorders dimensions (ConvNeXt runs its LayerNorm and MLP channels-last). */
-export const permute = (dims: number[]): Lambda => new Lambda((x) => x.permute(dims), `permute(${dims.join(',')})`);
+export const permute = (dims: number[]): Lambda =>
+  new Lambda((x) => x.permute(dims), `permute(${dims.join(',')})`);
 
 /** Makes a normalisation layer for `channels` channels. */
 export type NormFactory = (channels: number) => Module;

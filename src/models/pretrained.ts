@@ -26,7 +26,10 @@ export class PretrainedWeightsError extends Error {
  * @param model - the target model (its `stemWeightKey` and `inChannels`)
  * @throws PretrainedWeightsError when the stem key is missing or its input channels are neither the model's nor 3
  */
-export function adaptStemWeights(stateDict: ReadonlyMap<string, Tensor>, model: ZooModel): Map<string, Tensor> {
+export function adaptStemWeights(
+  stateDict: ReadonlyMap<string, Tensor>,
+  model: ZooModel,
+): Map<string, Tensor> {
   const key = model.stemWeightKey;
   const stem = stateDict.get(key);
   if (stem === undefined) {
@@ -36,7 +39,9 @@ export function adaptStemWeights(stateDict: ReadonlyMap<string, Tensor>, model: 
   const have = stem.shape[1];
   const want = model.inChannels;
   if (stem.rank !== 4 || have === undefined) {
-    throw new PretrainedWeightsError(`${model.architecture}: stem '${key}' has shape [${stem.shape.join(', ')}], expected 4-D`);
+    throw new PretrainedWeightsError(
+      `${model.architecture}: stem '${key}' has shape [${stem.shape.join(', ')}], expected 4-D`,
+    );
   }
   if (have === want) return out;
   if (have !== 3) {

@@ -149,7 +149,8 @@ export const ARCHITECTURES: Readonly<Record<ArchitectureName, ArchitectureInfo>>
   inception_resnet_v2: {
     name: 'inception_resnet_v2',
     reference: 'timm inception_resnet_v2',
-    paper: 'Szegedy et al. 2017, Inception-v4, Inception-ResNet and the Impact of Residual Connections on Learning',
+    paper:
+      'Szegedy et al. 2017, Inception-v4, Inception-ResNet and the Impact of Residual Connections on Learning',
     defaultInputSize: 299,
     minInputSize: 75,
     numFeatures: 1536,
@@ -181,7 +182,9 @@ export function listArchitectures(): ArchitectureName[] {
  */
 export function getArchitecture(name: string): ArchitectureInfo {
   if (!isArchitectureName(name)) {
-    throw new UnknownArchitectureError(`unknown architecture '${name}'; known: ${listArchitectures().join(', ')}`);
+    throw new UnknownArchitectureError(
+      `unknown architecture '${name}'; known: ${listArchitectures().join(', ')}`,
+    );
   }
   return ARCHITECTURES[name];
 }

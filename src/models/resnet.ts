@@ -21,7 +21,10 @@ class BasicBlock extends Module {
 
   constructor(inPlanes: number, planes: number, stride: number, downsample: Module | null) {
     super();
-    this.conv1 = this.registerModule('conv1', new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias: false }));
+    this.conv1 = this.registerModule(
+      'conv1',
+      new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias: false }),
+    );
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes));
     this.conv2 = this.registerModule('conv2', new Conv2d(planes, planes, 3, { padding: 1, bias: false }));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes));
@@ -51,7 +54,10 @@ class Bottleneck extends Module {
     const width = planes;
     this.conv1 = this.registerModule('conv1', new Conv2d(inPlanes, width, 1, { bias: false }));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(width));
-    this.conv2 = this.registerModule('conv2', new Conv2d(width, width, 3, { stride, padding: 1, bias: false }));
+    this.conv2 = this.registerModule(
+      'conv2',
+      new Conv2d(width, width, 3, { stride, padding: 1, bias: false }),
+    );
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(width));
     this.conv3 = this.registerModule('conv3', new Conv2d(width, planes * 4, 1, { bias: false }));
     this.bn3 = this.registerModule('bn3', new BatchNorm2d(planes * 4));
@@ -117,7 +123,10 @@ export class ResNet extends ZooModel {
     this.layer3 = this.registerModule('layer3', makeLayer(256, layers[2], 2));
     this.layer4 = this.registerModule('layer4', makeLayer(512, layers[3], 2));
     this.numFeatures = 512 * block.expansion;
-    this.fc = this.registerModule('fc', new Linear(this.numFeatures + options.extraInputs, headOutputs(options.head)));
+    this.fc = this.registerModule(
+      'fc',
+      new Linear(this.numFeatures + options.extraInputs, headOutputs(options.head)),
+    );
     // torchvision: kaiming-normal fan-out for convs, BN 1/0, the Linear left at PyTorch's default.
     initialise(this, {
       conv: (w) => init.kaimingNormal_(w, { mode: 'fanOut', nonlinearity: 'relu' }),
@@ -143,12 +152,22 @@ export class ResNet extends ZooModel {
 
 /** torchvision `resnet18`: BasicBlock ×[2, 2, 2, 2], 512 features, 11.7M parameters with 1000 classes. */
 export function resnet18(o: ModelOptions = {}): ResNet {
-  return new ResNet('resnet18', BasicBlock, [2, 2, 2, 2], resolveModelOptions('resnet18', o, NO_REGULARISATION));
+  return new ResNet(
+    'resnet18',
+    BasicBlock,
+    [2, 2, 2, 2],
+    resolveModelOptions('resnet18', o, NO_REGULARISATION),
+  );
 }
 
 /** torchvision `resnet50`: Bottleneck ×[3, 4, 6, 3], 2048 features, 25.6M parameters with 1000 classes. */
 export function resnet50(o: ModelOptions = {}): ResNet {
-  return new ResNet('resnet50', Bottleneck, [3, 4, 6, 3], resolveModelOptions('resnet50', o, NO_REGULARISATION));
+  return new ResNet(
+    'resnet50',
+    Bottleneck,
+    [3, 4, 6, 3],
+    resolveModelOptions('resnet50', o, NO_REGULARISATION),
+  );
 }
 
 /** torchvision's ResNet has neither dropout nor stochastic depth. */

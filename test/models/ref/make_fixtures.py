@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""Reference fixtures for the model-zoo parity tests (test/models/parity.test.ts).
+
+For each torchvision architecture: build it with a fixed seed, give every normalisation layer non-trivial
+statistics and affine parameters (fresh BatchNorm is the identity in eval mode, and ConvNeXt's layer scale of 1e-6
+would hide its blocks, so an untouched model would let a wrong block pass), switch to eval mode, and run a fixed
+input at a reduced size. Writes, per architecture, ``<name>.safetensors`` (the full state dict, as
+``model.state_dict()`` names it, num_batches_tracked included) and ``<name>.io.safetensors`` (``input``,
+``output``), then ``manifest.json`` last, so a partial run is never mistaken for a complete one.
+
+Safetensors is written by hand (Debian has no python3-safetensors): an 8-byte little-endian header length, the
+JSON header, the raw little-endian bytes (https://github.com/huggingface/safetensors, "Format").
+
+Usage: /usr/bin/python3 test/models/ref/make_fixtures.py OUT_DIR [NAME ...]
+"""
+import json
+import os
+import struct
+import sys
+import time
+
+import torch
+import torchvision
+import torchvision.models as tvm
+
+# name, input side, batch. Sizes are the smallest that keep every stage's map >= 2x2 (stride 32), except the
+# wide B6/V2-M, run at 32 to keep the default test suite fast (1x1 maps still exercise every layer).
+CASES = [
+    ("resnet18", 64, 2),
+    ("resnet50", 64, 2),
+    ("densenet121", 64, 2),
+    ("efficientnet_b0", 64, 2),
+    ("efficientnet_b6", 32, 2),
+    ("efficientnet_v2_s", 64, 2),
+    ("efficientnet_v2_m", 32, 2),
+    ("convnext_tiny", 64, 2),
+    ("convnext_small", 32, 2),
+]
+
+DTYPES = {torch.float32: "F32", torch.int64: "I64"}
+
+
+def write_safetensors(path, tensors, metadata=None):
+    header = {}
+    blobs = []
+    offset = 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous().cpu()
+        data = t.numpy().tobytes()
+        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    if metadata:
+        header["__metadata__"] = metadata
+    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    raw += b" " * ((8 - len(raw) % 8) % 8)  # pad so the data starts 8-byte aligned, as the reference writer does
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)))
+        f.write(raw)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+
+
+def perturb(model, gen):
+    """Non-trivial norm statistics and affine parameters, and a visible ConvNeXt layer scale."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                c = m.num_features
+                m.running_mean.copy_(torch.randn(c, generator=gen) * 0.1)
+                m.running_var.copy_(torch.rand(c, generator=gen) * 0.5 + 0.75)
+                m.weight.copy_(torch.rand(c, generator=gen) * 0.5 + 0.5)
+                m.bias.copy_(torch.randn(c, generator=gen) * 0.1)
+                m.num_batches_tracked.fill_(int(torch.randint(1, 1000, (1,), generator=gen)))
+            elif isinstance(m, torch.nn.LayerNorm):
+                shape = m.weight.shape
+                m.weight.copy_(torch.rand(shape, generator=gen) * 0.5 + 0.75)
+                m.bias.copy_(torch.randn(shape, generator=gen) * 0.1)
+            elif type(m).__name__ == "CNBlock":
+                m.layer_scale.copy_(torch.rand(m.layer_scale.shape, generator=gen) * 0.2 + 0.1)
+
+
+def features(name, model, x):
+    """The last convolutional feature map, as Physis' forwardFeatures returns it (the input of global pooling)."""
+    if name.startswith("resnet"):
+        m = model
+        y = m.maxpool(m.relu(m.bn1(m.conv1(x))))
+        return m.layer4(m.layer3(m.layer2(m.layer1(y))))
+    if name.startswith("densenet"):
+        return torch.relu(model.features(x))
+    return model.features(x)
+
+
+def main():
+    out = sys.argv[1]
+    names = set(sys.argv[2:])
+    os.makedirs(out, exist_ok=True)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    manifest = {"torch": torch.__version__, "torchvision": torchvision.__version__, "cases": []}
+    for name, size, batch in CASES:
+        if names and name not in names:
+            continue
+        t0 = time.time()
+        torch.manual_seed(0)
+        model = getattr(tvm, name)()
+        gen = torch.Generator().manual_seed(1)
+        perturb(model, gen)
+        model.eval()
+        x = torch.randn(batch, 3, size, size, generator=gen)
+        with torch.no_grad():
+            y = model(x)
+            f = features(name, model, x)
+        write_safetensors(os.path.join(out, name + ".safetensors"), model.state_dict(), {"arch": name})
+        write_safetensors(os.path.join(out, name + ".io.safetensors"), {"input": x, "output": y, "features": f}, {"arch": name})
+        manifest["cases"].append(
+            {"name": name, "size": size, "batch": batch, "outputAbsMax": float(y.abs().max()),
+             "featuresAbsMax": float(f.abs().max()), "seconds": time.time() - t0}
+        )
+        print(f"{name}: input {list(x.shape)} output {list(y.shape)} |y|max {float(y.abs().max()):.3f} "
+              f"features {list(f.shape)} |f|max {float(f.abs().max()):.3f} "
+              f"{time.time() - t0:.1f}s", file=sys.stderr)
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
