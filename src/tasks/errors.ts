@@ -1,0 +1,16 @@
+/**
+ * Errors raised by the clinical tasks.
+ *
+ * Why: a labels file with one bad row should fail with the file, line and column named, not train on
+ * garbage; a sex value that is neither M nor F must never be guessed.
+ */
+
+/** A labels or manifest CSV that does not follow its schema; the message names file, line and column. */
+export class LabelsError extends Error {
+  override name = 'LabelsError';
+}
+
+/** A sex value that cannot be read as M or F where one is required (e.g. `--sex X`). */
+export class SexError extends Error {
+  override name = 'SexError';
+}

@@ -1,0 +1,78 @@
+/**
+ * The hand-bone-age task's default model and training recipe, as data.
+ *
+ * Why: the CLI, the trainer and the model card read the same object, so `physis train hand-bone-age`
+ * with no options reproduces the shipped model. The recipe follows the issue's PyTorch baseline
+ * (ResNet-18 with a 1-channel stem, sex concatenated before the head, L1 loss, AdamW 1e-3 with warm-up
+ * and cosine decay, light affine/intensity augmentation, no flips) and the hand paper's head
+ * (global average pool → features ⊕ sex → linear → ReLU; Larson et al., Radiology 2018).
+ */
+
+/** Data-only augmentation ranges (structurally the trainer's AugmentationConfig). */
+export interface TaskAugmentation {
+  readonly rotationDeg: number;
+  readonly scale: readonly [number, number];
+  readonly translate: number;
+  readonly brightness: number;
+  readonly contrast: readonly [number, number];
+  readonly gamma: readonly [number, number];
+  readonly cropSize: readonly [number, number] | null;
+  readonly flipLeftRightProbability: number;
+  readonly fill: number;
+}
+
+/** The configuration of a bone-age training run. */
+export interface HandBoneAgeConfig {
+  readonly task: 'hand-bone-age';
+  /** Zoo architecture name. */
+  readonly arch: string;
+  /** Square input side in pixels (letterboxed). */
+  readonly inputSize: number;
+  readonly inChannels: 1;
+  /** Sex enters the head as one scalar: 1 for M, 0 for F. */
+  readonly extraInputs: 1;
+  readonly loss: 'l1';
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: { readonly name: 'adamw'; readonly lr: number; readonly weightDecay: number };
+  readonly schedule: { readonly name: 'warmup-cosine'; readonly warmupEpochs: number; readonly minLrFactor: number };
+  readonly earlyStopping: { readonly metric: 'devMae'; readonly patience: number };
+  /** Targets are scaled as (months − mean) / sd inside the network, and scaled back at the output. */
+  readonly targetScale: { readonly meanMonths: number; readonly sdMonths: number };
+  readonly augmentation: TaskAugmentation;
+  readonly seed: number;
+}
+
+/** Sex coded for the model's extra input. @param sex - M or F */
+export function sexInput(sex: 'M' | 'F'): number {
+  return sex === 'M' ? 1 : 0;
+}
+
+/** The default recipe of the hand-bone-age model. */
+export const HAND_BONE_AGE_DEFAULT_CONFIG: HandBoneAgeConfig = Object.freeze({
+  task: 'hand-bone-age',
+  arch: 'resnet18',
+  inputSize: 256,
+  inChannels: 1,
+  extraInputs: 1,
+  loss: 'l1',
+  epochs: 40,
+  batchSize: 32,
+  optimizer: Object.freeze({ name: 'adamw', lr: 1e-3, weightDecay: 1e-4 }),
+  schedule: Object.freeze({ name: 'warmup-cosine', warmupEpochs: 1, minLrFactor: 0.01 }),
+  earlyStopping: Object.freeze({ metric: 'devMae', patience: 10 }),
+  // mean and SD of boneage_months over the 846 `train` rows of ../shared/data/rsna-hand/labels.csv: 126.9 and 41.2
+  targetScale: Object.freeze({ meanMonths: 127, sdMonths: 41 }),
+  augmentation: Object.freeze({
+    rotationDeg: 15,
+    scale: [0.9, 1.1] as const,
+    translate: 0.06,
+    brightness: 0.05,
+    contrast: [0.85, 1.18] as const,
+    gamma: [0.8, 1.25] as const,
+    cropSize: null,
+    flipLeftRightProbability: 0,
+    fill: 0,
+  }),
+  seed: 1,
+}) as HandBoneAgeConfig;

@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  boneAgeSds,
+  GP_REFERENCE,
+  HAND_BONE_AGE_DEFAULT_CONFIG,
+  labelsInSplit,
+  LabelsError,
+  parseBoneAgeLabels,
+  parseManifest,
+  parseSex,
+  readBoneAgeLabels,
+  referenceSdMonths,
+  requireSex,
+  resolveSex,
+  SexError,
+  sexInput,
+} from '../../src/tasks/index.js';
+
+const RSNA = resolve('../shared/data/rsna-hand/labels.csv');
+
+void test('labels: the RSNA column order with extra columns parses, paths are relative to the CSV', () => {
+  const rows = parseBoneAgeLabels('file,rsna_id,boneage_months,sex,split\nimages/1.png,1,180,F,train\nimages/2.png,2,57.5,m,dev\n', '/data/hand/labels.csv');
+  assert.deepEqual(rows[0], { file: 'images/1.png', path: '/data/hand/images/1.png', sex: 'F', boneAgeMonths: 180, split: 'train', line: 2 });
+  assert.equal(rows[1]?.sex, 'M');
+  assert.equal(rows[1]?.boneAgeMonths, 57.5);
+  assert.deepEqual(labelsInSplit(rows, 'dev').map((r) => r.file), ['images/2.png']);
+  const noSplit = parseBoneAgeLabels('file,sex,boneage_months\na.png,F,12\n', '/x/l.csv');
+  assert.equal(noSplit[0]?.split, undefined);
+});
+
+const BAD_LABELS: [string, string, RegExp][] = [
+  ['an unknown sex', 'file,sex,boneage_months\na.png,X,12\n', /l.csv:2: sex 'X' must be M or F/],
+  ['an empty sex (never defaulted)', 'file,sex,boneage_months\na.png,,12\n', /l.csv:2: sex '' must be M or F/],
+  ['a bone age in years by mistake beyond range', 'file,sex,boneage_months\na.png,F,300\n', /boneage_months '300'/],
+  ['a non-numeric bone age', 'file,sex,boneage_months\na.png,F,ten\n', /boneage_months 'ten'/],
+  ['a duplicate file', 'file,sex,boneage_months\na.png,F,1\nb.png,M,2\na.png,F,3\n', /l.csv:4: file 'a.png' is listed again \(first on line 2\)/],
+  ['no rows', 'file,sex,boneage_months\n', /no labelled rows/],
+  ['a missing column', 'file,sex\na.png,F\n', /missing column\(s\) boneage_months/],
+];
+for (const [name, text, message] of BAD_LABELS) {
+  void test(`labels: ${name} is a LabelsError naming file and line`, () => {
+    assert.throws(() => parseBoneAgeLabels(text, '/x/l.csv'), (e: unknown) => e instanceof LabelsError && message.test(e.message));
+  });
+}
+
+void test('manifest: sex optional, empty stays unknown, O allowed, garbage refused', () => {
+  const m = parseManifest('file,sex\na.dcm,\nb.png,F\nc.dcm,O\n', '/m/list.csv');
+  assert.deepEqual(m.map((e) => [e.path, e.sex]), [
+    ['/m/a.dcm', ''],
+    ['/m/b.png', 'F'],
+    ['/m/c.dcm', 'O'],
+  ]);
+  assert.deepEqual(parseManifest('file\nx.png\n', '/m/l.csv')[0]?.sex, '');
+  assert.throws(() => parseManifest('file,sex\na.png,unknown\n', '/m/l.csv'), LabelsError);
+});
+
+void test('sex parsing is strict and --sex never accepts other values', () => {
+  assert.equal(parseSex(' Female '), 'F');
+  assert.equal(parseSex('m'), 'M');
+  assert.equal(parseSex('O'), null);
+  assert.equal(parseSex(undefined), null);
+  assert.equal(requireSex('f', '--sex'), 'F');
+  assert.throws(() => requireSex('x', '--sex'), (e: unknown) => e instanceof SexError && /--sex 'x'/.test(e.message));
+});
+
+const RESOLVE: [string, Parameters<typeof resolveSex>[0], ReturnType<typeof resolveSex>][] = [
+  ['nothing known', {}, { sex: null, sexSource: 'unknown' }],
+  ['DICOM O and empty manifest', { manifest: '', dicom: 'O' }, { sex: null, sexSource: 'unknown' }],
+  ['DICOM only', { dicom: 'F' }, { sex: 'F', sexSource: 'dicom' }],
+  ['manifest over DICOM, agreeing', { manifest: 'M', dicom: 'M' }, { sex: 'M', sexSource: 'manifest' }],
+  [
+    'cli over a disagreeing DICOM',
+    { cli: 'F', dicom: 'M' },
+    { sex: 'F', sexSource: 'cli', conflict: 'cli says F but dicom says M; using cli' },
+  ],
+];
+for (const [name, sources, expected] of RESOLVE) {
+  void test(`resolveSex: ${name}`, () => assert.deepEqual(resolveSex(sources), expected));
+}
+
+void test('reference SD: tabulated ages exact, interpolation between, null outside the table', () => {
+  const boys = GP_REFERENCE.boys;
+  const row = boys[10];
+  assert.ok(row);
+  assert.equal(referenceSdMonths(row.ageMonths, 'M'), row.sdMonths);
+  const a = GP_REFERENCE.girls[12];
+  const b = GP_REFERENCE.girls[13];
+  assert.ok(a && b);
+  const mid = (a.ageMonths + b.ageMonths) / 2;
+  assert.ok(Math.abs((referenceSdMonths(mid, 'F') as number) - (a.sdMonths + b.sdMonths) / 2) < 1e-12);
+  assert.equal(referenceSdMonths(1, 'F'), null);
+  assert.equal(referenceSdMonths(240, 'M'), null);
+  // the table is monotone in age and SDs are positive
+  for (const t of [GP_REFERENCE.boys, GP_REFERENCE.girls]) {
+    for (let i = 1; i < t.length; i++) assert.ok((t[i]?.ageMonths ?? 0) > (t[i - 1]?.ageMonths ?? 0));
+    assert.ok(t.every((r) => r.sdMonths > 0));
+  }
+});
+
+void test('SDS = (bone age - chronological age) / reference SD, with the source cited', () => {
+  const row = GP_REFERENCE.girls[15];
+  assert.ok(row);
+  const r = boneAgeSds(row.ageMonths + 2 * row.sdMonths, row.ageMonths, 'F');
+  assert.ok(Math.abs((r.sds as number) - 2) < 1e-12);
+  assert.ok(Math.abs(r.differenceMonths - 2 * row.sdMonths) < 1e-9);
+  assert.match(r.citation, /Greulich WW, Pyle SI/);
+  assert.equal(r.referenceVerified, GP_REFERENCE.verifiedAgainstSource);
+  const outside = boneAgeSds(30, 230, 'M');
+  assert.equal(outside.sds, null);
+  assert.equal(outside.differenceMonths, -200);
+});
+
+void test('default config is data: resnet18, 1 channel, sex as one extra input, L1, no flips', () => {
+  const c = HAND_BONE_AGE_DEFAULT_CONFIG;
+  assert.equal(c.arch, 'resnet18');
+  assert.equal(c.inChannels, 1);
+  assert.equal(c.extraInputs, 1);
+  assert.equal(c.augmentation.flipLeftRightProbability, 0);
+  assert.deepEqual(JSON.parse(JSON.stringify(c)), c);
+  assert.equal(sexInput('M'), 1);
+  assert.equal(sexInput('F'), 0);
+});
+
+void test('the shared RSNA labels parse: 846 train and 177 dev rows', { skip: existsSync(RSNA) ? false : `no ${RSNA} (../shared absent)` }, () => {
+  const rows = readBoneAgeLabels(RSNA);
+  assert.equal(labelsInSplit(rows, 'train').length, 846);
+  assert.equal(labelsInSplit(rows, 'dev').length, 177);
+  assert.ok(rows.every((r) => r.boneAgeMonths >= 12 && r.boneAgeMonths <= 228));
+  assert.ok(existsSync(join(RSNA, '..', rows[0]?.file ?? '')));
+});
