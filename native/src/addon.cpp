@@ -1,0 +1,189 @@
+// Module entry: handle wrapping, shared shape buffer, error mapping, and registration of all functions.
+#include "common.h"
+
+#include <sstream>
+
+namespace physis {
+
+namespace {
+int32_t* g_meta = nullptr;          // [ndim, dtype, device, requiresGrad, size0, size1, ...] of the last wrap
+size_t g_metaLen = 0;
+Napi::FunctionReference g_errors[4];  // LibtorchError, ShapeError, DTypeError, DeviceError (JS classes)
+Napi::Reference<Napi::Int32Array> g_metaRef;
+}  // namespace
+
+int64_t g_liveTensors = 0;
+int64_t g_nativeBytes = 0;
+
+void writeMeta(const at::Tensor& t) {
+  if (g_meta == nullptr) return;
+  if (!t.defined()) {
+    g_meta[0] = -1;
+    return;
+  }
+  const int64_t n = t.dim();
+  g_meta[0] = static_cast<int32_t>(n);
+  g_meta[1] = dtypeCode(t.scalar_type());
+  g_meta[2] = t.is_cuda() ? 1 : 0;
+  g_meta[3] = t.requires_grad() ? 1 : 0;
+  const auto sizes = t.sizes();
+  for (int64_t i = 0; i < n && static_cast<size_t>(4 + i) < g_metaLen; ++i) g_meta[4 + i] = static_cast<int32_t>(sizes[i]);
+}
+
+static void releaseHandle(Napi::Env env, Handle* h) {
+  if (h->t.defined()) {
+    h->t = at::Tensor();
+    --g_liveTensors;
+  }
+  if (h->bytes != 0) {
+    g_nativeBytes -= h->bytes;
+    Napi::MemoryManagement::AdjustExternalMemory(env, -h->bytes);
+    h->bytes = 0;
+  }
+}
+
+Napi::Value wrap(Napi::Env env, at::Tensor t) {
+  writeMeta(t);
+  auto* h = new Handle{std::move(t), 0};
+  if (h->t.defined()) {
+    ++g_liveTensors;
+    // Views share storage, so this over-counts them; it is a GC-pressure hint to V8, not an allocator.
+    h->bytes = h->t.numel() * static_cast<int64_t>(h->t.element_size());
+    if (h->bytes != 0) {
+      g_nativeBytes += h->bytes;
+      Napi::MemoryManagement::AdjustExternalMemory(env, h->bytes);
+    }
+  }
+  return Napi::External<Handle>::New(env, h, [](Napi::Env e, Handle* p) {
+    releaseHandle(e, p);
+    delete p;
+  });
+}
+
+Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& ts) {
+  Napi::Array a = Napi::Array::New(env, ts.size());
+  for (size_t i = 0; i < ts.size(); ++i) a.Set(static_cast<uint32_t>(i), wrap(env, ts[i]));
+  return a;
+}
+
+std::vector<int64_t> ints(const Napi::Value& v) {
+  Napi::Array a = v.As<Napi::Array>();
+  const uint32_t n = a.Length();
+  std::vector<int64_t> out(n);
+  for (uint32_t i = 0; i < n; ++i) out[i] = static_cast<int64_t>(num(a.Get(i)));
+  return out;
+}
+
+std::vector<at::Tensor> tensors(const Napi::Value& v) {
+  Napi::Array a = v.As<Napi::Array>();
+  const uint32_t n = a.Length();
+  std::vector<at::Tensor> out;
+  out.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) out.push_back(T(a.Get(i)));
+  return out;
+}
+
+at::ScalarType dtypeOf(int code) {
+  switch (code) {
+    case 0: return at::kFloat;
+    case 1: return at::kHalf;
+    case 2: return at::kLong;
+    case 3: return at::kBool;
+    case 4: return at::kDouble;
+    case 5: return at::kInt;
+    default: throw std::invalid_argument("unknown dtype code " + std::to_string(code));
+  }
+}
+
+int dtypeCode(at::ScalarType s) {
+  switch (s) {
+    case at::kFloat: return 0;
+    case at::kHalf: return 1;
+    case at::kLong: return 2;
+    case at::kBool: return 3;
+    case at::kDouble: return 4;
+    case at::kInt: return 5;
+    default: return 9;
+  }
+}
+
+at::Device deviceOf(int code) { return code == 1 ? at::Device(at::kCUDA) : at::Device(at::kCPU); }
+
+int classify(const std::string& m) {
+  auto has = [&](const char* s) { return m.find(s) != std::string::npos; };
+  if (has("CUDA") || has("cuda")) return kDevice;
+  if (has("scalar type") || has("dtype") || has("ScalarType") || has("not implemented for")) return kDType;
+  if (has("size") || has("shape") || has("dimension") || has("channels") || has("mat1 and mat2") ||
+      has("out of range") || has("invalid for input of")) {
+    return kShape;
+  }
+  return kLibtorch;
+}
+
+void throwError(const Napi::CallbackInfo& info, const char* op, const std::string& msg, int kind) {
+  Napi::Env env = info.Env();
+  // Name the op and the shapes of every tensor argument, so the one-line message says what was called.
+  std::ostringstream s;
+  s << op << '(';
+  for (size_t i = 0; i < info.Length(); ++i) {
+    if (i) s << ", ";
+    Napi::Value v = info[i];
+    if (v.IsExternal()) {
+      const at::Tensor& t = T(v);
+      if (!t.defined()) {
+        s << "<undefined>";
+      } else {
+        s << '[';
+        for (int64_t d = 0; d < t.dim(); ++d) s << (d ? "," : "") << t.size(d);
+        s << ']';
+      }
+    } else if (v.IsNumber()) {
+      s << v.As<Napi::Number>().DoubleValue();
+    } else if (v.IsBoolean()) {
+      s << (v.As<Napi::Boolean>().Value() ? "true" : "false");
+    } else if (v.IsArray()) {
+      s << "[...]";
+    } else if (v.IsNull()) {
+      s << "null";
+    } else {
+      s << '?';
+    }
+  }
+  std::string first = msg;
+  // libtorch messages may span lines; the CLI prints errors as one line.
+  for (auto& c : first) if (c == '\n') c = ' ';
+  s << "): " << first;
+  const std::string text = s.str();
+  if (!g_errors[kind].IsEmpty()) {
+    Napi::Object err = g_errors[kind].New({Napi::String::New(env, text)});
+    napi_throw(env, err);
+  } else {
+    Napi::Error::New(env, text).ThrowAsJavaScriptException();
+  }
+}
+
+}  // namespace physis
+
+using namespace physis;
+
+// init(meta: Int32Array, errors: [LibtorchError, ShapeError, DTypeError, DeviceError])
+static Napi::Value init(const Napi::CallbackInfo& info) {
+  Napi::Int32Array meta = info[0].As<Napi::Int32Array>();
+  g_metaRef = Napi::Persistent(meta);
+  g_meta = meta.Data();
+  g_metaLen = meta.ElementLength();
+  Napi::Array errs = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < 4 && i < errs.Length(); ++i) g_errors[i] = Napi::Persistent(errs.Get(i).As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("init", Napi::Function::New(env, init, "init"));
+  registerTensor(env, exports);
+  registerOps(env, exports);
+  registerNn(env, exports);
+  registerAutograd(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(physis_torch, Init)
