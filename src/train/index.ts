@@ -50,3 +50,23 @@ export {
 } from './early-stopping.js';
 export { DataLoader, type DataLoaderOptions } from './data-loader.js';
 export { collate, loadBatch, type Batch, type Sample, type SampleContext, type SampleModule } from './load-batch.js';
+export { loadSample as loadBoneAgeSample, preprocessBoneAgeImage, type BoneAgeItem, type BoneAgeSampleOptions } from './bone-age-sample.js';
+export {
+  boneAgeModelOptions,
+  createBoneAgeModel,
+  loadBoneAgeBundleModel,
+  predictBatch,
+  predictBoneAges,
+  predictWithLoader,
+  createBoneAgeLoader,
+  BONE_AGE_SAMPLE_MODULE,
+  type LabelledBoneAgeItem,
+  type BoneAgeLoaderOptions,
+} from './bone-age-model.js';
+export {
+  trainBoneAge,
+  evaluateBoneAgeBundle,
+  type BoneAgeTrainOptions,
+  type BoneAgeTrainResult,
+  type EpochRecord,
+} from './train-bone-age.js';
