@@ -33,3 +33,13 @@ export {
 } from './predictor.js';
 export { createOnnxPredictor } from './onnx-predictor.js';
 export type { OrtSessionOptions } from './ort-adapter.js';
+export { createTorchPredictor, type TorchPredictorOptions } from './torch-predictor.js';
+export { createPredictor, type CreatePredictorOptions } from './create-predictor.js';
+export {
+  DEFAULT_FEATURE_MAP_OUTPUT,
+  exportZooModelOnnx,
+  saveModelBundle,
+  type SaveModelBundleOptions,
+  type ZooCardDraft,
+  type ZooExportOptions,
+} from './model-bundle.js';

@@ -79,3 +79,30 @@ export {
   StateDictError,
   NativeAddonError,
 } from './errors.js';
+export {
+  loadSafetensors,
+  readSafetensors,
+  saveSafetensors,
+  safetensorsBytes,
+  rawToTensor,
+  tensorToRaw,
+} from './safetensors.js';
+export {
+  parseSafetensors,
+  serializeSafetensors,
+  rawToFloat16,
+  rawToFloat32,
+  SafetensorsFormatError,
+  type RawTensor,
+  type SafetensorsContents,
+  type SafetensorsDType,
+} from './safetensors-format.js';
+export {
+  exportOnnx,
+  OnnxExportError,
+  ONNX_OPSET,
+  type ExportableModule,
+  type OnnxExportOptions,
+  type OnnxExportResult,
+  type OnnxInputSpec,
+} from './onnx-export.js';

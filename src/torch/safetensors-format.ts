@@ -216,10 +216,13 @@ export function serializeSafetensors(
   return out;
 }
 
+const F32_SCRATCH = new Float32Array(1);
+const U32_SCRATCH = new Uint32Array(F32_SCRATCH.buffer);
+
 /** IEEE 754 binary16 bits of a number, round-to-nearest-even, with overflow to infinity and subnormals. */
 export function float32ToFloat16Bits(value: number): number {
-  const f = new Float32Array([value]);
-  const x = new Uint32Array(f.buffer)[0] as number;
+  F32_SCRATCH[0] = value;
+  const x = U32_SCRATCH[0] as number;
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;

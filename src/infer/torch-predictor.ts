@@ -1,0 +1,93 @@
+/** The libtorch implementation of `Predictor`: the zoo model rebuilt from the card, weights from safetensors. */
+import { readFileSync } from 'node:fs';
+import {
+  noGrad,
+  parseSafetensors,
+  rawToTensor,
+  setNumThreads,
+  tensor,
+  tidy,
+  type Tensor,
+} from '../torch/index.js';
+import { createModel, type ModelOptions, type ZooModel } from '../models/index.js';
+import { sha256Hex, type ModelBundle } from './bundle.js';
+import { checkPredictorInput } from './check-input.js';
+import { BundleIntegrityError, PredictorError } from './errors.js';
+import type { DenseArray, PredictionResult, Predictor } from './predictor.js';
+
+/** Options of the libtorch predictor. */
+export interface TorchPredictorOptions {
+  /** Sets libtorch's intra-op thread count (process-wide) when given. */
+  readonly threads?: number;
+}
+
+/**
+ * Build the card's architecture, load the bundle's weights into it (strictly: every key, every shape) and
+ * return a predictor. The weights file is hashed again from the very bytes that are parsed, so a file swapped
+ * after `loadBundle` is still refused.
+ * @param bundle - a loaded bundle
+ * @param options - thread count
+ */
+export async function createTorchPredictor(
+  bundle: ModelBundle,
+  options: TorchPredictorOptions = {},
+): Promise<Predictor> {
+  const { card } = bundle;
+  if (options.threads !== undefined) setNumThreads(options.threads);
+  const bytes = readFileSync(bundle.weightsPath);
+  const actual = sha256Hex(bytes);
+  if (actual !== card.files.weights.sha256) {
+    throw new BundleIntegrityError(
+      `${bundle.weightsPath}: sha256 ${actual} does not match ${card.files.weights.sha256} recorded in card.json`,
+    );
+  }
+  let model: ZooModel;
+  try {
+    model = createModel(card.architecture.name, card.architecture.options as ModelOptions);
+  } catch (e) {
+    throw new PredictorError(
+      `${bundle.dir}: cannot build architecture from card.json (${(e as Error).message})`,
+    );
+  }
+  const { tensors } = parseSafetensors(bytes, bundle.weightsPath);
+  tidy(() => {
+    const sd = new Map<string, Tensor>();
+    for (const [name, raw] of tensors) sd.set(name, rawToTensor(raw, name));
+    model.loadStateDict(sd); // copy_ converts fp16 weights to the model's fp32
+  });
+  model.eval();
+  const provenance = {
+    modelId: card.id,
+    modelVersion: card.version,
+    weightsSha256: card.files.weights.sha256,
+    backend: 'torch' as const,
+  };
+  const outputName = card.outputs[0]?.name ?? 'output';
+  const wantFeatures = card.featureMap !== undefined;
+  return {
+    backend: 'torch',
+    provenance,
+    run(input, shape, extra): Promise<PredictionResult> {
+      const n = checkPredictorInput(card, input, shape, extra);
+      const [out, fm] = tidy(() =>
+        noGrad(() => {
+          const x = tensor(input, shape);
+          const e = extra === undefined ? undefined : tensor(extra, [n, extra.length / n]);
+          const features = model.forwardFeatures(x);
+          const y = model.forwardHead(features, e);
+          const dense = (t: Tensor): DenseArray => ({ data: t.toFloat32Array(), shape: [...t.shape] });
+          return [dense(y), wantFeatures ? dense(features) : undefined] as const;
+        }),
+      );
+      return Promise.resolve({
+        outputs: { [outputName]: out },
+        ...(fm ? { featureMap: fm } : {}),
+        model: provenance,
+      });
+    },
+    dispose(): Promise<void> {
+      model.dispose();
+      return Promise.resolve();
+    },
+  };
+}
