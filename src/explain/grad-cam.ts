@@ -1,0 +1,113 @@
+/**
+ * Grad-CAM and CAM saliency maps for zoo models.
+ *
+ * Why: clinicians must see which parts of the hand drove a bone-age estimate (issue 5, "Saliency").
+ * Grad-CAM (Selvaraju et al., ICCV 2017) weighs each channel of the last convolutional feature map by
+ * the spatial mean of the output's gradient with respect to it, sums, and keeps the positive part; it
+ * works for every architecture of the zoo through `forwardFeatures`/`forwardHead`. CAM (Zhou et al.,
+ * CVPR 2016) is the special case for a global-average-pool + linear head: the channel weights are the
+ * linear layer's weights, no backward pass needed. For such heads the two maps are equal up to a
+ * constant factor (the gradient of a GAP + linear head is w_c / (h·w) at every position).
+ */
+import { F, noGrad, tidy, type Tensor } from '../torch/index.js';
+import type { ZooModel } from '../models/index.js';
+import { SaliencyError } from './errors.js';
+
+/** A saliency map at the input's resolution, scaled to [0, 1] (all zeros when nothing is positive). */
+export interface SaliencyMap {
+  readonly width: number;
+  readonly height: number;
+  /** `height * width` values, row-major, in [0, 1]. */
+  readonly data: Float32Array;
+  /** The explained output's value for this input (e.g. bone age in months). */
+  readonly score: number;
+  /** Feature-map size [h, w] the map was upsampled from. */
+  readonly featureSize: readonly [number, number];
+}
+
+/** Options of {@link gradCam} and {@link classActivationMap}. */
+export interface SaliencyOptions {
+  /** Extra head inputs [1, k] (sex for bone age). */
+  readonly extra?: Tensor;
+  /** Which output to explain; default 0. */
+  readonly outputIndex?: number;
+}
+
+function checkInput(x: Tensor): [number, number] {
+  if (x.rank !== 4 || x.shape[0] !== 1) {
+    throw new SaliencyError(`saliency explains one image [1, C, H, W], got [${x.shape.join(', ')}]`);
+  }
+  return [x.shape[2] as number, x.shape[3] as number];
+}
+
+function finish(cam: Tensor, height: number, width: number, score: number, featureSize: [number, number]): SaliencyMap {
+  const up = F.interpolate(cam, { size: [height, width], mode: 'bilinear', alignCorners: false }).relu();
+  const data = up.toFloat32Array();
+  let max = 0;
+  for (const v of data) if (v > max) max = v;
+  if (max > 0) for (let i = 0; i < data.length; i++) data[i] = (data[i] as number) / max;
+  return { width, height, data, score, featureSize };
+}
+
+function outputAt(out: Tensor, k: number): Tensor {
+  const n = out.shape[1] ?? 0;
+  if (!Number.isInteger(k) || k < 0 || k >= n) throw new SaliencyError(`output index ${k} is out of range for a model with ${n} outputs`);
+  return out.index(0).index(k);
+}
+
+/**
+ * Grad-CAM of one output for one image (Selvaraju et al. 2017).
+ * @param model - a zoo model (put in eval mode for the call, then restored)
+ * @param input - the image [1, C, H, W]
+ * @param o - extra head inputs and the output index
+ */
+export function gradCam(model: ZooModel, input: Tensor, o: SaliencyOptions = {}): SaliencyMap {
+  const [height, width] = checkInput(input);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return tidy(() => {
+      const features = model.forwardFeatures(input.detach()).retainGrad();
+      const score = outputAt(model.forwardHead(features, o.extra), o.outputIndex ?? 0);
+      score.backward();
+      const grad = features.grad;
+      if (grad === null) throw new SaliencyError('no gradient reached the feature map');
+      const weights = grad.mean([2, 3], true);
+      const cam = features.detach().mul(weights).sum(1, true);
+      return finish(cam, height, width, score.item(), [features.shape[2] as number, features.shape[3] as number]);
+    });
+  } finally {
+    for (const p of model.parameters()) p.setGrad(null);
+    model.train(wasTraining);
+  }
+}
+
+/**
+ * Class activation map for a global-average-pool + linear head (Zhou et al. 2016): the feature map
+ * weighted by the final linear layer's weights for the output. Extra inputs only shift the output and
+ * do not enter the map.
+ * @param model - a zoo model whose head is GAP + linear
+ * @param input - the image [1, C, H, W]
+ * @param o - extra head inputs (for the reported score) and the output index
+ */
+export function classActivationMap(model: ZooModel, input: Tensor, o: SaliencyOptions = {}): SaliencyMap {
+  const [height, width] = checkInput(input);
+  const weight = model.namedParameters().find(([name]) => name === `${model.headLinearName}.weight`)?.[1];
+  if (!weight) throw new SaliencyError(`${model.architecture}: no '${model.headLinearName}.weight'; use gradCam`);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() =>
+      tidy(() => {
+        const features = model.forwardFeatures(input);
+        const score = outputAt(model.forwardHead(features, o.extra), o.outputIndex ?? 0).item();
+        const c = model.numFeatures;
+        const w = weight.index(o.outputIndex ?? 0).narrow(0, 0, c).reshape([1, c, 1, 1]);
+        const cam = features.mul(w).sum(1, true);
+        return finish(cam, height, width, score, [features.shape[2] as number, features.shape[3] as number]);
+      }),
+    );
+  } finally {
+    model.train(wasTraining);
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * Saliency: Grad-CAM for every zoo architecture, CAM for GAP + linear heads, and PNG overlays.
+ *
+ * @example
+ * const map = gradCam(model, x, { extra: sex });          // x: [1, 1, 256, 256]
+ * writeFileSync('heat.png', encodeRgbaPng(overlayHeatmap(image, map), 256, 256));
+ */
+export { SaliencyError } from './errors.js';
+export { gradCam, classActivationMap, type SaliencyMap, type SaliencyOptions } from './grad-cam.js';
+export { overlayHeatmap, encodeRgbaPng, heatColor, type GrayImage01 } from './overlay.js';
