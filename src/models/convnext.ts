@@ -4,11 +4,11 @@
  * (`block.0` depthwise 7×7, `block.2` LayerNorm, `block.3`/`block.5` the MLP, `layer_scale`), `features.2/4/6`
  * the downsampling layers, `classifier.0` LayerNorm2d and `classifier.2` the linear layer.
  */
-import { Conv2d, F, LayerNorm, Linear, Module, full, init } from '../torch/index.js';
-import type { Tensor } from '../torch/index.js';
+import { Conv2d, F, LayerNorm, Linear, full, init } from '../torch/index.js';
+import type { Tensor, Module } from '../torch/index.js';
 import { ZooModel, headOutputs, resolveModelOptions } from './heads.js';
 import type { ModelOptions, ResolvedModelOptions } from './heads.js';
-import { Lambda, LayerNorm2d, gelu, initialise, permute, sequential } from './layers.js';
+import { Block, Lambda, LayerNorm2d, gelu, initialise, permute, sequential } from './layers.js';
 import type { NamedSequential } from './layers.js';
 
 /** Per-channel learnable scale of a block's output, initialised to 1e-6 (Touvron et al. 2021, "CaiT"). */
@@ -18,7 +18,7 @@ const LAYER_SCALE_INIT = 1e-6;
  * The ConvNeXt block: depthwise 7×7 → LayerNorm → Linear 4× → GELU → Linear, channels-last, scaled by
  * `layer_scale` and added to the input (with stochastic depth during training).
  */
-class CNBlock extends Module {
+class CNBlock extends Block {
   readonly block: NamedSequential;
   readonly layerScale: Tensor;
 

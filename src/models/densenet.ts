@@ -4,14 +4,14 @@
  * `features.transitionT.{norm,conv}`, `features.norm5`, `classifier`. (torchvision's old checkpoints spell
  * `norm.1`; its loader renames them to `norm1`, which is what 0.14's `state_dict()` and this module use.)
  */
-import { BatchNorm2d, Conv2d, F, Linear, Module, cat, init } from '../torch/index.js';
+import { BatchNorm2d, Conv2d, F, Linear, Module, cat, init, tidy } from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { ZooModel, headOutputs, resolveModelOptions } from './heads.js';
 import type { ModelOptions, ResolvedModelOptions } from './heads.js';
-import { NamedSequential, initialise } from './layers.js';
+import { Block, NamedSequential, initialise } from './layers.js';
 
 /** BN-ReLU-1×1 conv (bottleneck to bnSize·k channels) then BN-ReLU-3×3 conv (k new channels). */
-class DenseLayer extends Module {
+class DenseLayer extends Block {
   readonly norm1: BatchNorm2d;
   readonly conv1: Conv2d;
   readonly norm2: BatchNorm2d;
@@ -45,7 +45,7 @@ class DenseLayer extends Module {
 }
 
 /** A dense block: each layer sees the concatenation of the block input and all earlier layers' outputs. */
-class DenseBlock extends Module {
+class DenseBlock extends Block {
   private readonly layers: DenseLayer[] = [];
 
   constructor(numLayers: number, inChannels: number, bnSize: number, growthRate: number, dropRate: number) {
@@ -58,13 +58,17 @@ class DenseBlock extends Module {
 
   forward(x: Tensor): Tensor {
     const features: Tensor[] = [x];
-    for (const layer of this.layers) features.push(layer.call(features.length === 1 ? x : cat(features, 1)));
+    for (const layer of this.layers) {
+      // Each layer's input concatenation is freed as soon as the layer has run (it is the block's largest
+      // transient: torchvision's memory_efficient option exists for the same reason).
+      features.push(features.length === 1 ? layer.call(x) : tidy(() => layer.call(cat(features, 1))));
+    }
     return cat(features, 1);
   }
 }
 
 /** BN-ReLU-1×1 conv halving the channels, then 2×2 average pooling. */
-class Transition extends Module {
+class Transition extends Block {
   readonly norm: BatchNorm2d;
   readonly conv: Conv2d;
 

@@ -5,11 +5,12 @@
  * conv, `classifier.1` the linear layer. The `EfficientNet` class and `MBConv` are shared with EfficientNet-V2
  * (`efficientnet-v2.ts`), which only adds the fused block and its stage table.
  */
-import { F, Linear, Module, init } from '../torch/index.js';
-import type { Tensor } from '../torch/index.js';
+import { F, Linear, init } from '../torch/index.js';
+import type { Tensor, Module } from '../torch/index.js';
 import { ZooModel, headOutputs, resolveModelOptions } from './heads.js';
 import type { ModelOptions, ResolvedModelOptions } from './heads.js';
 import {
+  Block,
   Lambda,
   SqueezeExcitation,
   batchNorm,
@@ -71,7 +72,7 @@ function residual(branch: Tensor, input: Tensor, p: number, training: boolean): 
  * Mobile inverted bottleneck (Sandler et al. 2018) with squeeze-excitation: 1×1 expand (when the ratio is not 1),
  * depthwise k×k, SE with a quarter of the input width, 1×1 linear projection; residual when shapes allow.
  */
-export class MBConv extends Module {
+export class MBConv extends Block {
   readonly block: NamedSequential;
   private readonly useResidual: boolean;
 
@@ -117,7 +118,7 @@ export class MBConv extends Module {
  * Fused MBConv of EfficientNet-V2 (Tan & Le 2021): the expand 1×1 and depthwise k×k replaced by one k×k conv,
  * no squeeze-excitation; a single k×k conv when the expansion ratio is 1.
  */
-export class FusedMBConv extends Module {
+export class FusedMBConv extends Block {
   readonly block: NamedSequential;
   private readonly useResidual: boolean;
 

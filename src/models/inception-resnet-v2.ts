@@ -10,13 +10,13 @@ import { BatchNorm2d, Conv2d, F, Linear, Module, cat } from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { ZooModel, headOutputs, resolveModelOptions } from './heads.js';
 import type { ModelOptions, ResolvedModelOptions } from './heads.js';
-import { sequential } from './layers.js';
+import { Block, sequential } from './layers.js';
 import type { NamedSequential } from './layers.js';
 
 type Pair = number | [number, number];
 
 /** Conv (no bias) → BatchNorm (eps 1e-3, the TF-ported value) → ReLU. */
-class BasicConv2d extends Module {
+class BasicConv2d extends Block {
   readonly conv: Conv2d;
   readonly bn: BatchNorm2d;
 
@@ -48,7 +48,7 @@ class Pool extends Module {
 }
 
 /** Parallel branches whose outputs are concatenated along channels (`branch0`, `branch1`, …). */
-class Branches extends Module {
+class Branches extends Block {
   private readonly branches: Module[] = [];
 
   constructor(branches: readonly Module[]) {
@@ -109,7 +109,7 @@ function mixed7a(): Branches {
  * A residual Inception block: branches concatenated, a 1×1 conv (`conv2d`, with bias) back to the input width,
  * scaled (the paper's residual scaling, §3.3) and added to the input, then ReLU unless `noRelu`.
  */
-class ResidualInception extends Module {
+class ResidualInception extends Block {
   readonly conv2d: Conv2d;
   private readonly branchList: readonly Module[];
 

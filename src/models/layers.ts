@@ -18,9 +18,25 @@ import {
   init,
   noGrad,
   ones,
+  tidy,
   zeros,
 } from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
+
+/**
+ * A residual/dense/inception block whose `call` runs inside `tidy`: the tensors it creates on the way (conv and
+ * norm outputs, concatenations) are released when it returns, not when the caller's scope ends or the garbage
+ * collector runs. Without it, one DenseNet-121 forward at 512×512×4 holds every intermediate map at once.
+ * Autograd keeps what backward needs on its own, so training is unaffected.
+ * A forward hook on a module *inside* a block sees a tensor freed when the block returns: `keep()` it, or hook
+ * the block itself or the model's `featureBlock` (whose output outlives the block).
+ */
+export abstract class Block extends Module {
+  /** forward + hooks, inside a tidy scope that keeps only the output. @param inputs - the inputs */
+  override call(...inputs: Tensor[]): Tensor {
+    return tidy(() => super.call(...inputs));
+  }
+}
 
 /** A child name with its module, in the order the container runs them. */
 export type NamedChild = readonly [name: string, module: Module];
@@ -179,7 +195,7 @@ export function convNormAct(
  * Squeeze-and-excitation (Hu et al. 2018, torchvision's `ops.SqueezeExcitation`): global average pool, 1×1 conv
  * `fc1`, activation, 1×1 conv `fc2`, sigmoid, then rescale the input's channels.
  */
-export class SqueezeExcitation extends Module {
+export class SqueezeExcitation extends Block {
   readonly fc1: Conv2d;
   readonly fc2: Conv2d;
 

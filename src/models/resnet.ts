@@ -3,15 +3,15 @@
  * torchvision 0.14's module tree and parameter names (`conv1`, `bn1`, `layer1.0.conv1`, `layer2.0.downsample.0`,
  * `fc`), so torchvision's state dicts load unchanged.
  */
-import { BatchNorm2d, Conv2d, F, Linear, Module, init } from '../torch/index.js';
-import type { Tensor } from '../torch/index.js';
+import { BatchNorm2d, Conv2d, F, Linear, init } from '../torch/index.js';
+import type { Tensor, Module } from '../torch/index.js';
 import { ZooModel, resolveModelOptions } from './heads.js';
 import type { ModelOptions, ResolvedModelOptions } from './heads.js';
 import { headOutputs } from './heads.js';
-import { initialise, sequential } from './layers.js';
+import { Block, initialise, sequential } from './layers.js';
 
 /** The two-3×3-conv block of ResNet-18/34 (expansion 1). */
-class BasicBlock extends Module {
+class BasicBlock extends Block {
   static readonly expansion = 1;
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
@@ -39,7 +39,7 @@ class BasicBlock extends Module {
 }
 
 /** The 1×1-3×3-1×1 bottleneck of ResNet-50 (expansion 4; stride on the 3×3, "ResNet v1.5" as torchvision). */
-class Bottleneck extends Module {
+class Bottleneck extends Block {
   static readonly expansion = 4;
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;

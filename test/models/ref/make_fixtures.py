@@ -6,7 +6,7 @@ statistics and affine parameters (fresh BatchNorm is the identity in eval mode, 
 would hide its blocks, so an untouched model would let a wrong block pass), switch to eval mode, and run a fixed
 input at a reduced size. Writes, per architecture, ``<name>.safetensors`` (the full state dict, as
 ``model.state_dict()`` names it, num_batches_tracked included) and ``<name>.io.safetensors`` (``input``,
-``output``), then ``manifest.json`` last, so a partial run is never mistaken for a complete one.
+``output``, ``features``, ``weighting`` and ``inputGrad``, the gradient of sum(output * weighting) w.r.t. the input), then ``manifest.json`` last, so a partial run is never mistaken for a complete one.
 
 Safetensors is written by hand (Debian has no python3-safetensors): an 8-byte little-endian header length, the
 JSON header, the raw little-endian bytes (https://github.com/huggingface/safetensors, "Format").
@@ -112,11 +112,16 @@ def main():
         with torch.no_grad():
             y = model(x)
             f = features(name, model, x)
+        # Gradient of a fixed weighting of the logits with respect to the input: backward through every block.
+        weighting = torch.randn(y.shape, generator=gen)
+        xg = x.clone().requires_grad_(True)
+        (model(xg) * weighting).sum().backward()
         write_safetensors(os.path.join(out, name + ".safetensors"), model.state_dict(), {"arch": name})
-        write_safetensors(os.path.join(out, name + ".io.safetensors"), {"input": x, "output": y, "features": f}, {"arch": name})
+        write_safetensors(os.path.join(out, name + ".io.safetensors"), {"input": x, "output": y, "features": f, "weighting": weighting, "inputGrad": xg.grad}, {"arch": name})
         manifest["cases"].append(
             {"name": name, "size": size, "batch": batch, "outputAbsMax": float(y.abs().max()),
-             "featuresAbsMax": float(f.abs().max()), "seconds": time.time() - t0}
+             "featuresAbsMax": float(f.abs().max()),
+             "inputGradAbsMax": float(xg.grad.abs().max()), "seconds": time.time() - t0}
         )
         print(f"{name}: input {list(x.shape)} output {list(y.shape)} |y|max {float(y.abs().max()):.3f} "
               f"features {list(f.shape)} |f|max {float(f.abs().max()):.3f} "
