@@ -1,5 +1,9 @@
 import type { Command } from '../command.js';
 import { versionCommand } from './version.js';
+import { trainCommand } from './train.js';
+import { evaluateCommand } from './evaluate.js';
+import { explainCommand } from './explain.js';
+import { predictCommand } from './predict.js';
 
 /** Every sub-command, in the order `physis --help` lists them. Add new commands here. */
-export const COMMANDS: readonly Command[] = [versionCommand];
+export const COMMANDS: readonly Command[] = [versionCommand, predictCommand, explainCommand, trainCommand, evaluateCommand];

@@ -1,0 +1,49 @@
+/**
+ * `physis explain <file> --bundle <dir> -o heat.png`: a Grad-CAM heat map (Selvaraju et al. 2017) of a
+ * bone-age prediction, overlaid on the radiograph as the model saw it (preprocessed, letterboxed).
+ *
+ * @example
+ * $ physis explain samples/hand-0.png --bundle hand-bone-age-bundle --sex F -o heat.png
+ * samples/hand-0.png: bone age 131.2 months (10.9 y), sex F from cli; heat map heat.png
+ */
+import { requireSex } from '../../tasks/index.js';
+import { loadBoneAgeBundleModel } from '../../train/index.js';
+import { stringOption, UsageError, type Command } from '../command.js';
+import { analyseRadiograph } from './predict.js';
+
+export const explainCommand: Command = {
+  name: 'explain',
+  summary: 'Grad-CAM heat map of a prediction, overlaid on the preprocessed radiograph (PNG)',
+  usage: [
+    'usage: physis explain <file> --bundle <dir> -o heat.png [--sex M|F] [--json]',
+    '',
+    'Unknown sex (no --sex, no DICOM PatientSex): the map is the mean over both sexes.',
+    '',
+    'example:',
+    '  $ physis explain samples/hand-0.png --bundle hand-bone-age-bundle --sex F -o heat.png',
+  ].join('\n'),
+  options: {
+    bundle: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    sex: { type: 'string' },
+  },
+  allowPositionals: true,
+  async run(args, out) {
+    const file = args.positionals[0];
+    if (file === undefined || args.positionals.length > 1) throw new UsageError('give exactly one radiograph file');
+    const heatmapPath = stringOption(args, 'out', true);
+    const rawSex = stringOption(args, 'sex');
+    const { model, bundle } = loadBoneAgeBundleModel(stringOption(args, 'bundle', true));
+    try {
+      const a = await analyseRadiograph(model, bundle, file, { cliSex: rawSex === undefined ? null : requireSex(rawSex, '--sex'), heatmapPath });
+      const age =
+        a.boneAgeMonths !== undefined
+          ? `bone age ${a.boneAgeMonths.toFixed(1)} months, sex ${a.sex} from ${a.sexSource}`
+          : `sex unknown: ${a.boneAgeMonthsBySex?.M.toFixed(1)} months if male, ${a.boneAgeMonthsBySex?.F.toFixed(1)} if female`;
+      out.result(a, `${file}: ${age}; heat map ${heatmapPath}`);
+    } finally {
+      model.dispose();
+    }
+    return 0;
+  },
+};

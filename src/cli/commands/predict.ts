@@ -1,0 +1,157 @@
+/**
+ * `physis predict <files… | --manifest list.csv> --bundle <dir>`: bone age for each radiograph as a JSON
+ * line (or a human line), with where the sex came from, the model id and weight hash, the difference
+ * from chronological age and its Greulich-Pyle SDS when the DICOM gives the age, and optionally a
+ * Grad-CAM heat map per image.
+ *
+ * Sex is never defaulted: `--sex`, then the manifest's `sex` column, then DICOM PatientSex; when none
+ * is known both predictions are returned with `sexSource: "unknown"`.
+ *
+ * @example
+ * $ physis predict samples/hand-0.png --bundle /tmp/tiny --sex F --json
+ * {"file":"samples/hand-0.png","boneAgeMonths":131.2,"sex":"F","sexSource":"cli",...}
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { encodeRgbaPng, gradCam, overlayHeatmap, type SaliencyMap } from '../../explain/index.js';
+import type { ModelBundle } from '../../infer/index.js';
+import type { ZooModel } from '../../models/index.js';
+import { preprocess } from '../../preprocess/index.js';
+import { readRadiograph } from '../../radiograph/index.js';
+import {
+  boneAgeSds,
+  parseManifest,
+  requireSex,
+  resolveSex,
+  sexInput,
+  type BoneAgeSds,
+  type Sex,
+  type SexSource,
+} from '../../tasks/index.js';
+import { tensor, tidy } from '../../torch/index.js';
+import { loadBoneAgeBundleModel, predictBatch } from '../../train/index.js';
+import { stringOption, UsageError, type Command } from '../command.js';
+
+/** The analysis of one radiograph. */
+export interface BoneAgeAnalysis {
+  readonly file: string;
+  /** Present when sex is known. */
+  readonly boneAgeMonths?: number;
+  /** Present when sex is unknown: one prediction per sex. */
+  readonly boneAgeMonthsBySex?: { readonly M: number; readonly F: number };
+  readonly sex: Sex | null;
+  readonly sexSource: SexSource;
+  readonly sexConflict?: string;
+  readonly model: { readonly id: string; readonly version: string; readonly weightsSha256: string };
+  readonly chronologicalAgeMonths?: number;
+  readonly chronologicalAgeSource?: string;
+  readonly greulichPyle?: BoneAgeSds;
+  readonly heatmap?: string;
+}
+
+/**
+ * Predict (and optionally explain) one radiograph with a loaded bone-age model.
+ * @param model - the network
+ * @param bundle - its bundle (card for size and provenance)
+ * @param file - the radiograph
+ * @param o - sex sources and heat-map output path
+ */
+export async function analyseRadiograph(
+  model: ZooModel,
+  bundle: ModelBundle,
+  file: string,
+  o: { cliSex?: Sex | null; manifestSex?: string; heatmapPath?: string },
+): Promise<BoneAgeAnalysis> {
+  const size = bundle.card.input.shape[1] as number;
+  const radiograph = await readRadiograph(file);
+  const { image } = preprocess(radiograph, { size });
+  const resolved = resolveSex({ cli: o.cliSex ?? null, manifest: o.manifestSex ?? null, dicom: radiograph.metadata.patientSex });
+  const sexes: Sex[] = resolved.sex === null ? ['M', 'F'] : [resolved.sex];
+  const preds = predictBatch(
+    model,
+    Float32Array.from(sexes.flatMap(() => [...image.data])),
+    Float32Array.from(sexes.map(sexInput)),
+    size,
+  );
+  let heatmap: string | undefined;
+  if (o.heatmapPath !== undefined) {
+    const maps: SaliencyMap[] = sexes.map((s) =>
+      tidy(() => gradCam(model, tensor(image.data, [1, 1, size, size]), { extra: tensor([sexInput(s)], [1, 1]) })),
+    );
+    // unknown sex: the mean of both sexes' maps, so the picture does not pretend to know
+    const data = new Float32Array(size * size);
+    for (const m of maps) for (let i = 0; i < data.length; i++) data[i] = (data[i] as number) + (m.data[i] as number) / maps.length;
+    writeFileSync(o.heatmapPath, encodeRgbaPng(overlayHeatmap(image, { width: size, height: size, data }), size, size));
+    heatmap = o.heatmapPath;
+  }
+  const age = radiograph.metadata.age;
+  const boneAge = resolved.sex === null ? undefined : (preds[0] as number);
+  return {
+    file,
+    ...(boneAge === undefined ? { boneAgeMonthsBySex: { M: preds[0] as number, F: preds[1] as number } } : { boneAgeMonths: boneAge }),
+    sex: resolved.sex,
+    sexSource: resolved.sexSource,
+    ...(resolved.conflict ? { sexConflict: resolved.conflict } : {}),
+    model: { id: bundle.card.id, version: bundle.card.version, weightsSha256: bundle.card.files.weights.sha256 },
+    ...(age ? { chronologicalAgeMonths: age.ageMonths, chronologicalAgeSource: age.source } : {}),
+    ...(age && boneAge !== undefined && resolved.sex !== null ? { greulichPyle: boneAgeSds(boneAge, age.ageMonths, resolved.sex) } : {}),
+    ...(heatmap ? { heatmap } : {}),
+  };
+}
+
+function human(a: BoneAgeAnalysis): string {
+  const age =
+    a.boneAgeMonths !== undefined
+      ? `bone age ${a.boneAgeMonths.toFixed(1)} months (${(a.boneAgeMonths / 12).toFixed(1)} y), sex ${a.sex} from ${a.sexSource}`
+      : `bone age ${a.boneAgeMonthsBySex?.M.toFixed(1)} months if male, ${a.boneAgeMonthsBySex?.F.toFixed(1)} months if female (sex unknown)`;
+  const sds = a.greulichPyle?.sds == null ? '' : `, ${a.greulichPyle.differenceMonths.toFixed(1)} months from chronological age, SDS ${a.greulichPyle.sds.toFixed(2)}`;
+  return `${a.file}: ${age}${sds}${a.heatmap ? `; heat map ${a.heatmap}` : ''}`;
+}
+
+export const predictCommand: Command = {
+  name: 'predict',
+  summary: 'bone age of hand radiographs with a model bundle (JSON lines with --json)',
+  usage: [
+    'usage: physis predict <files… | --manifest list.csv> --bundle <dir> [--sex M|F] [--heatmap dir] [--json]',
+    '',
+    'A manifest is a CSV with a `file` column (relative to the CSV) and optionally `sex`.',
+    'Sex comes from --sex, else the manifest, else DICOM PatientSex; unknown -> both predictions.',
+    '',
+    'example:',
+    '  $ physis predict samples/hand-0.png --bundle hand-bone-age-bundle --sex F --heatmap heat/',
+  ].join('\n'),
+  options: {
+    bundle: { type: 'string' },
+    manifest: { type: 'string' },
+    sex: { type: 'string' },
+    heatmap: { type: 'string' },
+  },
+  allowPositionals: true,
+  async run(args, out) {
+    const bundleDir = stringOption(args, 'bundle', true);
+    const rawSex = stringOption(args, 'sex');
+    const cliSex = rawSex === undefined ? null : requireSex(rawSex, '--sex');
+    const manifest = stringOption(args, 'manifest');
+    const entries: { path: string; sex: string }[] = manifest
+      ? parseManifest(readFileSync(manifest, 'utf8'), manifest).map((e) => ({ path: e.path, sex: e.sex }))
+      : args.positionals.map((p) => ({ path: p, sex: '' }));
+    if (entries.length === 0) throw new UsageError('give radiograph files or --manifest');
+    const heatDir = stringOption(args, 'heatmap');
+    if (heatDir !== undefined) mkdirSync(heatDir, { recursive: true });
+    const { model, bundle } = loadBoneAgeBundleModel(bundleDir);
+    if (bundle.card.task !== 'hand-bone-age') throw new UsageError(`${bundleDir}: task '${bundle.card.task}' is not hand-bone-age`);
+    try {
+      for (const e of entries) {
+        const a = await analyseRadiograph(model, bundle, e.path, {
+          cliSex,
+          manifestSex: e.sex,
+          ...(heatDir === undefined ? {} : { heatmapPath: join(heatDir, `${basename(e.path, extname(e.path))}.heat.png`) }),
+        });
+        out.result(a, human(a));
+      }
+    } finally {
+      model.dispose();
+    }
+    return 0;
+  },
+};
