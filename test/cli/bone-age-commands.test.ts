@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const ENTRY = `import { main } from ${JSON.stringify(resolve('src/cli/main.ts'))}; process.exitCode = await main(process.argv.slice(1));`;
+
+/** Run the CLI in a child process (the test runner owns this process's stdout). */
+function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...argv],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  return Promise.resolve({ code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr });
+}
+
+void test('physis train refuses an unknown task and a missing --data as usage errors', async () => {
+  const a = await run(['train', 'knee-age', '--data', 'x']);
+  assert.equal(a.code, 2);
+  assert.match(a.stderr, /unknown task 'knee-age'; trainable tasks: hand-bone-age/);
+  const b = await run(['train', 'hand-bone-age']);
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, /missing --data/);
+});
+
+void test('physis train names a missing labels file in one line', async () => {
+  const r = await run(['train', 'hand-bone-age', '--data', '/nonexistent/labels.csv']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^physis: LabelsError: \/nonexistent\/labels.csv: cannot read labels/);
+});
+
+const LABELS = resolve('../shared/data/rsna-hand/labels.csv');
+const skip = existsSync(LABELS) ? false : `no ${LABELS} (../shared absent)`;
+
+void test('train -> evaluate -> predict -> explain on real radiographs (tiny, 64 px)', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'physis-cli-'));
+  try {
+    const bundle = join(dir, 'bundle');
+    const t = await run(['train', 'hand-bone-age', '--data', resolve('../shared/data/rsna-hand'), '--size', '64', '--epochs', '1', '--batch', '8', '--limit', '24', '--no-augment', '--out', bundle, '--json']);
+    assert.equal(t.code, 0, t.stderr);
+    const trained = JSON.parse(t.stdout.trim().split('\n').pop() ?? '{}') as { bestDevMaeMonths: number; report: string };
+    assert.ok(trained.bestDevMaeMonths > 0 && existsSync(trained.report));
+    const e = await run(['evaluate', bundle, '--data', LABELS, '--split', 'dev', '--out', join(dir, 'eval'), '--json']);
+    assert.equal(e.code, 0, e.stderr);
+    const evaluated = JSON.parse(e.stdout) as { images: number; maeMonths: number };
+    assert.equal(evaluated.images, 177);
+    assert.ok(Math.abs(evaluated.maeMonths - trained.bestDevMaeMonths) < 1e-3);
+    assert.ok(existsSync(join(dir, 'eval', 'report.html')));
+    const p = await run(['predict', 'samples/hand-0.png', '--bundle', bundle, '--heatmap', join(dir, 'heat'), '--json']);
+    assert.equal(p.code, 0, p.stderr);
+    const line = JSON.parse(p.stdout) as { sexSource: string; sex: null; boneAgeMonthsBySex: { M: number; F: number }; model: { weightsSha256: string } };
+    assert.equal(line.sexSource, 'unknown', 'a PNG without sex is never defaulted');
+    assert.equal(line.sex, null);
+    assert.ok(Number.isFinite(line.boneAgeMonthsBySex.M) && Number.isFinite(line.boneAgeMonthsBySex.F));
+    assert.match(line.model.weightsSha256, /^[0-9a-f]{64}$/);
+    assert.ok(readFileSync(join(dir, 'heat', 'hand-0.heat.png')).subarray(1, 4).toString() === 'PNG');
+    const x = await run(['explain', 'samples/hand-0.png', '--bundle', bundle, '--sex', 'F', '-o', join(dir, 'h.png'), '--json']);
+    assert.equal(x.code, 0, x.stderr);
+    assert.equal((JSON.parse(x.stdout) as { sexSource: string }).sexSource, 'cli');
+    const bad = await run(['predict', 'samples/hand-0.png', '--bundle', bundle, '--sex', 'X']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /SexError: --sex 'X' is not a sex/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
