@@ -1,6 +1,9 @@
 // Module entry: handle wrapping, shared shape buffer, error mapping, and registration of all functions.
 #include "common.h"
 
+#include <climits>
+#include <cstdlib>
+#include <malloc.h>
 #include <sstream>
 
 namespace physis {
@@ -177,7 +180,19 @@ static Napi::Value init(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Keep freed tensor memory in the heap for reuse instead of returning every large block to the kernel: with
+// glibc's defaults each activation above the mmap threshold is a fresh mmap whose pages fault in (and are zeroed)
+// on every training step. Same idea as PyTorch's advice to run CPU training on jemalloc/tcmalloc; the process
+// keeps its peak tensor memory. PHYSIS_MALLOC_DEFAULT=1 leaves glibc's defaults.
+static void tuneMalloc() {
+  const char* off = std::getenv("PHYSIS_MALLOC_DEFAULT");
+  if (off != nullptr && off[0] == '1') return;
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, INT_MAX);
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  tuneMalloc();
   exports.Set("init", Napi::Function::New(env, init, "init"));
   registerTensor(env, exports);
   registerOps(env, exports);
