@@ -12,8 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { tensor } from '../../src/torch/index.js';
 import type { Tensor } from '../../src/torch/index.js';
 
-/** The Python that carries torch + torchvision (the first `python3` on PATH may be a pyenv one without them). */
-export const REFERENCE_PYTHON = '/usr/bin/python3';
+/**
+ * The Python that carries torch + torchvision: Debian's (the first `python3` on PATH may be a pyenv one without
+ * them); PHYSIS_REFERENCE_PYTHON overrides it.
+ */
+export const REFERENCE_PYTHON = process.env.PHYSIS_REFERENCE_PYTHON ?? '/usr/bin/python3';
 
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'ref', 'make_fixtures.py');
 
@@ -42,7 +45,7 @@ function generate(): Fixtures {
   const probe = spawnSync(REFERENCE_PYTHON, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
   if (probe.status !== 0) {
     return {
-      skip: `${REFERENCE_PYTHON} has no torch/torchvision (install python3-torchvision): ${probe.stderr.trim() || probe.error?.message}`,
+      skip: `${REFERENCE_PYTHON} has no torch/torchvision (install python3-torchvision): ${probe.error?.message ?? (probe.stderr ?? '').trim().split('\n').pop()}`,
     };
   }
   const hash = createHash('sha256').update(readFileSync(SCRIPT)).digest('hex').slice(0, 16);
