@@ -154,3 +154,54 @@ export async function predictBoneAges(
     await loader.close();
   }
 }
+
+/** What {@link initFromWeights} copied and what it left at its fresh initialisation. */
+export interface InitReport {
+  readonly loaded: readonly string[];
+  /** Keys of the model left as initialised, with the reason (missing in the file, or another shape). */
+  readonly skipped: readonly string[];
+}
+
+/**
+ * Transfer weights into a model: every parameter and buffer whose name and shape match is copied;
+ * the rest keeps its fresh initialisation (e.g. a head with other extra inputs). The source is a bundle
+ * folder or a safetensors file with PyTorch names (issue 5, `--init`; the knee model starts from the hand).
+ * @param model - the model to initialise
+ * @param source - bundle folder or `.safetensors` file
+ */
+export function initFromWeights(model: ZooModel, source: string): InitReport {
+  const path = source.endsWith('.safetensors') ? source : loadBundle(source).weightsPath;
+  const tensors = loadSafetensors(path);
+  const loaded: string[] = [];
+  const skipped: string[] = [];
+  try {
+    noGrad(() => {
+      for (const [name, target] of [...model.namedParameters(), ...model.namedBuffers()]) {
+        const src = tensors.get(name);
+        if (!src) {
+          skipped.push(`${name} (not in ${path})`);
+        } else if (src.shape.join(',') !== target.shape.join(',')) {
+          skipped.push(`${name} ([${src.shape.join(', ')}] in the file, [${target.shape.join(', ')}] in the model)`);
+        } else {
+          const converted = src.dtype === target.dtype ? src : src.to(target.dtype);
+          target.copy_(converted);
+          if (converted !== src) converted.dispose();
+          loaded.push(name);
+        }
+      }
+    });
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+  return { loaded, skipped };
+}
+
+/**
+ * Freeze or unfreeze every parameter outside the final linear layer (the backbone).
+ * @param model - the model
+ * @param frozen - true stops gradients (and therefore optimizer updates) of the backbone
+ */
+export function setBackboneFrozen(model: ZooModel, frozen: boolean): void {
+  const head = `${model.headLinearName}.`;
+  for (const [name, p] of model.namedParameters()) if (!name.startsWith(head)) p.requiresGrad_(!frozen);
+}

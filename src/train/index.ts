@@ -59,7 +59,10 @@ export {
   predictBoneAges,
   predictWithLoader,
   createBoneAgeLoader,
+  initFromWeights,
+  setBackboneFrozen,
   BONE_AGE_SAMPLE_MODULE,
+  type InitReport,
   type LabelledBoneAgeItem,
   type BoneAgeLoaderOptions,
 } from './bone-age-model.js';

@@ -36,7 +36,10 @@ import {
   createBoneAgeLoader,
   createBoneAgeModel,
   boneAgeModelOptions,
+  initFromWeights,
   loadBoneAgeBundleModel,
+  setBackboneFrozen,
+  type InitReport,
   predictBoneAges,
   predictWithLoader,
   type LabelledBoneAgeItem,
@@ -74,6 +77,10 @@ export interface BoneAgeTrainOptions {
   readonly threads?: number;
   /** Continue from `outDir/checkpoint` when it exists. */
   readonly resume?: boolean;
+  /** Initialise from a bundle folder or safetensors file (matching names and shapes only). */
+  readonly init?: string;
+  /** Epochs at the start with the backbone frozen (only the final layer trains); default 0. */
+  readonly freezeBackboneEpochs?: number;
   /** Keep preprocessed images in worker memory (default true). */
   readonly cache?: boolean;
   /** Bundle id and a one-line summary of the training data for the card. */
@@ -94,6 +101,8 @@ export interface BoneAgeTrainResult {
   readonly reportHtml: string;
   readonly reportJson: string;
   readonly seconds: number;
+  /** What `init` transferred, when given. */
+  readonly init?: InitReport;
 }
 
 const CKPT_DIR = 'checkpoint';
@@ -147,9 +156,16 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
   const size = config.inputSize;
   const ckptDir = join(o.outDir, CKPT_DIR);
   mkdirSync(ckptDir, { recursive: true });
-  const fingerprint = configFingerprint({ config, train: o.train.map((i) => i.path), dev: o.dev.map((i) => i.path) });
+  const fingerprint = configFingerprint({
+    config,
+    init: o.init ?? null,
+    freezeBackboneEpochs: o.freezeBackboneEpochs ?? 0,
+    train: o.train.map((i) => i.path),
+    dev: o.dev.map((i) => i.path),
+  });
 
   const model = createBoneAgeModel(config.arch, meanMonths(o.train));
+  const init = o.init === undefined ? undefined : initFromWeights(model, o.init);
   const opt = new AdamW(model.parameters(), { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay });
   const trainLoader = createBoneAgeLoader(o.train, {
     size,
@@ -193,6 +209,7 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
     for (; epoch < config.epochs && !stoppedEarly; epoch++) {
       const epochStart = performance.now();
       manualSeed(rng.nextUint32());
+      setBackboneFrozen(model, epoch < (o.freezeBackboneEpochs ?? 0));
       model.train();
       progress.startEpoch(epoch);
       let lossSum = 0;
@@ -308,6 +325,7 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
       reportHtml: htmlPath,
       reportJson: jsonPath,
       seconds: (performance.now() - started) / 1000,
+      ...(init ? { init } : {}),
     };
   } finally {
     await trainLoader.close();

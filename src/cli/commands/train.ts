@@ -68,10 +68,11 @@ export const trainCommand: Command = {
   usage: [
     'usage: physis train <task> --data <labels.csv | dir> [--out dir] [--arch name] [--size N] [--epochs N]',
     '                    [--batch N] [--lr X] [--patience N] [--seed N] [--folds K] [--workers N] [--threads N]',
-    '                    [--limit N] [--resume] [--no-augment] [--json]',
+    '                    [--limit N] [--resume] [--no-augment] [--init bundle|file.safetensors] [--freeze-epochs N] [--json]',
     '',
     'tasks: hand-bone-age (labels.csv: file,sex,boneage_months[,split]; split train/dev, else a seeded 80/20 split)',
     '--limit N trains on the first N training rows (smoke tests); --resume continues from <out>/checkpoint.',
+    '--init copies every weight whose name and shape match (transfer); --freeze-epochs N trains only the last layer first.',
     '',
     'example:',
     '  $ physis train hand-bone-age --data ../shared/data/rsna-hand --size 64 --epochs 2 --limit 40 --out /tmp/tiny',
@@ -92,6 +93,8 @@ export const trainCommand: Command = {
     limit: { type: 'string' },
     resume: { type: 'boolean' },
     'no-augment': { type: 'boolean' },
+    init: { type: 'string' },
+    'freeze-epochs': { type: 'string' },
   },
   allowPositionals: true,
   async run(args, out) {
@@ -123,8 +126,11 @@ export const trainCommand: Command = {
     const limit = intOption(args, 'limit', 0, 0, 10_000_000);
     const outDir = stringOption(args, 'out') ?? `${task}-bundle`;
     const rows = readBoneAgeLabels(csv);
+    const init = stringOption(args, 'init');
     const common = {
       config,
+      ...(init === undefined ? {} : { init }),
+      freezeBackboneEpochs: intOption(args, 'freeze-epochs', 0, 0, 10000),
       workers,
       ...(threads === undefined ? {} : { threads }),
       onProgress: progressPrinter(out),
@@ -162,6 +168,7 @@ export const trainCommand: Command = {
           epochsRun: result.epochsRun,
           stoppedEarly: result.stoppedEarly,
           seconds: result.seconds,
+          ...(result.init ? { initLoaded: result.init.loaded.length, initSkipped: result.init.skipped } : {}),
           report: result.reportHtml,
           log: join(outDir, 'train.jsonl'),
         },
