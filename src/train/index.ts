@@ -73,3 +73,14 @@ export {
   type BoneAgeTrainResult,
   type EpochRecord,
 } from './train-bone-age.js';
+export {
+  ttaViews,
+  predictTta,
+  calibrateInterval,
+  intervalOf,
+  TTA_AUGMENTATION,
+  DEFAULT_TTA_VIEWS,
+  TTA_SD_FLOOR_MONTHS,
+  type TtaPrediction,
+  type IntervalCalibration,
+} from './tta.js';

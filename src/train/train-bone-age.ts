@@ -50,6 +50,7 @@ import { TrainConfigError } from './errors.js';
 import { JsonlLogger } from './jsonl-logger.js';
 import { ProgressReporter, type ProgressListener } from './progress.js';
 import { Rng } from './rng.js';
+import { calibrateInterval, DEFAULT_TTA_VIEWS, predictTta, type IntervalCalibration, type TtaPrediction } from './tta.js';
 
 /** One epoch's record, as written to the JSONL log. */
 export interface EpochRecord {
@@ -81,6 +82,8 @@ export interface BoneAgeTrainOptions {
   readonly init?: string;
   /** Epochs at the start with the backbone frozen (only the final layer trains); default 0. */
   readonly freezeBackboneEpochs?: number;
+  /** TTA views for the dev calibration of the 90% interval (default 8; 0 skips the interval). */
+  readonly ttaViews?: number;
   /** Keep preprocessed images in worker memory (default true). */
   readonly cache?: boolean;
   /** Bundle id and a one-line summary of the training data for the card. */
@@ -101,6 +104,10 @@ export interface BoneAgeTrainResult {
   readonly reportHtml: string;
   readonly reportJson: string;
   readonly seconds: number;
+  /** The 90% interval calibration on dev (absent with ttaViews 0). */
+  readonly interval?: IntervalCalibration;
+  /** Dev MAE of the TTA mean, when TTA ran. */
+  readonly devMaeTtaMonths?: number;
   /** What `init` transferred, when given. */
   readonly init?: InitReport;
 }
@@ -281,6 +288,23 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
     loadWeights(model, join(ckptDir, BEST));
     const dev: RegressionSample[] = await predictWithLoader(model, devLoader, o.dev, size);
     const es = stopper.state();
+    const views = o.ttaViews ?? DEFAULT_TTA_VIEWS;
+    let interval: IntervalCalibration | undefined;
+    let devMaeTta: number | undefined;
+    if (views > 0) {
+      const cases: { tta: TtaPrediction; referenceMonths: number }[] = [];
+      for await (const batch of devLoader.epoch(0)) {
+        const images = batch.fields['image'] as Float32Array;
+        batch.indices.forEach((index, j) => {
+          const image = { width: size, height: size, data: images.subarray(j * size * size, (j + 1) * size * size) };
+          const item = o.dev[index] as LabelledBoneAgeItem;
+          cases.push({ tta: predictTta(model, image, (batch.fields['sex'] as Float32Array)[j] as number, views), referenceMonths: item.boneAgeMonths });
+        });
+      }
+      interval = calibrateInterval(cases, 0.9, views);
+      devMaeTta = cases.reduce((a, c) => a + Math.abs(c.tta.meanMonths - c.referenceMonths), 0) / cases.length;
+    }
+    const devData = `dev split, ${dev.length} images`;
     const report = buildRegressionReport(dev, {
       title: `${o.modelId ?? 'hand-bone-age'}: dev evaluation`,
       unit: 'months',
@@ -307,9 +331,27 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
         outputs: [{ name: 'boneAgeMonths', unit: 'months', description: 'bone age (Greulich-Pyle reference readings)' }],
         trainingData: { summary: o.dataSummary ?? `${o.train.length} train / ${o.dev.length} dev images` },
         metrics: [
-          { name: 'mae', value: report.metrics.overall.mae, unit: 'months', data: `dev split, ${dev.length} images` },
-          { name: 'rmse', value: report.metrics.overall.rmse, unit: 'months', data: `dev split, ${dev.length} images` },
-          { name: 'bias', value: report.metrics.overall.bias, unit: 'months', data: `dev split, ${dev.length} images` },
+          { name: 'mae', value: report.metrics.overall.mae, unit: 'months', data: devData },
+          { name: 'rmse', value: report.metrics.overall.rmse, unit: 'months', data: devData },
+          { name: 'bias', value: report.metrics.overall.bias, unit: 'months', data: devData },
+          ...(interval && devMaeTta !== undefined
+            ? [
+                { name: 'maeTta', value: devMaeTta, unit: 'months', data: `${devData}, mean of ${interval.views} TTA views` },
+                { name: 'ttaViews', value: interval.views, unit: 'count', data: 'views per image for the interval' },
+                {
+                  name: 'interval90Scale',
+                  value: interval.scale,
+                  unit: 'multiple of (TTA SD + 1 month)',
+                  data: `split-conformal calibration on the ${devData}`,
+                },
+                {
+                  name: 'interval90Coverage',
+                  value: interval.coverage,
+                  unit: 'fraction',
+                  data: `${devData} (in-sample: the calibration set)`,
+                },
+              ]
+            : []),
         ],
       },
       weights: safetensorsBytes(model.stateDict(), { format: 'pt' }),
@@ -326,6 +368,8 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
       reportJson: jsonPath,
       seconds: (performance.now() - started) / 1000,
       ...(init ? { init } : {}),
+      ...(interval ? { interval } : {}),
+      ...(devMaeTta === undefined ? {} : { devMaeTtaMonths: devMaeTta }),
     };
   } finally {
     await trainLoader.close();

@@ -55,6 +55,8 @@ void test('train -> evaluate -> predict -> explain on real radiographs (tiny, 64
     assert.equal(line.sexSource, 'unknown', 'a PNG without sex is never defaulted');
     assert.equal(line.sex, null);
     assert.ok(Number.isFinite(line.boneAgeMonthsBySex.M) && Number.isFinite(line.boneAgeMonthsBySex.F));
+    const iv = (JSON.parse(p.stdout) as { interval90BySex: { M: { lowMonths: number; highMonths: number } } }).interval90BySex.M;
+    assert.ok(iv.lowMonths <= line.boneAgeMonthsBySex.M && line.boneAgeMonthsBySex.M <= iv.highMonths, 'the interval contains the estimate');
     assert.match(line.model.weightsSha256, /^[0-9a-f]{64}$/);
     assert.ok(readFileSync(join(dir, 'heat', 'hand-0.heat.png')).subarray(1, 4).toString() === 'PNG');
     const x = await run(['explain', 'samples/hand-0.png', '--bundle', bundle, '--sex', 'F', '-o', join(dir, 'h.png'), '--json']);

@@ -53,6 +53,9 @@ void test('tiny bone-age training on real radiographs: loss falls, bundle + log 
     assert.equal(bundle.card.task, 'hand-bone-age');
     assert.deepEqual(bundle.card.input.shape, [1, 64, 64]);
     assert.equal(bundle.card.metrics.find((m) => m.name === 'mae')?.value, result.bestDevMaeMonths);
+    const coverage = bundle.card.metrics.find((m) => m.name === 'interval90Coverage')?.value;
+    assert.ok(coverage !== undefined && coverage >= 0.9, `dev coverage of the 90% interval: ${coverage}`);
+    assert.ok((bundle.card.metrics.find((m) => m.name === 'interval90Scale')?.value ?? 0) > 0);
     const report = JSON.parse(readFileSync(result.reportJson, 'utf8')) as { metrics: { overall: { mae: number; n: number } } };
     assert.equal(report.metrics.overall.n, 16);
     assert.match(readFileSync(result.reportHtml, 'utf8'), /Bland-Altman/);

@@ -29,7 +29,7 @@ import {
   type SexSource,
 } from '../../tasks/index.js';
 import { tensor, tidy } from '../../torch/index.js';
-import { loadBoneAgeBundleModel, predictBatch } from '../../train/index.js';
+import { intervalOf, loadBoneAgeBundleModel, predictTta, type TtaPrediction } from '../../train/index.js';
 import { stringOption, UsageError, type Command } from '../command.js';
 
 /** The analysis of one radiograph. */
@@ -39,6 +39,11 @@ export interface BoneAgeAnalysis {
   readonly boneAgeMonths?: number;
   /** Present when sex is unknown: one prediction per sex. */
   readonly boneAgeMonthsBySex?: { readonly M: number; readonly F: number };
+  /** 90% interval (TTA spread scaled by the card's dev calibration); per sex when sex is unknown. */
+  readonly interval90?: { readonly lowMonths: number; readonly highMonths: number };
+  readonly interval90BySex?: { readonly M: { lowMonths: number; highMonths: number }; readonly F: { lowMonths: number; highMonths: number } };
+  /** Why there is no interval (the bundle has no calibration). */
+  readonly interval90Missing?: string;
   readonly sex: Sex | null;
   readonly sexSource: SexSource;
   readonly sexConflict?: string;
@@ -67,12 +72,13 @@ export async function analyseRadiograph(
   const { image } = preprocess(radiograph, { size });
   const resolved = resolveSex({ cli: o.cliSex ?? null, manifest: o.manifestSex ?? null, dicom: radiograph.metadata.patientSex });
   const sexes: Sex[] = resolved.sex === null ? ['M', 'F'] : [resolved.sex];
-  const preds = predictBatch(
-    model,
-    Float32Array.from(sexes.flatMap(() => [...image.data])),
-    Float32Array.from(sexes.map(sexInput)),
-    size,
-  );
+  const metric = (name: string): number | undefined => bundle.card.metrics.find((m) => m.name === name)?.value;
+  const scale = metric('interval90Scale');
+  const views = scale === undefined ? 1 : (metric('ttaViews') ?? 8);
+  const gray = { width: size, height: size, data: image.data };
+  const tta: TtaPrediction[] = sexes.map((s) => predictTta(model, gray, sexInput(s), views));
+  const preds = tta.map((t) => t.meanMonths);
+  const intervals = scale === undefined ? null : tta.map((t) => intervalOf(t, { scale }));
   let heatmap: string | undefined;
   if (o.heatmapPath !== undefined) {
     const maps: SaliencyMap[] = sexes.map((s) =>
@@ -89,6 +95,11 @@ export async function analyseRadiograph(
   return {
     file,
     ...(boneAge === undefined ? { boneAgeMonthsBySex: { M: preds[0] as number, F: preds[1] as number } } : { boneAgeMonths: boneAge }),
+    ...(intervals === null
+      ? { interval90Missing: `${bundle.card.id} has no interval calibration (interval90Scale) in its card` }
+      : boneAge === undefined
+        ? { interval90BySex: { M: intervals[0] as { lowMonths: number; highMonths: number }, F: intervals[1] as { lowMonths: number; highMonths: number } } }
+        : { interval90: intervals[0] as { lowMonths: number; highMonths: number } }),
     sex: resolved.sex,
     sexSource: resolved.sexSource,
     ...(resolved.conflict ? { sexConflict: resolved.conflict } : {}),
@@ -104,8 +115,9 @@ function human(a: BoneAgeAnalysis): string {
     a.boneAgeMonths !== undefined
       ? `bone age ${a.boneAgeMonths.toFixed(1)} months (${(a.boneAgeMonths / 12).toFixed(1)} y), sex ${a.sex} from ${a.sexSource}`
       : `bone age ${a.boneAgeMonthsBySex?.M.toFixed(1)} months if male, ${a.boneAgeMonthsBySex?.F.toFixed(1)} months if female (sex unknown)`;
+  const iv = a.interval90 ? ` [90% ${a.interval90.lowMonths.toFixed(1)}-${a.interval90.highMonths.toFixed(1)}]` : '';
   const sds = a.greulichPyle?.sds == null ? '' : `, ${a.greulichPyle.differenceMonths.toFixed(1)} months from chronological age, SDS ${a.greulichPyle.sds.toFixed(2)}`;
-  return `${a.file}: ${age}${sds}${a.heatmap ? `; heat map ${a.heatmap}` : ''}`;
+  return `${a.file}: ${age}${iv}${sds}${a.heatmap ? `; heat map ${a.heatmap}` : ''}`;
 }
 
 export const predictCommand: Command = {

@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { calibrateInterval, intervalOf, TTA_SD_FLOOR_MONTHS, ttaViews, type TtaPrediction } from '../../src/train/index.js';
+
+// ramp_16x16
+const IMAGE = { width: 16, height: 16, data: Float32Array.from({ length: 256 }, (_, i) => i / 256) };
+const tta = (meanMonths: number, sdMonths: number): TtaPrediction => ({ meanMonths, sdMonths, valuesMonths: [] });
+
+void test('TTA views: the first is the image itself, the rest are seeded and reproducible', () => {
+  const a = ttaViews(IMAGE, 4, 7);
+  assert.equal(a.length, 4);
+  assert.deepEqual(a[0]?.data, IMAGE.data);
+  assert.notDeepEqual(a[1]?.data, IMAGE.data);
+  assert.deepEqual(ttaViews(IMAGE, 4, 7), a);
+  assert.throws(() => ttaViews(IMAGE, 0), /TTA views 0/);
+});
+
+void test('split-conformal scale is the ceil((n+1)0.9)-th smallest normalised residual', () => {
+  // 9 cases, sd 0 -> denominators 1 month; residuals 1..9 months -> k = ceil(10 * 0.9) = 9 -> scale 9
+  const cases = Array.from({ length: 9 }, (_, i) => ({ tta: tta(100, 0), referenceMonths: 100 + (i + 1) }));
+  const c = calibrateInterval(cases, 0.9, 8);
+  assert.equal(c.scale, 9 / TTA_SD_FLOOR_MONTHS);
+  assert.equal(c.coverage, 1);
+  // 19 cases -> k = 18 -> 18 of 19 covered
+  const c19 = calibrateInterval(
+    Array.from({ length: 19 }, (_, i) => ({ tta: tta(0, 1), referenceMonths: 2 * (i + 1) })),
+    0.9,
+  );
+  assert.equal(c19.scale, (2 * 18) / 2);
+  assert.equal(c19.coverage, 18 / 19);
+});
+
+void test('intervalOf scales the TTA SD plus the floor, and never goes below 0 months', () => {
+  assert.deepEqual(intervalOf(tta(100, 3), { scale: 2 }), { lowMonths: 92, highMonths: 108 });
+  assert.equal(intervalOf(tta(5, 4), { scale: 2 }).lowMonths, 0);
+});
