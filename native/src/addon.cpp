@@ -4,6 +4,8 @@
 #include <climits>
 #include <cstdlib>
 #include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <sstream>
 
 namespace physis {
@@ -17,6 +19,20 @@ Napi::Reference<Napi::Int32Array> g_metaRef;
 
 int64_t g_liveTensors = 0;
 int64_t g_nativeBytes = 0;
+namespace {
+// Reports to V8 are batched at 1 MiB granularity: tiny tensors then cost no call into V8, big ones report at once.
+int64_t g_unreportedBytes = 0;
+constexpr int64_t kReportGranularity = 1 << 20;
+}  // namespace
+
+static void reportBytes(Napi::Env env, int64_t delta) {
+  g_nativeBytes += delta;
+  g_unreportedBytes += delta;
+  if (g_unreportedBytes >= kReportGranularity || g_unreportedBytes <= -kReportGranularity) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, g_unreportedBytes);
+    g_unreportedBytes = 0;
+  }
+}
 
 void writeMeta(const at::Tensor& t) {
   if (g_meta == nullptr) return;
@@ -33,34 +49,43 @@ void writeMeta(const at::Tensor& t) {
   for (int64_t i = 0; i < n && static_cast<size_t>(4 + i) < g_metaLen; ++i) g_meta[4 + i] = static_cast<int32_t>(sizes[i]);
 }
 
-static void releaseHandle(Napi::Env env, Handle* h) {
+void releaseHandle(Napi::Env env, Handle* h) {
   if (h->t.defined()) {
     h->t = at::Tensor();
     --g_liveTensors;
   }
   if (h->bytes != 0) {
-    g_nativeBytes -= h->bytes;
-    Napi::MemoryManagement::AdjustExternalMemory(env, -h->bytes);
+    reportBytes(env, -h->bytes);
     h->bytes = 0;
   }
 }
 
 Napi::Value wrap(Napi::Env env, at::Tensor t) {
   writeMeta(t);
-  auto* h = new Handle{std::move(t), 0};
+  auto* h = new Handle();
+  h->t = std::move(t);
   if (h->t.defined()) {
     ++g_liveTensors;
     // Views share storage, so this over-counts them; it is a GC-pressure hint to V8, not an allocator.
     h->bytes = h->t.numel() * static_cast<int64_t>(h->t.element_size());
-    if (h->bytes != 0) {
-      g_nativeBytes += h->bytes;
-      Napi::MemoryManagement::AdjustExternalMemory(env, h->bytes);
-    }
+    if (h->bytes != 0) reportBytes(env, h->bytes);
   }
-  return Napi::External<Handle>::New(env, h, [](Napi::Env e, Handle* p) {
-    releaseHandle(e, p);
-    delete p;
-  });
+  return Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(h)));
+}
+
+bool isHandle(const Napi::Value& v) {
+  if (!v.IsNumber()) return false;
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 65536.0) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<uint64_t>(d))) return false;
+  const uintptr_t p = static_cast<uintptr_t>(d);
+  if (p % alignof(Handle) != 0) return false;
+  // Only read the candidate if its pages are mapped (mincore fails with ENOMEM otherwise), then check the magic.
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t first = p & ~(page - 1);
+  const uintptr_t last = (p + sizeof(uint64_t) - 1) & ~(page - 1);
+  unsigned char vec[2];
+  if (mincore(reinterpret_cast<void*>(first), last - first + page, vec) != 0) return false;
+  return reinterpret_cast<const Handle*>(p)->magic == Handle::kMagic;
 }
 
 Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& ts) {
@@ -131,7 +156,7 @@ void throwError(const Napi::CallbackInfo& info, const char* op, const std::strin
   for (size_t i = 0; i < info.Length(); ++i) {
     if (i) s << ", ";
     Napi::Value v = info[i];
-    if (v.IsExternal()) {
+    if (isHandle(v)) {
       const at::Tensor& t = T(v);
       if (!t.defined()) {
         s << "<undefined>";

@@ -10,8 +10,14 @@
 
 namespace physis {
 
-/** One libtorch tensor owned by one JS External; `bytes` is what was reported to V8. */
+/**
+ * One libtorch tensor. JS holds its address as a plain Number (cheaper to create than an External with a finaliser);
+ * `dispose` releases the tensor, and the Tensor's FinalizationRegistry entry calls `free` to delete the Handle.
+ * `bytes` is what was reported to V8; `magic` lets error formatting recognise handles among number arguments.
+ */
 struct Handle {
+  static constexpr uint64_t kMagic = 0x5048595349535448ULL;  // "PHYSISTH"
+  uint64_t magic = kMagic;
   at::Tensor t;
   int64_t bytes = 0;
 };
@@ -24,10 +30,13 @@ Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& ts);
 void writeMeta(const at::Tensor& t);
 
 inline Handle* H(const Napi::Value& v) {
-  void* p = nullptr;
-  napi_get_value_external(v.Env(), v, &p);
-  return static_cast<Handle*>(p);
+  double d = 0;
+  napi_get_value_double(v.Env(), v, &d);
+  return reinterpret_cast<Handle*>(static_cast<uintptr_t>(d));
 }
+/** Whether a Number argument is the address of a live Handle (only used to format error messages). */
+bool isHandle(const Napi::Value& v);
+void releaseHandle(Napi::Env env, Handle* h);
 inline at::Tensor& T(const Napi::Value& v) { return H(v)->t; }
 inline bool isNullish(const Napi::Value& v) { return v.IsNull() || v.IsUndefined(); }
 inline at::Tensor optT(const Napi::Value& v) { return isNullish(v) ? at::Tensor() : T(v); }

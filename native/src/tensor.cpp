@@ -67,19 +67,20 @@ OP_BEGIN(meta)
   return env.Undefined();
 OP_END(meta)
 
+// dispose(h): releases the tensor now; the Handle itself lives until free(h).
 OP_BEGIN(dispose)
-  Handle* h = H(info[0]);
-  if (h->t.defined()) {
-    h->t = at::Tensor();
-    --g_liveTensors;
-  }
-  if (h->bytes) {
-    g_nativeBytes -= h->bytes;
-    Napi::MemoryManagement::AdjustExternalMemory(env, -h->bytes);
-    h->bytes = 0;
-  }
+  releaseHandle(env, H(info[0]));
   return env.Undefined();
 OP_END(dispose)
+
+// free(h): called once per handle by the JS FinalizationRegistry (after the Tensor object is collected).
+OP_BEGIN(free)
+  Handle* h = H(info[0]);
+  releaseHandle(env, h);
+  h->magic = 0;
+  delete h;
+  return env.Undefined();
+OP_END(free)
 
 // zeros/ones/empty/randn/rand(shape, dtype, device, requiresGrad)
 #define CREATE(name, fn)                                           \
@@ -202,7 +203,7 @@ OP_BEGIN(isContiguous)
 OP_END(isContiguous)
 
 void registerTensor(Napi::Env env, Napi::Object exports) {
-  EXPORT(fromData); EXPORT(toBytes); EXPORT(toFloat32Bytes); EXPORT(item); EXPORT(meta); EXPORT(dispose);
+  EXPORT(fromData); EXPORT(toBytes); EXPORT(toFloat32Bytes); EXPORT(item); EXPORT(meta); EXPORT(dispose); EXPORT(free);
   EXPORT(zeros); EXPORT(ones); EXPORT(empty); EXPORT(randn); EXPORT(rand); EXPORT(full); EXPORT(arange);
   EXPORT(bernoulli); EXPORT(toDType); EXPORT(toDevice); EXPORT(requiresGrad); EXPORT(setRequiresGrad);
   EXPORT(grad); EXPORT(setGrad); EXPORT(retainGrad); EXPORT(isLeaf); EXPORT(setGradEnabled); EXPORT(isGradEnabled);

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { DTypeError, DeviceError, LibtorchError, NativeAddonError, ShapeError } from './errors.js';
 
 declare const handleBrand: unique symbol;
-/** An opaque native tensor handle (a JS External owning one at::Tensor). */
+/** An opaque native tensor handle (the address of a native Handle owning one at::Tensor, as a Number). */
 export type Handle = { readonly [handleBrand]: true };
 type H = Handle;
 type Opt = Handle | null;
@@ -25,6 +25,7 @@ export interface NativeAddon {
   item(a: H): number;
   meta(a: H): void;
   dispose(a: H): void;
+  free(a: H): void;
   zeros(shape: readonly number[], dtype: number, device: number, requiresGrad: boolean): H;
   ones(shape: readonly number[], dtype: number, device: number, requiresGrad: boolean): H;
   empty(shape: readonly number[], dtype: number, device: number, requiresGrad: boolean): H;

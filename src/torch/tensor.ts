@@ -186,6 +186,10 @@ function fmt(s: Shape): string {
   return `[${s.join(',')}]`;
 }
 
+// The safety net behind dispose(): when a Tensor object is garbage-collected, its native handle is freed (and a
+// tensor never disposed is released then). Explicit dispose()/tidy() free the tensor memory immediately.
+const finalizer = new FinalizationRegistry<Handle>((h) => N.free(h));
+
 // ---- Tensor ------------------------------------------------------------------------------------------------
 
 /** A libtorch tensor. Ops return new tensors; dispose them (or use `tidy`) to release native memory promptly. */
@@ -215,6 +219,7 @@ export class Tensor {
     this.size = size;
     this.dtype = (NATIVE_DTYPE_NAMES[META[1] ?? 0] ?? 'float32') as DType;
     this.device = META[2] === 1 ? 'cuda' : 'cpu';
+    finalizer.register(this, h);
     if (scope !== null) scope.push(this);
   }
 
