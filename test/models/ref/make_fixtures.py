@@ -6,13 +6,16 @@ statistics and affine parameters (fresh BatchNorm is the identity in eval mode, 
 would hide its blocks, so an untouched model would let a wrong block pass), switch to eval mode, and run a fixed
 input at a reduced size. Writes, per architecture, ``<name>.safetensors`` (the full state dict, as
 ``model.state_dict()`` names it, num_batches_tracked included) and ``<name>.io.safetensors`` (``input``,
-``output``, ``features``, ``weighting`` and ``inputGrad``, the gradient of sum(output * weighting) w.r.t. the input), then ``manifest.json`` last, so a partial run is never mistaken for a complete one.
+``output``, ``features``, ``weighting`` and ``inputGrad``, the gradient of sum(output * weighting) w.r.t. the input; ``trainFeatures`` and ``after.<buffer>``,
+the feature map of one train-mode pass in float64 and every buffer after it, with ``torchErr.<name>``, PyTorch's
+own float32 error on each), then ``manifest.json`` last, so a partial run is never mistaken for a complete one.
 
 Safetensors is written by hand (Debian has no python3-safetensors): an 8-byte little-endian header length, the
 JSON header, the raw little-endian bytes (https://github.com/huggingface/safetensors, "Format").
 
 Usage: /usr/bin/python3 test/models/ref/make_fixtures.py OUT_DIR [NAME ...]
 """
+import copy
 import json
 import os
 import struct
@@ -104,9 +107,13 @@ def main():
             continue
         t0 = time.time()
         torch.manual_seed(0)
-        model = getattr(tvm, name)()
+        # No stochastic depth, so that the train-mode pass below is deterministic (it has no parameters, so the
+        # weights are the same either way).
+        kwargs = {"stochastic_depth_prob": 0.0} if name.startswith(("efficientnet", "convnext")) else {}
+        model = getattr(tvm, name)(**kwargs)
         gen = torch.Generator().manual_seed(1)
         perturb(model, gen)
+        write_safetensors(os.path.join(out, name + ".safetensors"), model.state_dict(), {"arch": name})
         model.eval()
         x = torch.randn(batch, 3, size, size, generator=gen)
         with torch.no_grad():
@@ -116,8 +123,26 @@ def main():
         weighting = torch.randn(y.shape, generator=gen)
         xg = x.clone().requires_grad_(True)
         (model(xg) * weighting).sum().backward()
-        write_safetensors(os.path.join(out, name + ".safetensors"), model.state_dict(), {"arch": name})
-        write_safetensors(os.path.join(out, name + ".io.safetensors"), {"input": x, "output": y, "features": f, "weighting": weighting, "inputGrad": xg.grad}, {"arch": name})
+        # One train-mode pass: BatchNorm normalises with batch statistics and updates its running statistics with
+        # the architecture's momentum (0.01 for B6). Batch statistics over few values are ill-conditioned (at 1x1
+        # maps PyTorch's own float32 result differs from float64 by O(1)), so the reference is the float64 pass and
+        # each quantity carries PyTorch's own float32 error ("torchErr.*"), the scale Physis is held to.
+        model64 = copy.deepcopy(model).double()
+        model.train()
+        model64.train()
+        with torch.no_grad():
+            f32 = features(name, model, x)
+            f64 = features(name, model64, x.double())
+        io = {"input": x, "output": y, "features": f, "weighting": weighting, "inputGrad": xg.grad,
+              "trainFeatures": f64.float(), "torchErr.trainFeatures": (f32.double() - f64).abs().max().float()}
+        buffers32 = dict(model.named_buffers())
+        for key, buf in model64.named_buffers():
+            if buf.dtype == torch.int64:
+                io["after." + key] = buf
+            else:
+                io["after." + key] = buf.float()
+                io["torchErr." + key] = (buffers32[key].double() - buf).abs().max().float()
+        write_safetensors(os.path.join(out, name + ".io.safetensors"), io, {"arch": name})
         manifest["cases"].append(
             {"name": name, "size": size, "batch": batch, "outputAbsMax": float(y.abs().max()),
              "featuresAbsMax": float(f.abs().max()),
