@@ -1,9 +1,12 @@
 import type { Command } from '../command.js';
 import { versionCommand } from './version.js';
+import { inspectCommand } from './inspect.js';
+import { previewCommand } from './preview.js';
+import { demoCommand } from './demo.js';
 import { trainCommand } from './train.js';
 import { evaluateCommand } from './evaluate.js';
 import { explainCommand } from './explain.js';
 import { predictCommand } from './predict.js';
 
 /** Every sub-command, in the order `physis --help` lists them. Add new commands here. */
-export const COMMANDS: readonly Command[] = [versionCommand, predictCommand, explainCommand, trainCommand, evaluateCommand];
+export const COMMANDS: readonly Command[] = [versionCommand, inspectCommand, previewCommand, demoCommand, predictCommand, explainCommand, trainCommand, evaluateCommand];
