@@ -8,7 +8,7 @@ import { BatchNorm2d, Conv2d, F, Linear, Module, cat, init, tidy } from '../torc
 import type { Tensor } from '../torch/index.js';
 import { ZooModel, headOutputs, resolveModelOptions } from './heads.js';
 import type { ModelOptions, ResolvedModelOptions } from './heads.js';
-import { Block, NamedSequential, initialise } from './layers.js';
+import { Block, NamedSequential, initialise, relu } from './layers.js';
 
 /** BN-ReLU-1×1 conv (bottleneck to bnSize·k channels) then BN-ReLU-3×3 conv (k new channels). */
 class DenseLayer extends Block {
@@ -83,17 +83,10 @@ class Transition extends Block {
   }
 }
 
-/** Stem as a module so `features.conv0`… keep their names while pooling needs no parameters. */
+/** The stem's 3×3/2 max pooling as a module (torchvision's `features.pool0`). */
 class MaxPool extends Module {
   forward(x: Tensor): Tensor {
     return F.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 });
-  }
-}
-
-/** ReLU as a module (torchvision's `relu0`). */
-class Relu extends Module {
-  forward(x: Tensor): Tensor {
-    return F.relu(x);
   }
 }
 
@@ -124,7 +117,7 @@ export class DenseNet extends ZooModel {
     const features = new NamedSequential([
       ['conv0', new Conv2d(options.inChannels, numInitFeatures, 7, { stride: 2, padding: 3, bias: false })],
       ['norm0', new BatchNorm2d(numInitFeatures)],
-      ['relu0', new Relu()],
+      ['relu0', relu()],
       ['pool0', new MaxPool()],
     ]);
     let channels = numInitFeatures;
