@@ -69,7 +69,7 @@ for (const [tsName, ts] of Object.entries(TS)) {
 }
 
 for (const { name, spec } of PIXEL_CASES) {
-  test(`decodes ${name} to its stored values`, async () => {
+  void test(`decodes ${name} to its stored values`, async () => {
     const r = await read(writeImage(spec), `${name}.dcm`);
     assert.equal(r.rows, spec.rows);
     assert.equal(r.columns, spec.columns);
@@ -84,14 +84,14 @@ const PREAMBLE_CASES: { name: string; transform: (b: Uint8Array) => Uint8Array }
   { name: 'meta_group_at_byte_0_no_DICM', transform: (b) => b.subarray(132) },
 ];
 for (const { name, transform } of PREAMBLE_CASES) {
-  test(`reads ${name}`, async () => {
+  void test(`reads ${name}`, async () => {
     const values = ramp(6, (i) => i * 7);
     const r = await read(transform(writeImage({ rows: 2, columns: 3, values })));
     assert.deepEqual(Array.from(r.pixels), values);
   });
 }
 
-test('reads a bare implicit-VR data set with no preamble and no meta group', async () => {
+void test('reads a bare implicit-VR data set with no preamble and no meta group', async () => {
   const values = ramp(6, (i) => i * 3);
   const r = await read(
     writeImage({ rows: 2, columns: 3, values, preamble: false, meta: false, transferSyntax: TS.implicitLE }),
@@ -99,7 +99,7 @@ test('reads a bare implicit-VR data set with no preamble and no meta group', asy
   assert.deepEqual(Array.from(r.pixels), values);
 });
 
-test('applies RescaleSlope/Intercept (Modality LUT, PS3.3 C.11.1)', async () => {
+void test('applies RescaleSlope/Intercept (Modality LUT, PS3.3 C.11.1)', async () => {
   const values = [0, 100, 1000, 4095];
   const r = await read(
     writeImage({ rows: 2, columns: 2, bitsStored: 12, values, rescale: { slope: 0.5, intercept: -1024 } }),
@@ -110,7 +110,7 @@ test('applies RescaleSlope/Intercept (Modality LUT, PS3.3 C.11.1)', async () => 
   );
 });
 
-test('applies a Modality LUT Sequence instead of rescale', async () => {
+void test('applies a Modality LUT Sequence instead of rescale', async () => {
   const lutItem: El[] = [
     { tag: 0x00283002, vr: 'US', value: [4, 10, 16] },
     { tag: 0x00283006, vr: 'OW', value: [100, 200, 300, 400] },
@@ -128,7 +128,7 @@ test('applies a Modality LUT Sequence instead of rescale', async () => {
   assert.deepEqual(Array.from(r.pixels), [100, 100, 200, 300, 400, 400]);
 });
 
-test('reads multiple windows with their explanations and the VOILUTFunction', async () => {
+void test('reads multiple windows with their explanations and the VOILUTFunction', async () => {
   const r = await read(
     writeImage({
       rows: 1,
@@ -154,7 +154,7 @@ test('reads multiple windows with their explanations and the VOILUTFunction', as
   );
 });
 
-test('reads an RGB RLE image as luminance with a warning', async () => {
+void test('reads an RGB RLE image as luminance with a warning', async () => {
   const rgb = Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 100, 100, 100]);
   const elements: El[] = [
     { tag: 0x00280002, vr: 'US', value: [3] },
@@ -174,7 +174,7 @@ test('reads an RGB RLE image as luminance with a warning', async () => {
   assert.match(r.warnings.join(' '), /colour image \(RGB\) reduced to luminance/);
 });
 
-test('decodes only frame 1 of a multi-frame image and says so', async () => {
+void test('decodes only frame 1 of a multi-frame image and says so', async () => {
   const values = ramp(8, (i) => i);
   const r = await read(
     writeImage({ rows: 2, columns: 2, values, extra: [{ tag: 0x00280008, vr: 'IS', value: '2' }] }),
@@ -302,7 +302,7 @@ const BAD_CASES: {
   },
 ];
 for (const { name, bytes, error, reason } of BAD_CASES) {
-  test(`rejects ${name} with ${error.name}`, async () => {
+  void test(`rejects ${name} with ${error.name}`, async () => {
     await assert.rejects(read(bytes(), `${name}.dcm`), (e: unknown) => {
       assert.ok(e instanceof error, `expected ${error.name}, got ${String(e)}`);
       assert.match(e.message, new RegExp(`^${name}\\.dcm: `));
