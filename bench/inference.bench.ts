@@ -8,14 +8,14 @@
  * ms/image; the worst case is printed beside it. Target (issue 4): ≤ 0.7.
  *
  * Environment: PHYSIS_BENCH_THREADS (default: available cores), PHYSIS_BENCH_SIZE (default 512, smaller for a
- * quick look), PHYSIS_BENCH_ITERS_B1 / PHYSIS_BENCH_ITERS_B16 (timed runs after one warm-up; default 5 / 2).
+ * quick look), PHYSIS_BENCH_ITERS_B1 / PHYSIS_BENCH_ITERS_B16 (timed runs after 2 / 1 warm-up runs; default 5 / 1).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel } from '../src/models/index.js';
-import { manualSeed } from '../src/torch/index.js';
+import { BatchNorm2d, manualSeed, noGrad, tensor, tidy, type Module } from '../src/torch/index.js';
 import { createPredictor, loadBundle, saveModelBundle, type Predictor } from '../src/infer/index.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -23,13 +23,34 @@ const THREADS = Number(process.env['PHYSIS_BENCH_THREADS'] ?? availableParalleli
 const SIZE = Number(process.env['PHYSIS_BENCH_SIZE'] ?? 512);
 const MODELS = ['densenet121', 'efficientnet_v2_s'] as const;
 const RUNS = [
-  { batch: 1, warmup: 1, iters: Number(process.env['PHYSIS_BENCH_ITERS_B1'] ?? 5) },
-  { batch: 16, warmup: 1, iters: Number(process.env['PHYSIS_BENCH_ITERS_B16'] ?? 2) },
+  { batch: 1, warmup: 2, iters: Number(process.env['PHYSIS_BENCH_ITERS_B1'] ?? 5) },
+  { batch: 16, warmup: 1, iters: Number(process.env['PHYSIS_BENCH_ITERS_B16'] ?? 1) },
 ];
 
 /** sin(0.37 i) as float32, the same formula as bench/ref/inference.py bench_input(). */
 function benchInput(batch: number): Float32Array {
   return Float32Array.from({ length: batch * SIZE * SIZE }, (_, i) => Math.sin(i * 0.37));
+}
+
+/**
+ * Give a freshly initialised model the batch-norm statistics of real activations, as training would: one
+ * train-mode pass with a cumulative-average momentum sets every running mean/variance to the batch's. Without
+ * it, fresh EfficientNet activations shrink towards 1e-12 layer by layer, where float arithmetic can hit
+ * denormals and time something no trained model does.
+ */
+function calibrateBatchNorm(model: Module, size: number): void {
+  for (const [, m] of model.namedModules()) {
+    if (m instanceof BatchNorm2d) {
+      Object.assign(m, { momentum: null });
+      noGrad(() => m.numBatchesTracked.zero_());
+    }
+  }
+  model.train(true);
+  tidy(() => {
+    const x = Float32Array.from({ length: 2 * size * size }, (_, i) => Math.sin(i * 0.37));
+    noGrad(() => model.call(tensor(x, [2, 1, size, size])));
+  });
+  model.train(false);
 }
 
 function median(xs: number[]): number {
@@ -87,6 +108,7 @@ async function main(): Promise<void> {
       });
       const dir = join(work, name);
       const t0 = performance.now();
+      calibrateBatchNorm(model, SIZE);
       saveModelBundle(dir, model, {
         card: {
           id: `bench-${name}`,
@@ -109,7 +131,12 @@ async function main(): Promise<void> {
         const p = await createPredictor(bundle, { backend, threads: THREADS });
         for (const r of RUNS) {
           const t = await timePredictor(p, r.batch, r.warmup, r.iters);
-          process.stderr.write(`${name} ${backend} batch ${r.batch}: ${t.msPerImage.toFixed(1)} ms/image\n`);
+          process.stderr.write(
+            `${name} ${backend} batch ${r.batch}: ${t.msPerImage.toFixed(1)} ms/image, out[0..1] ${t.output
+              .slice(0, 2)
+              .map((v) => v.toPrecision(6))
+              .join(', ')}\n`,
+          );
           let row = rows.find((x) => x.model === name && x.batch === r.batch);
           if (!row) {
             row = { model: name, batch: r.batch, ort: t, torch: t };
@@ -137,13 +164,19 @@ async function main(): Promise<void> {
       for (const r of m.runs) {
         const row = rows.find((x) => x.model === m.name && x.batch === r.batch);
         if (row) row.py = { msPerImage: r.msPerImage, output: r.output };
+        process.stderr.write(
+          `${m.name} PyTorch batch ${r.batch}: out[0..1] ${r.output
+            .slice(0, 2)
+            .map((v) => v.toPrecision(6))
+            .join(', ')}\n`,
+        );
       }
     }
 
     const lines: string[] = [];
     lines.push(
       `inference ${SIZE}x${SIZE}x1, ${THREADS} threads (PyTorch ${ref.torch} reports ${ref.threads}), ` +
-        `median of ${RUNS.map((r) => `${r.iters} (batch ${r.batch})`).join(' / ')} timed runs after 1 warm-up; ms per image`,
+        `median of ${RUNS.map((r) => `${r.iters} (batch ${r.batch})`).join(' / ')} timed runs after ${RUNS.map((r) => r.warmup).join(' / ')} warm-up runs; ms per image`,
     );
     lines.push('model              batch    ORT  libtorch  PyTorch   ORT/PT  libtorch/PT  max|Δout| ORT-PT');
     const ratios: number[] = [];

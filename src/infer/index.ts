@@ -33,9 +33,10 @@ export {
 } from './predictor.js';
 export { createOnnxPredictor } from './onnx-predictor.js';
 export type { OrtSessionOptions } from './ort-adapter.js';
-export { createTorchPredictor, type TorchPredictorOptions } from './torch-predictor.js';
+export { createTorchPredictor, loadBundleModel, type TorchPredictorOptions } from './torch-predictor.js';
 export { createPredictor, type CreatePredictorOptions } from './create-predictor.js';
 export {
+  addOnnxToBundle,
   DEFAULT_FEATURE_MAP_OUTPUT,
   exportZooModelOnnx,
   saveModelBundle,

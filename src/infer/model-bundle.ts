@@ -11,7 +11,9 @@ import {
   type RawTensor,
 } from '../torch/index.js';
 import { getArchitecture, type ZooModel } from '../models/index.js';
+import { readFileSync } from 'node:fs';
 import { physisVersion, saveBundle, type ModelBundle, type ModelCardDraft } from './bundle.js';
+import { loadBundleModel } from './torch-predictor.js';
 import { PredictorError } from './errors.js';
 import { ONNX_EXTRA_NAME, ONNX_INPUT_NAME } from './predictor.js';
 
@@ -137,4 +139,45 @@ export function saveModelBundle(dir: string, model: ZooModel, o: SaveModelBundle
     ...(onnxBytes ? { onnx: { bytes: onnxBytes, opset: ONNX_OPSET } } : {}),
     ...(o.createdAt ? { createdAt: o.createdAt } : {}),
   });
+}
+
+/**
+ * Add (or replace) the ONNX graph of an existing bundle, e.g. one written by the trainer with weights only:
+ * the model is rebuilt from the card and its verified weights, exported with the Grad-CAM feature map, and
+ * card.json is rewritten with the graph's sha256 (the weights file is left byte-for-byte unchanged).
+ * @param bundle - a loaded bundle
+ * @returns the bundle as re-loaded and re-verified
+ */
+export function addOnnxToBundle(bundle: ModelBundle): ModelBundle {
+  const { card } = bundle;
+  const first = card.outputs[0];
+  if (!first || card.outputs.length !== 1) {
+    throw new PredictorError(
+      `${bundle.dir}: a zoo model has one head output; card.json lists ${card.outputs.length}`,
+    );
+  }
+  const model = loadBundleModel(bundle);
+  try {
+    const featureMapOutput = card.featureMap?.output ?? DEFAULT_FEATURE_MAP_OUTPUT;
+    const onnx = exportZooModelOnnx(model, {
+      height: card.input.shape[1] as number,
+      width: card.input.shape[2] as number,
+      outputName: first.name,
+      featureMapOutput,
+      metadata: { modelId: card.id, modelVersion: card.version, weightsSha256: card.files.weights.sha256 },
+    });
+    const { schemaVersion: _s, files: _f, createdAt, physisVersion: _p, ...draft } = card;
+    return saveBundle(bundle.dir, {
+      card: {
+        ...draft,
+        featureMap: { output: featureMapOutput, module: getArchitecture(model.architecture).featureBlock },
+      },
+      weights: readFileSync(bundle.weightsPath),
+      weightsDType: card.files.weights.dtype,
+      onnx: { bytes: onnx, opset: ONNX_OPSET },
+      createdAt: new Date(createdAt),
+    });
+  } finally {
+    model.dispose();
+  }
 }

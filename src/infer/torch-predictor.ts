@@ -22,18 +22,14 @@ export interface TorchPredictorOptions {
 }
 
 /**
- * Build the card's architecture, load the bundle's weights into it (strictly: every key, every shape) and
- * return a predictor. The weights file is hashed again from the very bytes that are parsed, so a file swapped
- * after `loadBundle` is still refused.
+ * Build the card's architecture and load the bundle's weights into it strictly (every key, every shape), in eval
+ * mode. The weights file is hashed again from the very bytes that are parsed, so a file swapped after
+ * `loadBundle` is still refused.
  * @param bundle - a loaded bundle
- * @param options - thread count
+ * @throws BundleIntegrityError when the weights no longer match the card
  */
-export async function createTorchPredictor(
-  bundle: ModelBundle,
-  options: TorchPredictorOptions = {},
-): Promise<Predictor> {
+export function loadBundleModel(bundle: ModelBundle): ZooModel {
   const { card } = bundle;
-  if (options.threads !== undefined) setNumThreads(options.threads);
   const bytes = readFileSync(bundle.weightsPath);
   const actual = sha256Hex(bytes);
   if (actual !== card.files.weights.sha256) {
@@ -50,12 +46,32 @@ export async function createTorchPredictor(
     );
   }
   const { tensors } = parseSafetensors(bytes, bundle.weightsPath);
-  tidy(() => {
-    const sd = new Map<string, Tensor>();
-    for (const [name, raw] of tensors) sd.set(name, rawToTensor(raw, name));
-    model.loadStateDict(sd); // copy_ converts fp16 weights to the model's fp32
-  });
+  try {
+    tidy(() => {
+      const sd = new Map<string, Tensor>();
+      for (const [name, raw] of tensors) sd.set(name, rawToTensor(raw, name));
+      model.loadStateDict(sd); // copy_ converts fp16 weights to the model's fp32
+    });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   model.eval();
+  return model;
+}
+
+/**
+ * A predictor running the bundle's model on libtorch (see `loadBundleModel` for how it is loaded).
+ * @param bundle - a loaded bundle
+ * @param options - thread count
+ */
+export async function createTorchPredictor(
+  bundle: ModelBundle,
+  options: TorchPredictorOptions = {},
+): Promise<Predictor> {
+  const { card } = bundle;
+  if (options.threads !== undefined) setNumThreads(options.threads);
+  const model = loadBundleModel(bundle);
   const provenance = {
     modelId: card.id,
     modelVersion: card.version,

@@ -8,6 +8,7 @@ import { manualSeed } from '../../src/torch/index.js';
 import {
   BUNDLE_FILES,
   BundleIntegrityError,
+  addOnnxToBundle,
   createPredictor,
   createTorchPredictor,
   loadBundle,
@@ -138,4 +139,30 @@ void test('saveModelBundle refuses a card that disagrees with the model', () => 
       }),
     /card lists 0 extra inputs, the model takes 1/,
   );
+});
+
+void test('addOnnxToBundle gives a weights-only bundle a verified graph; weights and creation date unchanged', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'physis-pred-'));
+  const before = saveModelBundle(dir, model(), {
+    card: { ...CARD, featureMapOutput: null },
+    onnx: false,
+    createdAt: new Date('2026-03-04T05:06:07Z'),
+  });
+  assert.equal(before.onnxPath, null);
+  const after = addOnnxToBundle(before);
+  assert.equal(after.card.files.weights.sha256, before.card.files.weights.sha256);
+  assert.equal(after.card.createdAt, '2026-03-04T05:06:07.000Z');
+  assert.deepEqual(after.card.featureMap, { output: 'featureMap', module: 'layer4' });
+  const reloaded = loadBundle(dir);
+  assert.ok(reloaded.onnxPath);
+  const onnx = await createPredictor(reloaded);
+  const torch = await createPredictor(reloaded, { backend: 'torch' });
+  assert.equal(onnx.backend, 'onnx');
+  const { x, shape, sex } = batch(2);
+  const a = await onnx.run(x, shape, sex);
+  const t = await torch.run(x, shape, sex);
+  assert.ok(maxAbsDiff(a.outputs['boneAge'], t.outputs['boneAge']) <= 1e-4);
+  assert.ok(maxAbsDiff(a.featureMap, t.featureMap) <= 1e-4);
+  await onnx.dispose();
+  await torch.dispose();
 });
