@@ -7,6 +7,7 @@ import { trainCommand } from './train.js';
 import { evaluateCommand } from './evaluate.js';
 import { explainCommand } from './explain.js';
 import { predictCommand } from './predict.js';
+import { bundleCommand } from './bundle.js';
 
 /** Every sub-command, in the order `physis --help` lists them. Add new commands here. */
-export const COMMANDS: readonly Command[] = [versionCommand, inspectCommand, previewCommand, demoCommand, predictCommand, explainCommand, trainCommand, evaluateCommand];
+export const COMMANDS: readonly Command[] = [versionCommand, inspectCommand, previewCommand, demoCommand, predictCommand, explainCommand, trainCommand, evaluateCommand, bundleCommand];
