@@ -18,6 +18,12 @@ UNARY(tanh, at::tanh(a))
 UNARY(hardswish, at::hardswish(a))
 UNARY(hardsigmoid, at::hardsigmoid(a))
 
+// relu_(x): in place, like torchvision's ReLU(inplace=True) (saves one activation-sized allocation)
+OP_BEGIN(relu_)
+  at::relu_(T(info[0]));
+  return env.Undefined();
+OP_END(relu_)
+
 // conv2d(x, w, b|null, stride[2], padding[2], dilation[2], groups)
 OP_BEGIN(conv2d)
   return wrap(env, at::conv2d(T(info[0]), T(info[1]), optTensor(info[2]), ints(info[3]), ints(info[4]), ints(info[5]),
@@ -131,7 +137,7 @@ OP_BEGIN(bceWithLogits)
 OP_END(bceWithLogits)
 
 void registerNn(Napi::Env env, Napi::Object exports) {
-  EXPORT(relu); EXPORT(relu6); EXPORT(silu); EXPORT(gelu); EXPORT(sigmoid); EXPORT(tanh); EXPORT(hardswish);
+  EXPORT(relu); EXPORT(relu_); EXPORT(relu6); EXPORT(silu); EXPORT(gelu); EXPORT(sigmoid); EXPORT(tanh); EXPORT(hardswish);
   EXPORT(hardsigmoid); EXPORT(conv2d); EXPORT(linear); EXPORT(batchNorm); EXPORT(layerNorm); EXPORT(groupNorm);
   EXPORT(softmax); EXPORT(logSoftmax); EXPORT(maxPool2d); EXPORT(avgPool2d); EXPORT(adaptiveAvgPool2d);
   EXPORT(upsampleBilinear2d); EXPORT(upsampleNearest2d); EXPORT(pad); EXPORT(dropout); EXPORT(l1Loss);

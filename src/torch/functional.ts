@@ -313,6 +313,8 @@ export const F = {
   layerNorm,
   groupNorm,
   relu: (x: Tensor): Tensor => emit('relu', N.relu(x.handle), [x]),
+  /** In-place ReLU; returns x itself. */
+  relu_: (x: Tensor): Tensor => x.relu_(),
   relu6: (x: Tensor): Tensor => emit('relu6', N.relu6(x.handle), [x]),
   silu: (x: Tensor): Tensor => emit('silu', N.silu(x.handle), [x]),
   /** Exact (erf) GELU, PyTorch's default `approximate='none'` (Hendrycks & Gimpel 2016). */

@@ -79,7 +79,7 @@ export interface NativeAddon {
   select(a: H, dim: number, index: number): H; indexSelect(a: H, dim: number, index: H): H;
   cat(ts: H[], dim: number): H; stack(ts: H[], dim: number): H; split(a: H, sizes: number[], dim: number): H[];
   // nn.cpp
-  relu(a: H): H; relu6(a: H): H; silu(a: H): H; gelu(a: H): H; sigmoid(a: H): H; tanh(a: H): H;
+  relu(a: H): H; relu_(a: H): void; relu6(a: H): H; silu(a: H): H; gelu(a: H): H; sigmoid(a: H): H; tanh(a: H): H;
   hardswish(a: H): H; hardsigmoid(a: H): H;
   conv2d(x: H, w: H, b: Opt, stride: number[], padding: number[], dilation: number[], groups: number): H;
   linear(x: H, w: H, b: Opt): H;

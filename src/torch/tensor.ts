@@ -396,6 +396,12 @@ export class Tensor {
     recordInPlace('add_', this, [this, o, alpha]);
     return this;
   }
+  /** In-place ReLU (torchvision's `ReLU(inplace=True)`); autograd-safe where PyTorch's is (e.g. after BatchNorm). */
+  relu_(): this {
+    N.relu_(this.handle);
+    recordInPlace('relu_', this, [this]);
+    return this;
+  }
   clamp_(min: number | null, max: number | null): this {
     N.clamp_(this.handle, min, max);
     recordInPlace('clamp_', this, [this, min, max]);

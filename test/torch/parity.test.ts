@@ -104,6 +104,7 @@ const CASES: Case[] = [
   { name: 'maximum', op: 'maximum', inputs: [f([2, 3]), f([3])], ts: (x) => x0(x).maximum(x1(x)) },
   // activations
   { name: 'relu', op: 'relu', inputs: [f([3, 5])], ts: (x) => F.relu(x0(x)) },
+  { name: 'relu_inplace_after_mul', op: 'relu', inputs: [f([3, 5])], ts: (x) => F.relu_(x0(x).mul(1)) },
   { name: 'relu6', op: 'relu6', inputs: [{ shape: [3, 5], grad: true, range: [-3, 9] }], ts: (x) => F.relu6(x0(x)) },
   { name: 'silu', op: 'silu', inputs: [f([3, 5])], ts: (x) => F.silu(x0(x)) },
   { name: 'gelu', op: 'gelu', inputs: [f([3, 5])], ts: (x) => F.gelu(x0(x)) },
