@@ -7,13 +7,25 @@
 //  3. no-grad inference of the same models.
 // Last line: BENCH engine ratio=<sum of median training-step times over both models, Physis / PyTorch> target=1.05.
 // Env: PHYSIS_BENCH_THREADS (default: libtorch's default), PHYSIS_BENCH_ITERS (timed steps per side, default 4),
-// PHYSIS_BENCH_MODELS (default resnet18,densenet121).
+// PHYSIS_BENCH_MODELS (default resnet18,densenet121), PHYSIS_BENCH_REF_MALLOC=tuned (give PyTorch the same glibc
+// malloc settings the Physis addon applies to itself — mmap_max=0, no trimming — for a like-for-like allocator).
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { AdamW, F, getNumThreads, noGrad, ones, randn, setNumThreads, tensor, tidy, manualSeed } from '../src/torch/index.js';
+import {
+  AdamW,
+  F,
+  getNumThreads,
+  noGrad,
+  ones,
+  randn,
+  setNumThreads,
+  tensor,
+  tidy,
+  manualSeed,
+} from '../src/torch/index.js';
 import { createModel } from '../src/models/index.js';
 
 const threads = Number(process.env.PHYSIS_BENCH_THREADS ?? getNumThreads());
@@ -27,12 +39,17 @@ manualSeed(0);
 
 // ---- the PyTorch server
 const script = join(dirname(fileURLToPath(import.meta.url)), 'ref', 'engine_bench.py');
-const py = spawn('/usr/bin/python3', [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+const refTuned = process.env.PHYSIS_BENCH_REF_MALLOC === 'tuned';
+const pyEnv = refTuned ? { ...process.env, GLIBC_TUNABLES: 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647' } : process.env;
+const py = spawn('/usr/bin/python3', [script], { stdio: ['pipe', 'pipe', 'inherit'], env: pyEnv });
 const lines = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
 async function ask(cmd: Record<string, unknown>): Promise<Record<string, number>> {
   py.stdin.write(`${JSON.stringify(cmd)}\n`);
   const r = await lines.next();
-  if (r.done === true) throw new Error(`bench/ref/engine_bench.py exited (code ${py.exitCode}) before answering ${JSON.stringify(cmd)}`);
+  if (r.done === true)
+    throw new Error(
+      `bench/ref/engine_bench.py exited (code ${py.exitCode}) before answering ${JSON.stringify(cmd)}`,
+    );
   return JSON.parse(r.value) as Record<string, number>;
 }
 
@@ -44,7 +61,9 @@ function median(xs: number[]): number {
 const fmt = (xs: number[]): string => xs.map((v) => v.toFixed(0)).join(' ');
 
 const info = await ask({ cmd: 'init', threads });
-console.log(`engine bench: ${threads} thread(s) (PyTorch ${info.threads}), batch ${BATCH} @ ${SIZE}x${SIZE}, 1 warm-up + ${iters} timed steps per side, interleaved`);
+console.log(
+  `engine bench: ${threads} thread(s) (PyTorch ${info.threads}), batch ${BATCH} @ ${SIZE}x${SIZE}, 1 warm-up + ${iters} timed steps per side, interleaved`,
+);
 
 // ---- 1. dispatch overhead
 const a = ones([1]);
@@ -63,7 +82,9 @@ for (let r = 0; r < 3; r++) {
 }
 const addUs = median(addP);
 const addRef = median(addT);
-console.log(`dispatch: tiny add  Physis ${addUs.toFixed(2)} µs/call (incl. dispose)  PyTorch ${addRef.toFixed(2)} µs/call  ratio ${(addUs / addRef).toFixed(2)}`);
+console.log(
+  `dispatch: tiny add  Physis ${addUs.toFixed(2)} µs/call (incl. dispose)  PyTorch ${addRef.toFixed(2)} µs/call  ratio ${(addUs / addRef).toFixed(2)}`,
+);
 
 // ---- 2./3. models
 let trainPhysis = 0;
@@ -118,8 +139,12 @@ for (const name of models) {
   const [tp, tt, ip, it] = [median(tP), median(tT), median(iP), median(iT)];
   trainPhysis += tp;
   trainTorch += tt;
-  console.log(`${name}: train step  Physis ${tp.toFixed(0)} ms [${fmt(tP)}]  PyTorch ${tt.toFixed(0)} ms [${fmt(tT)}]  ratio ${(tp / tt).toFixed(3)}`);
-  console.log(`${name}: inference   Physis ${ip.toFixed(0)} ms [${fmt(iP)}]  PyTorch ${it.toFixed(0)} ms [${fmt(iT)}]  ratio ${(ip / it).toFixed(3)}`);
+  console.log(
+    `${name}: train step  Physis ${tp.toFixed(0)} ms [${fmt(tP)}]  PyTorch ${tt.toFixed(0)} ms [${fmt(tT)}]  ratio ${(tp / tt).toFixed(3)}`,
+  );
+  console.log(
+    `${name}: inference   Physis ${ip.toFixed(0)} ms [${fmt(iP)}]  PyTorch ${it.toFixed(0)} ms [${fmt(iT)}]  ratio ${(ip / it).toFixed(3)}`,
+  );
   opt.dispose();
   model.dispose();
   x.dispose();
