@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { preprocess } from '../../src/preprocess/index.js';
+import { EMPTY_METADATA, readRadiograph, type Radiograph } from '../../src/radiograph/index.js';
+import { assertGolden } from './golden.js';
+import { collimatedDisk } from './synthetic.js';
+
+/** A synthetic right-side radiograph in modality units with a window, MONOCHROME1 (so inversion matters). */
+function syntheticRadiograph(photometric: 'MONOCHROME1' | 'MONOCHROME2', laterality: 'L' | 'R'): Radiograph {
+  const img = collimatedDisk();
+  // Stored so that MONOCHROME1 displays the disk bright: low values for dense structures.
+  const pixels = Float32Array.from(img.data, (v) =>
+    photometric === 'MONOCHROME1' ? (1 - v) * 1000 : v * 1000,
+  );
+  return {
+    source: `disk_r8_collimated_48x40_${photometric}_${laterality}`,
+    format: 'dicom',
+    rows: img.height,
+    columns: img.width,
+    pixels,
+    photometric,
+    voi: {
+      kind: 'window',
+      windows: [{ center: 500, width: 1000, explanation: null }],
+      function: 'LINEAR_EXACT',
+    },
+    metadata: { ...EMPTY_METADATA, laterality, lateralitySource: 'ImageLaterality' },
+    transferSyntaxUid: '1.2.840.10008.1.2.1',
+    numberOfFrames: 1,
+    warnings: [],
+  };
+}
+
+void test('golden: preprocess size 32 of disk_r8_collimated_48x40 (MONOCHROME1, right -> mirrored)', () => {
+  const result = preprocess(syntheticRadiograph('MONOCHROME1', 'R'), { size: 32 });
+  assert.deepEqual(result.tensor.shape, [1, 32, 32]);
+  assert.equal(result.flipped, true);
+  assertGolden('preprocess_size32_disk_r8_collimated_48x40_M1_R', result.image);
+});
+
+void test('MONOCHROME1 and MONOCHROME2 encodings of the same anatomy preprocess to the same tensor', () => {
+  const a = preprocess(syntheticRadiograph('MONOCHROME1', 'L'), { size: 32 }).tensor.data;
+  const b = preprocess(syntheticRadiograph('MONOCHROME2', 'L'), { size: 32 }).tensor.data;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] ?? 0) - (b[i] ?? 0)));
+  assert.ok(worst < 1e-5, `worst difference ${worst}`);
+});
+
+void test('a right image is mirrored to the left exactly once', () => {
+  const right = preprocess(syntheticRadiograph('MONOCHROME2', 'R'), { size: 32, crop: false });
+  const left = preprocess(syntheticRadiograph('MONOCHROME2', 'L'), { size: 32, crop: false });
+  assert.equal(right.flipped, true);
+  assert.equal(left.flipped, false);
+  // Same pixels, different laterality: the right one must come out as the mirror image of the left one.
+  for (let y = 0; y < 32; y++) {
+    for (let x = 0; x < 32; x++) {
+      const a = right.image.data[y * 32 + x] ?? 0;
+      const b = left.image.data[y * 32 + 31 - x] ?? 0;
+      assert.ok(Math.abs(a - b) < 1e-6, `(${x}, ${y}): ${a} vs mirrored ${b}`);
+    }
+  }
+});
+
+const SAMPLE = fileURLToPath(new URL('../../samples/hand-0.png', import.meta.url));
+void test(
+  'the shipped sample hand preprocesses to a 1x512x512 tensor in [0, 1]',
+  { skip: existsSync(SAMPLE) ? false : 'samples/hand-0.png missing' },
+  async () => {
+    const r = await readRadiograph(SAMPLE);
+    const { tensor, crop } = preprocess(r);
+    assert.deepEqual(tensor.shape, [1, 512, 512]);
+    assert.ok(tensor.data.every((v) => v >= 0 && v <= 1));
+    assert.ok(
+      crop.width < r.columns && crop.height < r.rows,
+      `the hand is cropped from its dark border: ${JSON.stringify(crop)}`,
+    );
+  },
+);
