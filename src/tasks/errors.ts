@@ -14,3 +14,8 @@ export class LabelsError extends Error {
 export class SexError extends Error {
   override name = 'SexError';
 }
+
+/** An out-of-distribution model that cannot be fitted or applied (too few images, wrong descriptor count). */
+export class OodModelError extends Error {
+  override name = 'OodModelError';
+}

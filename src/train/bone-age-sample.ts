@@ -8,7 +8,7 @@
  */
 import { preprocess, type PreprocessOptions } from '../preprocess/index.js';
 import { readRadiograph } from '../radiograph/index.js';
-import { sexInput, type Sex } from '../tasks/index.js';
+import { handDescriptors, sexInput, type Sex } from '../tasks/index.js';
 import { augment, type AugmentationConfig, type GrayImage } from './augment.js';
 import type { Sample, SampleContext } from './load-batch.js';
 
@@ -31,33 +31,46 @@ export interface BoneAgeSampleOptions {
   readonly cache?: boolean;
 }
 
-const cache = new Map<string, GrayImage>();
+const cache = new Map<string, { image: GrayImage; descriptors: Float32Array }>();
 
 /**
- * Preprocess one radiograph to the square model input in [0, 1].
+ * Preprocess one radiograph to the square model input in [0, 1], with its OOD descriptors.
  * @param path - the image file
  * @param options - size and preprocessing
  */
-export async function preprocessBoneAgeImage(path: string, options: BoneAgeSampleOptions): Promise<GrayImage> {
+export async function preprocessBoneAgeImage(
+  path: string,
+  options: BoneAgeSampleOptions,
+): Promise<{ image: GrayImage; descriptors: Float32Array }> {
   const hit = options.cache === true ? cache.get(path) : undefined;
   if (hit) return hit;
   const radiograph = await readRadiograph(path);
-  const { image } = preprocess(radiograph, { ...(options.preprocess ?? {}), size: options.size });
-  const gray: GrayImage = { width: image.width, height: image.height, data: image.data };
-  if (options.cache === true) cache.set(path, gray);
-  return gray;
+  const pre = preprocess(radiograph, { ...(options.preprocess ?? {}), size: options.size });
+  const result = {
+    image: { width: pre.image.width, height: pre.image.height, data: pre.image.data },
+    descriptors: Float32Array.from(handDescriptors({ width: radiograph.columns, height: radiograph.rows }, pre)),
+  };
+  if (options.cache === true) cache.set(path, result);
+  return result;
 }
 
 /**
- * Load one bone-age sample: `image` [size × size], `target` (months) and `sex` (1 = M, 0 = F).
+ * Load one bone-age sample: `image` [size × size], `target` (months), `sex` (1 = M, 0 = F) and the
+ * un-augmented image's OOD `descriptors`.
  * @param item - a {@link BoneAgeItem}
  * @param context - random stream, train flag and the module options
  */
 export async function loadSample(item: unknown, context: SampleContext): Promise<Sample> {
   const it = item as BoneAgeItem;
   const options = context.options as BoneAgeSampleOptions;
-  let image = await preprocessBoneAgeImage(it.path, options);
+  const pre = await preprocessBoneAgeImage(it.path, options);
+  let image = pre.image;
   if (context.train && options.augmentation) image = augment(image, context.rng, options.augmentation);
-  // copy: the cached array must not be transferred (detached) to the main thread
-  return { image: Float32Array.from(image.data), target: it.boneAgeMonths, sex: sexInput(it.sex) };
+  // copies: cached arrays must not be transferred (detached) to the main thread
+  return {
+    image: Float32Array.from(image.data),
+    target: it.boneAgeMonths,
+    sex: sexInput(it.sex),
+    descriptors: Float32Array.from(pre.descriptors),
+  };
 }

@@ -69,6 +69,8 @@ export {
 export {
   trainBoneAge,
   evaluateBoneAgeBundle,
+  loadBundleOodModel,
+  OOD_FILE,
   type BoneAgeTrainOptions,
   type BoneAgeTrainResult,
   type EpochRecord,

@@ -12,13 +12,13 @@
  * const result = await trainBoneAge({ train, dev, outDir: 'bundle/', config: { ...HAND_BONE_AGE_DEFAULT_CONFIG, epochs: 2 } });
  * result.bestDevMae; // e.g. 30.1 (months)
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { buildRegressionReport, RegressionAccumulator, writeRegressionReport, type RegressionSample } from '../eval/index.js';
-import { saveBundle, type ModelBundle } from '../infer/index.js';
+import { saveBundle, sha256Hex, type ModelBundle } from '../infer/index.js';
 import type { ZooModel } from '../models/index.js';
-import type { HandBoneAgeConfig } from '../tasks/index.js';
+import { fitOodModel, OodModelError, type HandBoneAgeConfig, type OodModel } from '../tasks/index.js';
 import {
   AdamW,
   F,
@@ -113,6 +113,8 @@ export interface BoneAgeTrainResult {
 }
 
 const CKPT_DIR = 'checkpoint';
+/** The OOD descriptor ranges inside a bundle folder. */
+export const OOD_FILE = 'ood.json';
 const LAST = 'last.safetensors';
 const BEST = 'best.safetensors';
 const OPTIM = 'optimizer.safetensors';
@@ -304,6 +306,17 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
       interval = calibrateInterval(cases, 0.9, views);
       devMaeTta = cases.reduce((a, c) => a + Math.abs(c.tta.meanMonths - c.referenceMonths), 0) / cases.length;
     }
+    // OOD ranges from the training images' un-augmented descriptors (the sample module computes them)
+    const descriptorRows: number[][] = [];
+    for await (const batch of trainLoader.epoch(config.epochs)) {
+      const f = batch.fields['descriptors'] as Float32Array;
+      const k = batch.fieldLengths['descriptors'] as number;
+      for (let j = 0; j < batch.size; j++) descriptorRows.push([...f.subarray(j * k, (j + 1) * k)]);
+    }
+    const ood = fitOodModel(descriptorRows);
+    const oodText = `${JSON.stringify(ood, null, 2)}\n`;
+    mkdirSync(o.outDir, { recursive: true });
+    writeFileSync(join(o.outDir, OOD_FILE), oodText);
     const devData = `dev split, ${dev.length} images`;
     const report = buildRegressionReport(dev, {
       title: `${o.modelId ?? 'hand-bone-age'}: dev evaluation`,
@@ -354,7 +367,8 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
             : []),
         ],
       },
-      weights: safetensorsBytes(model.stateDict(), { format: 'pt' }),
+      // the OOD ranges are vouched for through the weights file, whose sha256 the card records
+      weights: safetensorsBytes(model.stateDict(), { format: 'pt', oodSha256: sha256Hex(new TextEncoder().encode(oodText)) }),
       weightsDType: 'float32',
     });
     return {
@@ -406,4 +420,21 @@ export async function evaluateBoneAgeBundle(
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * The OOD ranges shipped with a bundle, verified against the sha256 its weights file records; null when
+ * the bundle has none (made before the check existed).
+ * @param bundle - an opened bundle
+ */
+export function loadBundleOodModel(bundle: ModelBundle): OodModel | null {
+  const path = join(bundle.dir, OOD_FILE);
+  const { tensors, metadata } = readSafetensors(bundle.weightsPath);
+  for (const t of tensors.values()) t.dispose();
+  const expected = metadata['oodSha256'];
+  if (expected === undefined) return null;
+  if (!existsSync(path)) throw new OodModelError(`${bundle.dir}: weights name an OOD file, but ${OOD_FILE} is missing`);
+  const bytes = readFileSync(path);
+  if (sha256Hex(bytes) !== expected) throw new OodModelError(`${path}: sha256 differs from the one recorded in the weights file`);
+  return JSON.parse(bytes.toString('utf8')) as OodModel;
 }

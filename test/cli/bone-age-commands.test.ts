@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { labelsInSplit, readBoneAgeLabels } from '../../src/tasks/index.js';
 
 const ENTRY = `import { main } from ${JSON.stringify(resolve('src/cli/main.ts'))}; process.exitCode = await main(process.argv.slice(1));`;
 
@@ -49,7 +50,9 @@ void test('train -> evaluate -> predict -> explain on real radiographs (tiny, 64
     assert.equal(evaluated.images, 177);
     assert.ok(Math.abs(evaluated.maeMonths - trained.bestDevMaeMonths) < 1e-3);
     assert.ok(existsSync(join(dir, 'eval', 'report.html')));
-    const p = await run(['predict', 'samples/hand-0.png', '--bundle', bundle, '--heatmap', join(dir, 'heat'), '--json']);
+    // a training image: inside the OOD ranges of a model trained on 24 images by construction
+    const hand = labelsInSplit(readBoneAgeLabels(LABELS), 'train')[0]?.path ?? '';
+    const p = await run(['predict', hand, '--bundle', bundle, '--heatmap', join(dir, 'heat'), '--json']);
     assert.equal(p.code, 0, p.stderr);
     const line = JSON.parse(p.stdout) as { sexSource: string; sex: null; boneAgeMonthsBySex: { M: number; F: number }; model: { weightsSha256: string } };
     assert.equal(line.sexSource, 'unknown', 'a PNG without sex is never defaulted');
@@ -58,10 +61,16 @@ void test('train -> evaluate -> predict -> explain on real radiographs (tiny, 64
     const iv = (JSON.parse(p.stdout) as { interval90BySex: { M: { lowMonths: number; highMonths: number } } }).interval90BySex.M;
     assert.ok(iv.lowMonths <= line.boneAgeMonthsBySex.M && line.boneAgeMonthsBySex.M <= iv.highMonths, 'the interval contains the estimate');
     assert.match(line.model.weightsSha256, /^[0-9a-f]{64}$/);
-    assert.ok(readFileSync(join(dir, 'heat', 'hand-0.heat.png')).subarray(1, 4).toString() === 'PNG');
-    const x = await run(['explain', 'samples/hand-0.png', '--bundle', bundle, '--sex', 'F', '-o', join(dir, 'h.png'), '--json']);
+    assert.ok(readFileSync(join(dir, 'heat', `${basename(hand, '.png')}.heat.png`)).subarray(1, 4).toString() === 'PNG');
+    const x = await run(['explain', hand, '--bundle', bundle, '--sex', 'F', '-o', join(dir, 'h.png'), '--json']);
     assert.equal(x.code, 0, x.stderr);
     assert.equal((JSON.parse(x.stdout) as { sexSource: string }).sexSource, 'cli');
+    const spine = resolve('../shared/data/aasce-spine/images', readdirSync(resolve('../shared/data/aasce-spine/images')).sort()[0] ?? '');
+    const r = await run(['predict', spine, '--bundle', bundle, '--sex', 'F', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rejected = JSON.parse(r.stdout) as { rejected?: { reason: string }; boneAgeMonths?: number };
+    assert.match(rejected.rejected?.reason ?? '', /not like the training hand radiographs/);
+    assert.equal(rejected.boneAgeMonths, undefined, 'no age for a rejected image');
     const bad = await run(['predict', 'samples/hand-0.png', '--bundle', bundle, '--sex', 'X']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /SexError: --sex 'X' is not a sex/);

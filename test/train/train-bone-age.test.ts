@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadBundle } from '../../src/infer/index.js';
 import { HAND_BONE_AGE_DEFAULT_CONFIG, labelsInSplit, readBoneAgeLabels, type BoneAgeLabel } from '../../src/tasks/index.js';
-import { evaluateBoneAgeBundle, readJsonl, trainBoneAge, type EpochRecord } from '../../src/train/index.js';
+import { evaluateBoneAgeBundle, loadBundleOodModel, readJsonl, trainBoneAge, type EpochRecord } from '../../src/train/index.js';
 
 const LABELS = resolve('../shared/data/rsna-hand/labels.csv');
 const skip = existsSync(LABELS) ? false : `no ${LABELS} (../shared absent): tiny bone-age training not run`;
@@ -56,6 +56,8 @@ void test('tiny bone-age training on real radiographs: loss falls, bundle + log 
     const coverage = bundle.card.metrics.find((m) => m.name === 'interval90Coverage')?.value;
     assert.ok(coverage !== undefined && coverage >= 0.9, `dev coverage of the 90% interval: ${coverage}`);
     assert.ok((bundle.card.metrics.find((m) => m.name === 'interval90Scale')?.value ?? 0) > 0);
+    const ood = loadBundleOodModel(bundle);
+    assert.equal(ood?.n, 40, 'OOD ranges measured on the 40 training images');
     const report = JSON.parse(readFileSync(result.reportJson, 'utf8')) as { metrics: { overall: { mae: number; n: number } } };
     assert.equal(report.metrics.overall.n, 16);
     assert.match(readFileSync(result.reportHtml, 'utf8'), /Bland-Altman/);

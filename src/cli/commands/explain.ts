@@ -7,7 +7,7 @@
  * samples/hand-0.png: bone age 131.2 months (10.9 y), sex F from cli; heat map heat.png
  */
 import { requireSex } from '../../tasks/index.js';
-import { loadBoneAgeBundleModel } from '../../train/index.js';
+import { loadBoneAgeBundleModel, loadBundleOodModel } from '../../train/index.js';
 import { stringOption, UsageError, type Command } from '../command.js';
 import { analyseRadiograph } from './predict.js';
 
@@ -35,7 +35,15 @@ export const explainCommand: Command = {
     const rawSex = stringOption(args, 'sex');
     const { model, bundle } = loadBoneAgeBundleModel(stringOption(args, 'bundle', true));
     try {
-      const a = await analyseRadiograph(model, bundle, file, { cliSex: rawSex === undefined ? null : requireSex(rawSex, '--sex'), heatmapPath });
+      const a = await analyseRadiograph(model, bundle, file, {
+        cliSex: rawSex === undefined ? null : requireSex(rawSex, '--sex'),
+        heatmapPath,
+        ood: loadBundleOodModel(bundle),
+      });
+      if (a.rejected) {
+        out.result(a, `${file}: rejected: ${a.rejected.reason}`);
+        return 1;
+      }
       const age =
         a.boneAgeMonths !== undefined
           ? `bone age ${a.boneAgeMonths.toFixed(1)} months, sex ${a.sex} from ${a.sexSource}`

@@ -20,6 +20,9 @@ import { preprocess } from '../../preprocess/index.js';
 import { readRadiograph } from '../../radiograph/index.js';
 import {
   boneAgeSds,
+  checkHand,
+  handDescriptors,
+  type OodModel,
   parseManifest,
   requireSex,
   resolveSex,
@@ -29,7 +32,7 @@ import {
   type SexSource,
 } from '../../tasks/index.js';
 import { tensor, tidy } from '../../torch/index.js';
-import { intervalOf, loadBoneAgeBundleModel, predictTta, type TtaPrediction } from '../../train/index.js';
+import { intervalOf, loadBoneAgeBundleModel, loadBundleOodModel, predictTta, type TtaPrediction } from '../../train/index.js';
 import { stringOption, UsageError, type Command } from '../command.js';
 
 /** The analysis of one radiograph. */
@@ -42,6 +45,8 @@ export interface BoneAgeAnalysis {
   /** 90% interval (TTA spread scaled by the card's dev calibration); per sex when sex is unknown. */
   readonly interval90?: { readonly lowMonths: number; readonly highMonths: number };
   readonly interval90BySex?: { readonly M: { lowMonths: number; highMonths: number }; readonly F: { lowMonths: number; highMonths: number } };
+  /** Set instead of an age when the image is not like the training hands. */
+  readonly rejected?: { readonly reason: string };
   /** Why there is no interval (the bundle has no calibration). */
   readonly interval90Missing?: string;
   readonly sex: Sex | null;
@@ -65,12 +70,26 @@ export async function analyseRadiograph(
   model: ZooModel,
   bundle: ModelBundle,
   file: string,
-  o: { cliSex?: Sex | null; manifestSex?: string; heatmapPath?: string },
+  o: { cliSex?: Sex | null; manifestSex?: string; heatmapPath?: string; ood?: OodModel | null },
 ): Promise<BoneAgeAnalysis> {
   const size = bundle.card.input.shape[1] as number;
   const radiograph = await readRadiograph(file);
-  const { image } = preprocess(radiograph, { size });
+  const pre = preprocess(radiograph, { size });
+  const { image } = pre;
   const resolved = resolveSex({ cli: o.cliSex ?? null, manifest: o.manifestSex ?? null, dicom: radiograph.metadata.patientSex });
+  const modelInfo = { id: bundle.card.id, version: bundle.card.version, weightsSha256: bundle.card.files.weights.sha256 };
+  if (o.ood) {
+    const verdict = checkHand(o.ood, handDescriptors({ width: radiograph.columns, height: radiograph.rows }, pre));
+    if (verdict.rejected) {
+      return {
+        file,
+        rejected: { reason: verdict.reason ?? 'not a hand radiograph' },
+        sex: resolved.sex,
+        sexSource: resolved.sexSource,
+        model: modelInfo,
+      };
+    }
+  }
   const sexes: Sex[] = resolved.sex === null ? ['M', 'F'] : [resolved.sex];
   const metric = (name: string): number | undefined => bundle.card.metrics.find((m) => m.name === name)?.value;
   const scale = metric('interval90Scale');
@@ -103,7 +122,7 @@ export async function analyseRadiograph(
     sex: resolved.sex,
     sexSource: resolved.sexSource,
     ...(resolved.conflict ? { sexConflict: resolved.conflict } : {}),
-    model: { id: bundle.card.id, version: bundle.card.version, weightsSha256: bundle.card.files.weights.sha256 },
+    model: modelInfo,
     ...(age ? { chronologicalAgeMonths: age.ageMonths, chronologicalAgeSource: age.source } : {}),
     ...(age && boneAge !== undefined && resolved.sex !== null ? { greulichPyle: boneAgeSds(boneAge, age.ageMonths, resolved.sex) } : {}),
     ...(heatmap ? { heatmap } : {}),
@@ -111,6 +130,7 @@ export async function analyseRadiograph(
 }
 
 function human(a: BoneAgeAnalysis): string {
+  if (a.rejected) return `${a.file}: rejected: ${a.rejected.reason}`;
   const age =
     a.boneAgeMonths !== undefined
       ? `bone age ${a.boneAgeMonths.toFixed(1)} months (${(a.boneAgeMonths / 12).toFixed(1)} y), sex ${a.sex} from ${a.sexSource}`
@@ -152,11 +172,14 @@ export const predictCommand: Command = {
     if (heatDir !== undefined) mkdirSync(heatDir, { recursive: true });
     const { model, bundle } = loadBoneAgeBundleModel(bundleDir);
     if (bundle.card.task !== 'hand-bone-age') throw new UsageError(`${bundleDir}: task '${bundle.card.task}' is not hand-bone-age`);
+    const ood = loadBundleOodModel(bundle);
+    if (ood === null) out.warn(`${bundleDir} has no OOD ranges (ood.json); inputs are not checked for being hand radiographs`);
     try {
       for (const e of entries) {
         const a = await analyseRadiograph(model, bundle, e.path, {
           cliSex,
           manifestSex: e.sex,
+          ood,
           ...(heatDir === undefined ? {} : { heatmapPath: join(heatDir, `${basename(e.path, extname(e.path))}.heat.png`) }),
         });
         out.result(a, human(a));

@@ -26,3 +26,4 @@ export {
   type ReferenceSdRow,
 } from './gp-reference.js';
 export { HAND_BONE_AGE_DEFAULT_CONFIG, sexInput, type HandBoneAgeConfig, type TaskAugmentation } from './config.js';
+export { OOD_DESCRIPTORS, handDescriptors, fitOodModel, checkHand, type OodModel, type OodVerdict } from './ood.js';
