@@ -32,16 +32,22 @@ export interface FixtureCase {
 /** The fixture directory and its manifest, or why there is none (the test then skips with that reason). */
 export type Fixtures = { dir: string; cases: FixtureCase[]; torchvision: string } | { skip: string };
 
-let cached: Fixtures | undefined;
+const cached = new Map<number, Fixtures>();
 
-/** Generates the fixtures once per script version (≈10 s, ≈1 GB) and returns where they are. */
-export function modelFixtures(): Fixtures {
-  if (cached !== undefined) return cached;
-  cached = generate();
-  return cached;
+/**
+ * Generates the fixtures once per script version (≈20 s, ≈1 GB) and returns where they are.
+ * @param size - run every architecture at size×size instead of the script's reduced defaults (0)
+ */
+export function modelFixtures(size = 0): Fixtures {
+  let f = cached.get(size);
+  if (f === undefined) {
+    f = generate(size);
+    cached.set(size, f);
+  }
+  return f;
 }
 
-function generate(): Fixtures {
+function generate(size: number): Fixtures {
   const probe = spawnSync(REFERENCE_PYTHON, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
   if (probe.status !== 0) {
     return {
@@ -49,10 +55,12 @@ function generate(): Fixtures {
     };
   }
   const hash = createHash('sha256').update(readFileSync(SCRIPT)).digest('hex').slice(0, 16);
-  const dir = join(process.env.PHYSIS_FIXTURES ?? join(tmpdir(), 'physis-fixtures'), `models-${hash}`);
+  const root = process.env.PHYSIS_FIXTURES ?? join(tmpdir(), 'physis-fixtures');
+  const dir = join(root, size > 0 ? `models-${hash}-${size}px` : `models-${hash}`);
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) {
-    const run = spawnSync(REFERENCE_PYTHON, [SCRIPT, dir], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const args = size > 0 ? [SCRIPT, dir, '--size', String(size)] : [SCRIPT, dir];
+    const run = spawnSync(REFERENCE_PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (run.status !== 0) throw new Error(`make_fixtures.py failed (exit ${run.status}): ${run.stderr}`);
   }
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createModel } from '../../src/models/index.js';
 import { noGrad, tidy } from '../../src/torch/index.js';
 import { disposeAll, maxAbsDiff, modelFixtures, readSafetensors } from './fixtures.js';
+import type { Fixtures } from './fixtures.js';
 
 /** The acceptance tolerance of issue 4. */
 const TOLERANCE = 1e-4;
@@ -32,12 +33,19 @@ const ARCHS = [
   'convnext_small',
 ] as const;
 
-const fixtures = modelFixtures();
+// Reduced sizes by default; PHYSIS_SLOW=1 adds every architecture at 224×224 (≈1 minute of PyTorch more).
+const RUNS: { size: number; label: string }[] = [{ size: 0, label: '' }];
+if (process.env.PHYSIS_SLOW === '1') RUNS.push({ size: 224, label: ' at 224×224' });
 
-for (const arch of ARCHS) {
+for (const run of RUNS) {
+  const fixtures = modelFixtures(run.size);
+  for (const arch of ARCHS) parityTest(arch, fixtures, run.label);
+}
+
+function parityTest(arch: string, fixtures: Fixtures, label: string): void {
   const skip = 'skip' in fixtures ? fixtures.skip : false;
   void test(
-    `${arch} matches torchvision (state dict, eval outputs, gradients, train-mode step)`,
+    `${arch} matches torchvision${label} (state dict, eval outputs, gradients, train-mode step)`,
     { skip },
     () => {
       if ('skip' in fixtures) return;

@@ -13,7 +13,8 @@ own float32 error on each), then ``manifest.json`` last, so a partial run is nev
 Safetensors is written by hand (Debian has no python3-safetensors): an 8-byte little-endian header length, the
 JSON header, the raw little-endian bytes (https://github.com/huggingface/safetensors, "Format").
 
-Usage: /usr/bin/python3 test/models/ref/make_fixtures.py OUT_DIR [NAME ...]
+Usage: /usr/bin/python3 test/models/ref/make_fixtures.py OUT_DIR [--size N] [NAME ...]
+(--size runs every architecture at N x N instead of its reduced default; the slow suite uses 224.)
 """
 import copy
 import json
@@ -97,14 +98,20 @@ def features(name, model, x):
 
 
 def main():
+    args = sys.argv[2:]
+    size_override = None
+    if args[:1] == ["--size"]:
+        size_override = int(args[1])
+        args = args[2:]
     out = sys.argv[1]
-    names = set(sys.argv[2:])
+    names = set(args)
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     manifest = {"torch": torch.__version__, "torchvision": torchvision.__version__, "cases": []}
     for name, size, batch in CASES:
         if names and name not in names:
             continue
+        size = size_override or size
         t0 = time.time()
         torch.manual_seed(0)
         # No stochastic depth, so that the train-mode pass below is deterministic (it has no parameters, so the
