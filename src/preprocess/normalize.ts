@@ -15,20 +15,20 @@ const BINS = 4096;
 export function percentiles(data: Float32Array, percents: readonly number[]): number[] {
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i] ?? 0;
+  const n = data.length;
+  for (let i = 0; i < n; i++) {
+    const v = data[i]!;
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  if (data.length === 0) return percents.map(() => 0);
+  if (n === 0) return percents.map(() => 0);
   if (max <= min) return percents.map(() => min);
-  const hist = new Float64Array(BINS);
+  const hist = new Uint32Array(BINS);
   const scale = BINS / (max - min);
-  for (let i = 0; i < data.length; i++) {
-    const b = Math.min(BINS - 1, Math.floor(((data[i] ?? 0) - min) * scale));
-    hist[b] = (hist[b] ?? 0) + 1;
+  for (let i = 0; i < n; i++) {
+    const b = ((data[i]! - min) * scale) | 0;
+    hist[b < BINS ? b : BINS - 1]!++;
   }
-  const n = data.length;
   return percents.map((p) => {
     if (!(p >= 0 && p <= 100)) throw new PreprocessError(`percentile ${p} is outside [0, 100]`);
     const target = (p / 100) * n;
@@ -67,8 +67,9 @@ export function normalizePercentiles(image: GrayImage, options: PercentileOption
   const span = hi - lo;
   if (span > 0) {
     const inv = 1 / span;
+    const src = image.data;
     for (let i = 0; i < out.length; i++) {
-      const y = ((image.data[i] ?? 0) - lo) * inv;
+      const y = (src[i]! - lo) * inv;
       out[i] = y < 0 ? 0 : y > 1 ? 1 : y;
     }
   }

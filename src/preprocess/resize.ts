@@ -51,32 +51,45 @@ export function resize(image: GrayImage, width: number, height: number): GrayIma
     throw new PreprocessError(`resize target ${width}x${height} is not positive integers`);
   }
   const src = image.data;
-  const horizontal = triangleTaps(image.width, width);
-  const vertical = triangleTaps(image.height, height);
-  // Horizontal pass: image.height rows × width columns.
-  const mid = new Float32Array(image.height * width);
-  for (let y = 0; y < image.height; y++) {
-    const row = y * image.width;
-    for (let x = 0; x < width; x++) {
-      const s = (horizontal.start[x] ?? 0) + row;
-      const n = horizontal.count[x] ?? 0;
-      const wBase = x * horizontal.stride;
-      let acc = 0;
-      for (let k = 0; k < n; k++) acc += (src[s + k] ?? 0) * (horizontal.weights[wBase + k] ?? 0);
-      mid[y * width + x] = acc;
+  if (width === image.width && height === image.height) return { width, height, data: src.slice() };
+  const inW = image.width;
+  const inH = image.height;
+  // Hot loops below index typed arrays within bounds computed from the taps; `!` avoids per-element checks.
+  const h = triangleTaps(inW, width);
+  const hStart = h.start;
+  const hCount = h.count;
+  const hWeights = h.weights;
+  const hStride = h.stride;
+  // Horizontal pass (skipped when the width is unchanged): inH rows x width columns.
+  let mid = src;
+  if (width !== inW) {
+    mid = new Float32Array(inH * width);
+    for (let y = 0; y < inH; y++) {
+      const row = y * inW;
+      const dstRow = y * width;
+      for (let x = 0; x < width; x++) {
+        const s = hStart[x]! + row;
+        const n = hCount[x]!;
+        const wBase = x * hStride;
+        let acc = 0;
+        for (let k = 0; k < n; k++) acc += src[s + k]! * hWeights[wBase + k]!;
+        mid[dstRow + x] = acc;
+      }
     }
   }
+  if (height === inH) return { width, height, data: mid === src ? src.slice() : mid };
   // Vertical pass, accumulating whole rows for cache-friendly access.
+  const v = triangleTaps(inH, height);
   const out = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
-    const s = vertical.start[y] ?? 0;
-    const n = vertical.count[y] ?? 0;
-    const wBase = y * vertical.stride;
+    const s = v.start[y]!;
+    const n = v.count[y]!;
+    const wBase = y * v.stride;
     const dst = y * width;
     for (let k = 0; k < n; k++) {
-      const w = vertical.weights[wBase + k] ?? 0;
+      const w = v.weights[wBase + k]!;
       const srcRow = (s + k) * width;
-      for (let x = 0; x < width; x++) out[dst + x] = (out[dst + x] ?? 0) + (mid[srcRow + x] ?? 0) * w;
+      for (let x = 0; x < width; x++) out[dst + x]! += mid[srcRow + x]! * w;
     }
   }
   return { width, height, data: out };

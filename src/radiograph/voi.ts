@@ -41,7 +41,7 @@ export function applyWindow(
   const scale = exact ? 1 / w : 1 / (w - 1);
   const offset = exact ? c : c - 0.5;
   for (let i = 0; i < n; i++) {
-    const x = src[i] ?? 0;
+    const x = src[i]!;
     const y = x <= lo ? 0 : (x - offset) * scale + 0.5;
     out[i] = y > 1 ? 1 : y < 0 ? 0 : y;
   }
@@ -66,9 +66,9 @@ export function applyVoiLut(src: Float32Array, lut: LookupTable, out: Float32Arr
 
 /** Linear map of [min, max] to [0, 1], for images whose file gives no VOI. */
 export function applyRange(src: Float32Array, min: number, max: number, out: Float32Array): Float32Array {
-  const span = max > min ? max - min : 1;
+  const inv = 1 / (max > min ? max - min : 1);
   for (let i = 0; i < src.length; i++) {
-    const y = ((src[i] ?? 0) - min) / span;
+    const y = (src[i]! - min) * inv;
     out[i] = y > 1 ? 1 : y < 0 ? 0 : y;
   }
   return out;
