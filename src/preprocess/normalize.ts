@@ -11,15 +11,22 @@ const BINS = 4096;
  * (error at most (max − min) / 4096; O(n) so it stays cheap on 10-megapixel radiographs).
  * @param data - values
  * @param percents - each in [0, 100]
+ * @param range - known bounds of the data (e.g. [0, 1] for display values), saving a pass; values outside are clamped
  */
-export function percentiles(data: Float32Array, percents: readonly number[]): number[] {
-  let min = Infinity;
-  let max = -Infinity;
+export function percentiles(
+  data: Float32Array,
+  percents: readonly number[],
+  range?: { readonly min: number; readonly max: number },
+): number[] {
+  let min = range ? range.min : Infinity;
+  let max = range ? range.max : -Infinity;
   const n = data.length;
-  for (let i = 0; i < n; i++) {
-    const v = data[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
+  if (!range) {
+    for (let i = 0; i < n; i++) {
+      const v = data[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
   }
   if (n === 0) return percents.map(() => 0);
   if (max <= min) return percents.map(() => min);
@@ -27,7 +34,7 @@ export function percentiles(data: Float32Array, percents: readonly number[]): nu
   const scale = BINS / (max - min);
   for (let i = 0; i < n; i++) {
     const b = ((data[i]! - min) * scale) | 0;
-    hist[b < BINS ? b : BINS - 1]!++;
+    hist[b < 0 ? 0 : b < BINS ? b : BINS - 1]!++;
   }
   return percents.map((p) => {
     if (!(p >= 0 && p <= 100)) throw new PreprocessError(`percentile ${p} is outside [0, 100]`);
@@ -51,6 +58,8 @@ export interface PercentileOptions {
   readonly lowPercentile?: number;
   /** Upper percentile mapped to 1 (default 99.5). */
   readonly highPercentile?: number;
+  /** Known bounds of the input (display images are in [0, 1]); saves the min/max pass. */
+  readonly range?: { readonly min: number; readonly max: number };
 }
 
 /**
@@ -62,7 +71,7 @@ export function normalizePercentiles(image: GrayImage, options: PercentileOption
   const low = options.lowPercentile ?? 0.5;
   const high = options.highPercentile ?? 99.5;
   if (!(low < high)) throw new PreprocessError(`lowPercentile ${low} must be below highPercentile ${high}`);
-  const [lo = 0, hi = 0] = percentiles(image.data, [low, high]);
+  const [lo = 0, hi = 0] = percentiles(image.data, [low, high], options.range);
   const out = new Float32Array(image.data.length);
   const span = hi - lo;
   if (span > 0) {

@@ -77,7 +77,9 @@ export function preprocess(radiograph: Radiograph, options: PreprocessOptions = 
     image = result.image;
     flipped = result.flipped;
   }
-  if (options.normalize !== false) image = normalizePercentiles(image, options.normalize ?? {});
+  // Display values are in [0, 1] by construction, so the percentile histogram needs no min/max pass.
+  if (options.normalize !== false)
+    image = normalizePercentiles(image, { range: { min: 0, max: 1 }, ...(options.normalize ?? {}) });
   if (options.clahe) image = clahe(image, typeof options.clahe === 'object' ? options.clahe : {});
   const { image: square, transform } = resizeToSquare(image, size, options.padValue ?? 0);
   return {

@@ -375,21 +375,34 @@ async function codecFrame(
 /** Stored values of a monochrome frame with bits-stored masking and two's-complement sign (PS3.5 8.1.1). */
 function monochromeValues(s: FrameSamples, p: PixelModule, n: number): Float32Array {
   const out = new Float32Array(n);
-  const view = new DataView(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
   // Codecs return right-aligned samples; native data carry the HighBit position.
   const shift = s.bytesPerSample * 8 === p.bitsAllocated ? p.highBit + 1 - p.bitsStored : 0;
   const bits = p.bitsStored;
   const signed = p.pixelRepresentation === 1;
-  const mask = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
-  const signBit = 2 ** (bits - 1);
-  const full = 2 ** bits;
+  if (s.bytesPerSample <= 2 && bits <= 16) {
+    // Up to 16-bit samples: 32-bit integer ops are exact; sign-extend by shifting the sign bit to bit 31 and back.
+    const mask = (1 << bits) - 1;
+    const up = 32 - bits;
+    const b = s.bytes;
+    if (s.bytesPerSample === 1) {
+      for (let i = 0; i < n; i++) {
+        const v = (b[i]! >> shift) & mask;
+        out[i] = signed ? (v << up) >> up : v;
+      }
+    } else {
+      for (let i = 0, j = 0; i < n; i++, j += 2) {
+        const v = ((b[j]! | (b[j + 1]! << 8)) >> shift) & mask;
+        out[i] = signed ? (v << up) >> up : v;
+      }
+    }
+    return out;
+  }
+  const view = new DataView(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
+  const modulus = 2 ** bits;
   for (let i = 0; i < n; i++) {
-    let raw: number;
-    if (s.bytesPerSample === 1) raw = s.bytes[i] ?? 0;
-    else if (s.bytesPerSample === 2) raw = view.getUint16(2 * i, true);
-    else raw = view.getUint32(4 * i, true);
-    let v = bits >= 32 && shift === 0 ? raw : Math.floor(raw / 2 ** shift) % (mask + 1);
-    if (signed && v >= signBit) v -= full;
+    const raw = s.bytesPerSample === 2 ? view.getUint16(2 * i, true) : view.getUint32(4 * i, true);
+    let v = Math.floor(raw / 2 ** shift) % modulus;
+    if (signed && v >= modulus / 2) v -= modulus;
     out[i] = v;
   }
   return out;
