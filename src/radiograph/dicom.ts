@@ -271,8 +271,12 @@ function nativeFrame(
   if (available < frameBytes * p.numberOfFrames) {
     warnings.push(`Pixel Data holds fewer than the ${p.numberOfFrames} declared frames`);
   }
-  const bytes = ds.byteArray.slice(pd.dataOffset, pd.dataOffset + frameBytes);
-  if (transferSyntax === BIG_ENDIAN && bytesPerSample > 1) {
+  const swap = transferSyntax === BIG_ENDIAN && bytesPerSample > 1;
+  // Read in place unless the bytes must be swapped (big endian), which needs a private copy.
+  const bytes = swap
+    ? ds.byteArray.slice(pd.dataOffset, pd.dataOffset + frameBytes)
+    : ds.byteArray.subarray(pd.dataOffset, pd.dataOffset + frameBytes);
+  if (swap) {
     for (let i = 0; i + bytesPerSample <= bytes.length; i += bytesPerSample)
       bytes.subarray(i, i + bytesPerSample).reverse();
   }
@@ -421,11 +425,15 @@ function colourToGray(
     throw new UnsupportedPhotometricError(file, `${p.photometric} with ${p.bitsAllocated}-bit samples`);
   }
   const out = new Float32Array(n);
-  const at = (i: number, c: number): number => s.bytes[s.planar ? c * n + i : 3 * i + c] ?? 0;
+  const b = s.bytes;
+  // Sample c of pixel i sits at c*n + i (planar, PlanarConfiguration 1) or 3i + c (interleaved).
+  const step = s.planar ? 1 : 3;
+  const plane = s.planar ? n : 1;
   if (photometric === 'RGB') {
-    for (let i = 0; i < n; i++) out[i] = 0.299 * at(i, 0) + 0.587 * at(i, 1) + 0.114 * at(i, 2);
+    for (let i = 0, j = 0; i < n; i++, j += step)
+      out[i] = 0.299 * b[j]! + 0.587 * b[j + plane]! + 0.114 * b[j + 2 * plane]!;
   } else if (photometric === 'YBR_FULL') {
-    for (let i = 0; i < n; i++) out[i] = at(i, 0);
+    for (let i = 0, j = 0; i < n; i++, j += step) out[i] = b[j]!;
   } else {
     throw new UnsupportedPhotometricError(
       file,

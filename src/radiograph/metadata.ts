@@ -94,6 +94,10 @@ export function parseAgeString(value: string | null | undefined): number | null 
   }
 }
 
+/** One TextDecoder per encoding label, created on first use (construction is not free with full ICU). */
+const DECODERS = new Map<string, TextDecoder>();
+const LATIN1 = new TextDecoder('latin1');
+
 /** Printable text: control characters dropped, trailing blanks/NULs trimmed (PS3.5 6.2 padding). */
 function clean(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f]/g, '').trim();
@@ -106,11 +110,14 @@ export class DicomStrings {
     const charset = (ds.string('x00080005') ?? '').split('\\').filter((s) => s.length > 0);
     // With code extensions (ISO 2022) the last named set is the one used for non-ASCII text in practice.
     const label = CHARSETS[charset[charset.length - 1] ?? ''] ?? 'latin1';
-    let decoder: TextDecoder;
-    try {
-      decoder = new TextDecoder(label);
-    } catch {
-      decoder = new TextDecoder('latin1');
+    let decoder = DECODERS.get(label);
+    if (!decoder) {
+      try {
+        decoder = new TextDecoder(label);
+      } catch {
+        decoder = new TextDecoder('latin1');
+      }
+      DECODERS.set(label, decoder);
     }
     this.decoder = decoder;
   }
@@ -132,7 +139,7 @@ export class DicomStrings {
     if (!el || el.length <= 0) return [];
     const bytes = this.ds.byteArray;
     if (el.dataOffset + el.length > bytes.length) return [];
-    const text = new TextDecoder('latin1').decode(bytes.subarray(el.dataOffset, el.dataOffset + el.length));
+    const text = LATIN1.decode(bytes.subarray(el.dataOffset, el.dataOffset + el.length));
     return text
       .split('\\')
       .map((s) => clean(s))

@@ -311,3 +311,27 @@ for (const { name, bytes, error, reason } of BAD_CASES) {
     });
   });
 }
+
+const COLOUR_LAYOUTS: { name: string; planar: number; bytes: number[] }[] = [
+  // Pixels: red, green, blue, gray(100).
+  { name: 'rgb_interleaved_2x2', planar: 0, bytes: [255, 0, 0, 0, 255, 0, 0, 0, 255, 100, 100, 100] },
+  { name: 'rgb_planar_2x2', planar: 1, bytes: [255, 0, 0, 100, 0, 255, 0, 100, 0, 0, 255, 100] },
+];
+for (const { name, planar, bytes } of COLOUR_LAYOUTS) {
+  void test(`native ${name} reduces to BT.601 luminance`, async () => {
+    const elements: El[] = [
+      { tag: 0x00280002, vr: 'US', value: [3] },
+      { tag: 0x00280004, vr: 'CS', value: 'RGB' },
+      { tag: 0x00280006, vr: 'US', value: [planar] },
+      { tag: 0x00280010, vr: 'US', value: [2] },
+      { tag: 0x00280011, vr: 'US', value: [2] },
+      { tag: 0x00280100, vr: 'US', value: [8] },
+      { tag: 0x00280101, vr: 'US', value: [8] },
+      { tag: 0x00280102, vr: 'US', value: [7] },
+      { tag: 0x7fe00010, vr: 'OB', value: Uint8Array.from(bytes) },
+    ];
+    const r = await read(writeDicom(elements));
+    const expected = [0.299 * 255, 0.587 * 255, 0.114 * 255, 100];
+    r.pixels.forEach((v, i) => assert.ok(Math.abs(v - (expected[i] ?? 0)) < 1e-3, `pixel ${i}: ${v}`));
+  });
+}
