@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Runtime: libtorch (CPU, oneDNN) + OpenBLAS for the tensor engine's addon.
 # Tests and benchmarks only: Debian's PyTorch, torchvision, pydicom and numpy as references.
 APT_PACKAGES=(build-essential python3 libtorch-dev libopenblas0-pthread
-  python3-torch python3-torchvision python3-pydicom python3-numpy)
+  python3-torch python3-torchvision python3-pydicom python3-numpy python3-pil)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
