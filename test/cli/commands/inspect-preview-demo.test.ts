@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../../src/cli/main.js';
+import { encodeGrayPng, readRadiograph } from '../../../src/radiograph/index.js';
+import { writeDicom, writeImage } from '../../radiograph/dicom-writer.js';
+
+/** Run the CLI capturing stdout and stderr. */
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  let stdout = '';
+  let stderr = '';
+  process.stdout.write = ((chunk: string) => {
+    stdout += chunk;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => {
+    stderr += chunk;
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const code = await main(argv);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+function folder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'physis-cli-'));
+  writeFileSync(
+    join(dir, 'a_u16_ramp_8x8.dcm'),
+    writeImage({ rows: 8, columns: 8, values: Array.from({ length: 64 }, (_, i) => i * 100) }),
+  );
+  writeFileSync(join(dir, 'b_notes.txt'), 'not an image\n');
+  writeFileSync(join(dir, 'c_sr_no_pixels.dcm'), writeDicom([{ tag: 0x00080060, vr: 'CS', value: 'SR' }]));
+  writeFileSync(
+    join(dir, 'd_gray_16x16.png'),
+    encodeGrayPng(
+      16,
+      16,
+      Float32Array.from({ length: 256 }, (_, i) => i / 255),
+    ),
+  );
+  return dir;
+}
+
+void test('inspect --json prints one JSON line per file and never stops at a bad one', async () => {
+  const dir = folder();
+  const { code, stdout } = await run(['inspect', dir, '--json']);
+  assert.equal(code, 0);
+  const records = stdout
+    .trim()
+    .split('\n')
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          file: string;
+          status: string;
+          rows?: number;
+          error?: { name: string; message: string };
+        },
+    );
+  assert.deepEqual(
+    records.map((r) => [r.file.split('/').pop(), r.status, r.error?.name ?? null]),
+    [
+      ['a_u16_ramp_8x8.dcm', 'decoded', null],
+      ['b_notes.txt', 'rejected', 'NotDicomError'],
+      ['c_sr_no_pixels.dcm', 'rejected', 'NoPixelDataError'],
+      ['d_gray_16x16.png', 'decoded', null],
+    ],
+  );
+  assert.equal(records[0]?.rows, 8);
+  assert.match(records[2]?.error?.message ?? '', /c_sr_no_pixels\.dcm: no Pixel Data/);
+});
+
+void test('inspect --strict exits 1 when a file was rejected; human output has a summary', async () => {
+  const { code, stdout } = await run(['inspect', folder(), '--strict']);
+  assert.equal(code, 1);
+  assert.match(stdout, /^REJECTED .*b_notes\.txt: NotDicomError: /m);
+  assert.match(stdout, /4 files: 2 decoded, 2 rejected/);
+});
+
+void test('preview writes the model view as an N x N PNG', async () => {
+  const dir = folder();
+  const outPath = join(dir, 'out', 'preview.png');
+  const { code, stdout } = await run([
+    'preview',
+    join(dir, 'd_gray_16x16.png'),
+    '-o',
+    outPath,
+    '--size',
+    '32',
+    '--json',
+  ]);
+  assert.equal(code, 0, stdout);
+  const written = await readRadiograph(outPath);
+  assert.equal(written.rows, 32);
+  assert.equal(written.columns, 32);
+  assert.equal((JSON.parse(stdout) as { out: string }).out, outPath);
+});
+
+void test('preview of a file without pixels fails with one line naming the error', async () => {
+  const dir = folder();
+  const { code, stderr } = await run(['preview', join(dir, 'c_sr_no_pixels.dcm'), '-o', join(dir, 'x.png')]);
+  assert.equal(code, 1);
+  assert.match(stderr, /^physis: NoPixelDataError: .*c_sr_no_pixels\.dcm: no Pixel Data/);
+  assert.equal(stderr.trim().split('\n').length, 1);
+  assert.equal(existsSync(join(dir, 'x.png')), false);
+});
+
+void test('preview without -o is a usage error (exit 2)', async () => {
+  const { code, stderr } = await run(['preview', 'whatever.dcm']);
+  assert.equal(code, 2);
+  assert.match(stderr, /missing --out/);
+});
+
+void test('demo inspects the shipped sample and writes its preview', async () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'physis-demo-'));
+  const { code, stdout } = await run(['demo', '--out-dir', outDir]);
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /ok .*hand-0\.png: png, 592x910/);
+  const preview = join(outDir, 'hand-0.preview.png');
+  assert.match(
+    stdout,
+    new RegExp(
+      `preview \\(what a model sees, 512x512\\): ${preview.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`,
+    ),
+  );
+  assert.ok(readFileSync(preview).length > 1000);
+});
