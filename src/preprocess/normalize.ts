@@ -60,6 +60,8 @@ export interface PercentileOptions {
   readonly highPercentile?: number;
   /** Known bounds of the input (display images are in [0, 1]); saves the min/max pass. */
   readonly range?: { readonly min: number; readonly max: number };
+  /** Overwrite the input's data instead of allocating (for a pipeline that owns its intermediate image). */
+  readonly inPlace?: boolean;
 }
 
 /**
@@ -72,7 +74,8 @@ export function normalizePercentiles(image: GrayImage, options: PercentileOption
   const high = options.highPercentile ?? 99.5;
   if (!(low < high)) throw new PreprocessError(`lowPercentile ${low} must be below highPercentile ${high}`);
   const [lo = 0, hi = 0] = percentiles(image.data, [low, high], options.range);
-  const out = new Float32Array(image.data.length);
+  const out = options.inPlace ? image.data : new Float32Array(image.data.length);
+  if (options.inPlace && !(hi > lo)) out.fill(0);
   const span = hi - lo;
   if (span > 0) {
     const inv = 1 / span;

@@ -78,8 +78,14 @@ export function preprocess(radiograph: Radiograph, options: PreprocessOptions = 
     flipped = result.flipped;
   }
   // Display values are in [0, 1] by construction, so the percentile histogram needs no min/max pass.
-  if (options.normalize !== false)
-    image = normalizePercentiles(image, { range: { min: 0, max: 1 }, ...(options.normalize ?? {}) });
+  // The display image (and any crop/mirror copy of it) belongs to this call, so normalisation may overwrite it.
+  if (options.normalize !== false) {
+    image = normalizePercentiles(image, {
+      range: { min: 0, max: 1 },
+      inPlace: true,
+      ...(options.normalize ?? {}),
+    });
+  }
   if (options.clahe) image = clahe(image, typeof options.clahe === 'object' ? options.clahe : {});
   const { image: square, transform } = resizeToSquare(image, size, options.padValue ?? 0);
   return {

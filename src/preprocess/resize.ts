@@ -42,6 +42,7 @@ function triangleTaps(inSize: number, outSize: number): Taps {
 
 /**
  * Resize to exactly width × height (no aspect preservation) with the antialiased triangle filter.
+ * Returns `image` itself when the size is unchanged.
  * @param image - source
  * @param width - output columns
  * @param height - output rows
@@ -51,7 +52,8 @@ export function resize(image: GrayImage, width: number, height: number): GrayIma
     throw new PreprocessError(`resize target ${width}x${height} is not positive integers`);
   }
   const src = image.data;
-  if (width === image.width && height === image.height) return { width, height, data: src.slice() };
+  // Same size: nothing to resample; the input is returned as is (no step here mutates its input).
+  if (width === image.width && height === image.height) return image;
   const inW = image.width;
   const inH = image.height;
   // Hot loops below index typed arrays within bounds computed from the taps; `!` avoids per-element checks.
@@ -77,7 +79,7 @@ export function resize(image: GrayImage, width: number, height: number): GrayIma
       }
     }
   }
-  if (height === inH) return { width, height, data: mid === src ? src.slice() : mid };
+  if (height === inH) return { width, height, data: mid };
   // Vertical pass, accumulating whole rows for cache-friendly access.
   const v = triangleTaps(inH, height);
   const out = new Float32Array(width * height);

@@ -56,7 +56,10 @@ void test('percentiles agree with the exact sorted percentile within one histogr
 });
 
 void test('percentile normalisation ignores a hot and a dead pixel', () => {
-  const out = normalizePercentiles(rampOutliers32(), { lowPercentile: 1, highPercentile: 99 });
+  const input = rampOutliers32();
+  const before = input.data.slice();
+  const out = normalizePercentiles(input, { lowPercentile: 1, highPercentile: 99 });
+  assert.deepEqual(input.data, before, 'the input is not modified unless inPlace is asked for');
   // Without robustness the ramp would be squeezed into ~0.5 ± 0.004.
   const row = Array.from(out.data.subarray(10 * 32, 11 * 32));
   assert.ok((row[0] ?? 1) < 0.05 && (row[31] ?? 0) > 0.95, `row: ${row[0]} .. ${row[31]}`);
