@@ -56,3 +56,4 @@ export {
 } from './voi.js';
 export { decodeRle } from './rle.js';
 export { encodeGrayPng } from './png-writer.js';
+export { deidentifyDicom, remapUid, BASIC_PROFILE, type DeidentifyOptions } from './deidentify.js';
