@@ -107,9 +107,9 @@ OP_BEGIN(arange)
   return wrap(env, at::arange(at::Scalar(num(info[0])), at::Scalar(num(info[1])), at::Scalar(num(info[2])), o));
 OP_END(arange)
 
-// bernoulli(shape, p, dtype) — fresh tensor of Bernoulli(p) samples
+// bernoulli(shape, p, dtype, device) — fresh tensor of Bernoulli(p) samples
 OP_BEGIN(bernoulli)
-  at::Tensor t = at::empty(ints(info[0]), at::TensorOptions().dtype(dtypeOf(static_cast<int>(num(info[2])))));
+  at::Tensor t = at::empty(ints(info[0]), opts(info[2], info[3]));
   t.bernoulli_(num(info[1]));
   return wrap(env, t);
 OP_END(bernoulli)

@@ -252,7 +252,7 @@ function stochasticDepth(x: Tensor, p: number, mode: 'row' | 'batch', training: 
   if (!training || p === 0) return x;
   const survival = 1 - p;
   const shape = mode === 'row' ? [x.shape[0] ?? 1, ...x.shape.slice(1).map(() => 1)] : x.shape.map(() => 1);
-  const noise = bernoulli(shape, survival);
+  const noise = bernoulli(shape, survival, { dtype: x.dtype, device: x.device });
   if (survival > 0) noise.mul_(1 / survival);
   const out = x.mul(noise);
   noise.dispose();

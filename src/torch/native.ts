@@ -33,7 +33,7 @@ export interface NativeAddon {
   rand(shape: readonly number[], dtype: number, device: number, requiresGrad: boolean): H;
   full(shape: readonly number[], value: number, dtype: number, device: number, requiresGrad: boolean): H;
   arange(start: number, end: number, step: number, dtype: number, device: number): H;
-  bernoulli(shape: readonly number[], p: number, dtype: number): H;
+  bernoulli(shape: readonly number[], p: number, dtype: number, device: number): H;
   toDType(a: H, dtype: number): H;
   toDevice(a: H, device: number): H;
   requiresGrad(a: H): boolean;

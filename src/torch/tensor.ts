@@ -569,18 +569,11 @@ export function tensor(data: TypedData | number[], shape: Shape, opts: TensorOpt
     else if (dtype === 'int64') buf = BigInt64Array.from(data, (v) => BigInt(Math.trunc(v)));
     else if (dtype === 'bool') buf = Uint8Array.from(data, (v) => (v ? 1 : 0));
     else {
-      const f = Float32Array.from(data);
-      const h = N.fromData(f, shape, 0, 0, false);
-      const t32 = new Tensor(h);
-      const out = emit('tensor', N.toDType(t32.handle, 1), []);
-      t32.dispose();
-      if (opts.device === 'cuda' || opts.requiresGrad === true) {
-        const moved = opts.device === 'cuda' ? out.to('cuda') : out;
-        if (moved !== out) out.dispose();
-        if (opts.requiresGrad === true) moved.requiresGrad_(true);
-        return moved;
-      }
-      return out;
+      // float16 from numbers goes through float32 (a direct double-to-half rounding can differ in rare ties).
+      const f32 = tensor(data, shape, { device: opts.device ?? 'cpu' });
+      const out = emit('tensor', N.toDType(f32.handle, DTYPE_CODE.float16), []);
+      f32.dispose();
+      return opts.requiresGrad === true ? out.requiresGrad_(true) : out;
     }
   } else {
     const inferred: DType =
@@ -654,7 +647,8 @@ export function arange(n: number, opts: TensorOptions & { start?: number; step?:
   return emit('arange', N.arange(start, n, step, dtypeCode(dtype), deviceCode(opts.device ?? 'cpu')), [], { start, end: n, step, dtype });
 }
 /** Bernoulli(p) samples of the given shape (float32 0/1 unless a dtype is given). */
-export function bernoulli(shape: Shape, p: number, opts: { dtype?: DType } = {}): Tensor {
+export function bernoulli(shape: Shape, p: number, opts: { dtype?: DType; device?: Device } = {}): Tensor {
   checkShape('bernoulli', shape);
-  return emit('bernoulli', N.bernoulli(shape, p, dtypeCode(opts.dtype ?? 'float32')), [], { shape: [...shape], p });
+  const dtype = opts.dtype ?? 'float32';
+  return emit('bernoulli', N.bernoulli(shape, p, dtypeCode(dtype), deviceCode(opts.device ?? 'cpu')), [], { shape: [...shape], p, dtype });
 }
