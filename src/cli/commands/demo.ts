@@ -37,7 +37,7 @@ export const demoCommand: Command = {
       [
         `preview (what a model sees, 512x512): ${previewPath}`,
         `  cropped to the hand: ${c.width}x${c.height} at (${c.x}, ${c.y}); intensities normalised to the 0.5-99.5th percentiles`,
-        '  no trained model ships yet; see README for training your own',
+        '  (no trained model ships yet: this is the image a model would be given)',
       ].join('\n'),
     );
     return 0;
