@@ -57,3 +57,4 @@ export {
 export { decodeRle } from './rle.js';
 export { encodeGrayPng } from './png-writer.js';
 export { deidentifyDicom, remapUid, BASIC_PROFILE, type DeidentifyOptions } from './deidentify.js';
+export { readMetadataCsv, parseCsv } from './metadata-csv.js';
