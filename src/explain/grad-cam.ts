@@ -8,12 +8,19 @@
  * CVPR 2016) is the special case for a global-average-pool + linear head: the channel weights are the
  * linear layer's weights, no backward pass needed. For such heads the two maps are equal up to a
  * constant factor (the gradient of a GAP + linear head is w_c / (h·w) at every position).
+ *
+ * Regression heads: with a GAP head the output is the bias plus the spatial mean of the weighted map,
+ * so for every image whose estimate is below the bias (the training-mean age) the whole map can be
+ * negative and Grad-CAM's ReLU leaves nothing (measured: a 128-px hand model gave an empty map for
+ * 2 of 3 hands). For regression the default `relative` mode therefore min–max scales the weighted map
+ * without the ReLU: it shows where the estimate was pushed up most relative to the rest of the image.
+ * `positive` is the paper's ReLU form and the default for classification.
  */
 import { F, noGrad, tidy, type Tensor } from '../torch/index.js';
 import type { ZooModel } from '../models/index.js';
 import { SaliencyError } from './errors.js';
 
-/** A saliency map at the input's resolution, scaled to [0, 1] (all zeros when nothing is positive). */
+/** A saliency map at the input's resolution, scaled to [0, 1] (all zeros when it is flat or, in `positive` mode, nowhere positive). */
 export interface SaliencyMap {
   readonly width: number;
   readonly height: number;
@@ -23,6 +30,8 @@ export interface SaliencyMap {
   readonly score: number;
   /** Feature-map size [h, w] the map was upsampled from. */
   readonly featureSize: readonly [number, number];
+  /** How the map was scaled (see {@link SaliencyOptions.mode}). */
+  readonly mode: 'positive' | 'relative';
 }
 
 /** Options of {@link gradCam} and {@link classActivationMap}. */
@@ -31,6 +40,9 @@ export interface SaliencyOptions {
   readonly extra?: Tensor;
   /** Which output to explain; default 0. */
   readonly outputIndex?: number;
+  /** `positive`: ReLU then divide by the maximum (Selvaraju et al.); `relative`: min–max of the signed map.
+   * Default: `relative` for regression heads, `positive` for classification. */
+  readonly mode?: 'positive' | 'relative';
 }
 
 function checkInput(x: Tensor): [number, number] {
@@ -40,13 +52,30 @@ function checkInput(x: Tensor): [number, number] {
   return [x.shape[2] as number, x.shape[3] as number];
 }
 
-function finish(cam: Tensor, height: number, width: number, score: number, featureSize: [number, number]): SaliencyMap {
-  const up = F.interpolate(cam, { size: [height, width], mode: 'bilinear', alignCorners: false }).relu();
-  const data = up.toFloat32Array();
-  let max = 0;
-  for (const v of data) if (v > max) max = v;
-  if (max > 0) for (let i = 0; i < data.length; i++) data[i] = (data[i] as number) / max;
-  return { width, height, data, score, featureSize };
+function finish(
+  cam: Tensor,
+  height: number,
+  width: number,
+  score: number,
+  featureSize: [number, number],
+  mode: 'positive' | 'relative',
+): SaliencyMap {
+  const up = F.interpolate(cam, { size: [height, width], mode: 'bilinear', alignCorners: false });
+  const data = (mode === 'positive' ? up.relu() : up).toFloat32Array();
+  let max = mode === 'positive' ? 0 : Number.NEGATIVE_INFINITY;
+  let min = mode === 'positive' ? 0 : Number.POSITIVE_INFINITY;
+  for (const v of data) {
+    if (v > max) max = v;
+    if (v < min) min = v;
+  }
+  const range = max - min;
+  if (range > 0) for (let i = 0; i < data.length; i++) data[i] = ((data[i] as number) - min) / range;
+  else data.fill(0);
+  return { width, height, data, score, featureSize, mode };
+}
+
+function modeOf(model: ZooModel, o: SaliencyOptions): 'positive' | 'relative' {
+  return o.mode ?? (model.head.kind === 'regression' ? 'relative' : 'positive');
 }
 
 function outputAt(out: Tensor, k: number): Tensor {
@@ -74,7 +103,7 @@ export function gradCam(model: ZooModel, input: Tensor, o: SaliencyOptions = {})
       if (grad === null) throw new SaliencyError('no gradient reached the feature map');
       const weights = grad.mean([2, 3], true);
       const cam = features.detach().mul(weights).sum(1, true);
-      return finish(cam, height, width, score.item(), [features.shape[2] as number, features.shape[3] as number]);
+      return finish(cam, height, width, score.item(), [features.shape[2] as number, features.shape[3] as number], modeOf(model, o));
     });
   } finally {
     for (const p of model.parameters()) p.setGrad(null);
@@ -104,7 +133,7 @@ export function classActivationMap(model: ZooModel, input: Tensor, o: SaliencyOp
         const c = model.numFeatures;
         const w = weight.index(o.outputIndex ?? 0).narrow(0, 0, c).reshape([1, c, 1, 1]);
         const cam = features.mul(w).sum(1, true);
-        return finish(cam, height, width, score, [features.shape[2] as number, features.shape[3] as number]);
+        return finish(cam, height, width, score, [features.shape[2] as number, features.shape[3] as number], modeOf(model, o));
       }),
     );
   } finally {

@@ -24,7 +24,7 @@ void test('Grad-CAM matches a PyTorch reference on a random bone-age ResNet-18 (
     const x = randn([1, 1, size, size]);
     saveSafetensors(join(dir, 'w.safetensors'), model.stateDict());
     writeFileSync(join(dir, 'x.f32'), x.toFloat32Array());
-    const ours = gradCam(model, x, { extra: tensor([1], [1, 1]) });
+    const ours = gradCam(model, x, { extra: tensor([1], [1, 1]), mode: 'positive' });
     const r = spawnSync(
       PYTHON,
       [resolve('test/explain/ref/grad_cam_reference.py'), join(dir, 'w.safetensors'), join(dir, 'x.f32'), String(size), '1'],

@@ -17,8 +17,8 @@ void test('Grad-CAM of a GAP + linear head equals CAM (Selvaraju et al. 2017, se
   const model = boneAgeNet();
   const x = randn([1, 1, 64, 64]);
   const sex = tensor([1], [1, 1]);
-  const g = gradCam(model, x, { extra: sex });
-  const c = classActivationMap(model, x, { extra: sex });
+  const g = gradCam(model, x, { extra: sex, mode: 'positive' });
+  const c = classActivationMap(model, x, { extra: sex, mode: 'positive' });
   assert.equal(g.data.length, 64 * 64);
   assert.deepEqual(g.featureSize, [2, 2]);
   assert.ok(Math.abs(g.score - c.score) < 1e-3, `${g.score} vs ${c.score}`);
@@ -50,4 +50,20 @@ void test('Grad-CAM works through a non-ResNet head (DenseNet-121) and follows t
 void test('saliency refuses a batch of images', () => {
   const model = boneAgeNet();
   assert.throws(() => gradCam(model, randn([2, 1, 64, 64]), { extra: tensor([1, 0], [2, 1]) }), /one image \[1, C, H, W\], got \[2, 1, 64, 64\]/);
+});
+
+void test('regression heads default to the relative (signed, min-max) map, equal to CAM in the same mode', () => {
+  const model = boneAgeNet();
+  const bias = model.namedParameters().find(([n]) => n === 'fc.bias')?.[1] as Tensor;
+  noGrad(() => bias.fill_(1000)); // an output far above the map's contribution: the sign of the map no longer matters
+  const x = randn([1, 1, 64, 64]);
+  const sex = tensor([0], [1, 1]);
+  const g = gradCam(model, x, { extra: sex });
+  const c = classActivationMap(model, x, { extra: sex, mode: 'relative' });
+  assert.equal(g.mode, 'relative');
+  assert.equal(Math.min(...g.data), 0);
+  assert.equal(Math.max(...g.data), 1);
+  let maxDiff = 0;
+  for (let i = 0; i < g.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs((g.data[i] as number) - (c.data[i] as number)));
+  assert.ok(maxDiff < 1e-4, `max |Grad-CAM - CAM| = ${maxDiff}`);
 });
