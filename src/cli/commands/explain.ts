@@ -3,14 +3,15 @@
  * bone-age prediction, overlaid on the radiograph as the model saw it (preprocessed, letterboxed).
  *
  * @example
- * $ physis explain samples/hand-0.png --bundle hand-bone-age-bundle --sex F -o heat.png
- * samples/hand-0.png: bone age 131.2 months (10.9 y), sex F from cli; heat map heat.png
+ * $ physis explain samples/hand-0.png --bundle /tmp/run128 --sex F -o heat.png
+ * samples/hand-0.png: bone age 99.6 months, sex F from cli; heat map heat.png
  */
 import { requireSex } from '../../tasks/index.js';
 import { loadBoneAgeBundleModel, loadBundleOodModel } from '../../train/index.js';
 import { stringOption, UsageError, type Command } from '../command.js';
 import { analyseRadiograph } from './predict.js';
 
+/** The `physis explain` command (see the module comment for an example). */
 export const explainCommand: Command = {
   name: 'explain',
   summary: 'Grad-CAM heat map of a prediction, overlaid on the preprocessed radiograph (PNG)',
