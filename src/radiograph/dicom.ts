@@ -412,6 +412,44 @@ function monochromeValues(s: FrameSamples, p: PixelModule, n: number): Float32Ar
   return out;
 }
 
+/**
+ * PALETTE COLOR (PS3.3 C.7.6.3.1.5-6): look up each index in the red/green/blue palette tables and take the
+ * BT.601 luminance on a 0..255 scale. Segmented palettes (C.7.9) are refused.
+ */
+function paletteToGray(indices: Float32Array, ds: DataSet, file: string, warnings: string[]): Float32Array {
+  if (ds.elements['x00281221'])
+    throw new UnsupportedPhotometricError(file, 'segmented palette colour LUTs are not supported');
+  const tables = (['1', '2', '3'] as const).map((c) => {
+    const tag = { '1': 'x00281101', '2': 'x00281102', '3': 'x00281103' }[c];
+    const dataTag = { '1': 'x00281201', '2': 'x00281202', '3': 'x00281203' }[c];
+    const entries = ds.uint16(tag, 0);
+    const data = ds.elements[dataTag];
+    if (entries === undefined || !data)
+      throw new UnsupportedPhotometricError(file, 'PALETTE COLOR without its palette tables');
+    if (data.dataOffset + data.length > ds.byteArray.length)
+      throw new MalformedDicomError(file, 'palette LUT data runs past the end of the file');
+    const count = Math.min(entries === 0 ? 65536 : entries, Math.floor(data.length / 2));
+    const bits = ds.uint16(tag, 2) ?? 16;
+    const first = ds.uint16(tag, 1) ?? 0;
+    const values = new Float32Array(Math.max(1, count));
+    for (let i = 0; i < count; i++)
+      values[i] = ((ds.uint16(dataTag, i) ?? 0) * 255) / (bits === 8 ? 255 : 65535);
+    return { values, first };
+  });
+  const [r, g, b] = tables as [(typeof tables)[0], (typeof tables)[0], (typeof tables)[0]];
+  const lookup = (t: { values: Float32Array; first: number }, v: number): number => {
+    const k = v - t.first;
+    return t.values[k < 0 ? 0 : k >= t.values.length ? t.values.length - 1 : k]!;
+  };
+  const out = new Float32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const v = indices[i]!;
+    out[i] = 0.299 * lookup(r, v) + 0.587 * lookup(g, v) + 0.114 * lookup(b, v);
+  }
+  warnings.push('PALETTE COLOR image reduced to luminance; radiograph models expect grayscale');
+  return out;
+}
+
 /** Luminance of a colour frame (ITU-R BT.601 weights; for YBR_FULL the Y plane is already luminance). */
 function colourToGray(
   s: FrameSamples,
@@ -577,7 +615,10 @@ export async function readDicom(
   let pixels: Float32Array;
   let photometric: 'MONOCHROME1' | 'MONOCHROME2' = 'MONOCHROME2';
   let voi: Voi;
-  if (p.samplesPerPixel === 1) {
+  if (p.samplesPerPixel === 1 && p.photometric === 'PALETTE COLOR') {
+    pixels = paletteToGray(monochromeValues(samples, p, n), ds, file, warnings);
+    voi = { kind: 'range', min: 0, max: 255 };
+  } else if (p.samplesPerPixel === 1) {
     if (p.photometric !== 'MONOCHROME1' && p.photometric !== 'MONOCHROME2') {
       throw new UnsupportedPhotometricError(
         file,

@@ -262,11 +262,11 @@ const BAD_CASES: {
     reason: /MPEG2 Main Profile/,
   },
   {
-    name: 'palette_color',
+    name: 'palette_color_without_tables',
     bytes: () =>
       writeImage({ rows: 1, columns: 2, values: [1, 2], bitsAllocated: 8, photometric: 'PALETTE COLOR' }),
     error: UnsupportedPhotometricError,
-    reason: /PALETTE COLOR/,
+    reason: /PALETTE COLOR without its palette tables/,
   },
   {
     name: 'element_length_past_end_of_file',
@@ -335,3 +335,28 @@ for (const { name, planar, bytes } of COLOUR_LAYOUTS) {
     r.pixels.forEach((v, i) => assert.ok(Math.abs(v - (expected[i] ?? 0)) < 1e-3, `pixel ${i}: ${v}`));
   });
 }
+
+void test('PALETTE COLOR indices map through the 16-bit palette to luminance', async () => {
+  const descriptor = [3, 10, 16]; // 3 entries, first mapped index 10, 16-bit entries
+  const r = await read(
+    writeImage({
+      rows: 1,
+      columns: 4,
+      bitsAllocated: 8,
+      values: [10, 11, 12, 200],
+      photometric: 'PALETTE COLOR',
+      extra: [
+        { tag: 0x00281101, vr: 'US', value: descriptor },
+        { tag: 0x00281102, vr: 'US', value: descriptor },
+        { tag: 0x00281103, vr: 'US', value: descriptor },
+        { tag: 0x00281201, vr: 'OW', value: [65535, 0, 0] },
+        { tag: 0x00281202, vr: 'OW', value: [0, 65535, 0] },
+        { tag: 0x00281203, vr: 'OW', value: [0, 0, 65535] },
+      ],
+    }),
+  );
+  // Index 10 -> red, 11 -> green, 12 -> blue, 200 -> clamped to the last entry (blue).
+  const expected = [0.299 * 255, 0.587 * 255, 0.114 * 255, 0.114 * 255];
+  r.pixels.forEach((v, i) => assert.ok(Math.abs(v - (expected[i] ?? 0)) < 1e-3, `pixel ${i}: ${v}`));
+  assert.match(r.warnings.join(' '), /PALETTE COLOR image reduced to luminance/);
+});
