@@ -77,7 +77,9 @@ for (const f of files) {
   const ours = await physis(f);
   const ref = await reference(f);
   if (VERBOSE && f.endsWith('.dcm')) {
-    console.log(`${(ours ?? NaN).toFixed(1).padStart(7)} ${(ref.ms ?? NaN).toFixed(1).padStart(7)}  ${f.split('/').pop() ?? f}`);
+    console.log(
+      `${(ours ?? NaN).toFixed(1).padStart(7)} ${(ref.ms ?? NaN).toFixed(1).padStart(7)}  ${f.split('/').pop() ?? f}`,
+    );
   }
   if (ours !== null && ref.ok && ref.ms !== undefined) {
     const set = f.endsWith('.png') ? sets['png'] : sets['dicom'];
