@@ -2,7 +2,7 @@
  * One entry point for every supported file: sniff the bytes (DICOM, PNG, JPEG), decode, attach metadata.
  * File size is checked before reading so a folder of unknown files stays bounded in memory.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDicom, looksLikeDicom, type DicomLimits } from './dicom.js';
 import { ImageTooLargeError, MetadataError, NotDicomError, RadiographError } from './errors.js';
@@ -100,7 +100,7 @@ export async function readRadiograph(path: string, options: ReadOptions = {}): P
 
 /**
  * Every file under a path (itself if a file), sorted, skipping hidden entries and `.json` sidecars of images.
- * Directory symlink loops are not followed (only real directories are entered).
+ * Symlinked directories are not entered (no loops); symlinked files are listed.
  * @param path - file or directory
  */
 export function listFiles(path: string): string[] {
@@ -112,10 +112,15 @@ export function listFiles(path: string): string[] {
     for (const name of readdirSync(dir).sort()) {
       if (name.startsWith('.')) continue;
       const p = join(dir, name);
-      const s = statSync(p, { throwIfNoEntry: false });
+      // lstat first: a symlinked directory is not entered (a link to an ancestor would loop); a symlinked file is read.
+      const link = lstatSync(p, { throwIfNoEntry: false });
+      if (!link) continue;
+      const s = link.isSymbolicLink() ? statSync(p, { throwIfNoEntry: false }) : link;
       if (!s) continue;
-      if (s.isDirectory()) walk(p, depth + 1);
-      else if (s.isFile() && !(name.endsWith('.json') && existsSync(p.slice(0, -5)))) out.push(p);
+      if (s.isDirectory()) {
+        if (!link.isSymbolicLink()) walk(p, depth + 1);
+        continue;
+      } else if (s.isFile() && !(name.endsWith('.json') && existsSync(p.slice(0, -5)))) out.push(p);
     }
   };
   walk(path, 0);
