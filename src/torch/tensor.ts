@@ -186,16 +186,15 @@ function fmt(s: Shape): string {
   return `[${s.join(',')}]`;
 }
 
-// The safety net behind dispose(): when a Tensor object is garbage-collected, its native handle is freed (and a
-// tensor never disposed is released then). Explicit dispose()/tidy() free the tensor memory immediately.
+// The safety net behind dispose(): a Tensor garbage-collected without dispose() has its native handle freed then.
 const finalizer = new FinalizationRegistry<Handle>((h) => N.free(h));
 
 // ---- Tensor ------------------------------------------------------------------------------------------------
 
 /** A libtorch tensor. Ops return new tensors; dispose them (or use `tidy`) to release native memory promptly. */
 export class Tensor {
-  /** The native handle; internal to src/torch. */
-  h: Handle;
+  /** The native handle (freed by dispose(); read it through `handle`, which checks). */
+  private readonly h: Handle;
   readonly shape: Shape;
   readonly dtype: DType;
   readonly device: Device;
@@ -219,7 +218,7 @@ export class Tensor {
     this.size = size;
     this.dtype = (NATIVE_DTYPE_NAMES[META[1] ?? 0] ?? 'float32') as DType;
     this.device = META[2] === 1 ? 'cuda' : 'cpu';
-    finalizer.register(this, h);
+    finalizer.register(this, h, this);
     if (scope !== null) scope.push(this);
   }
 
@@ -237,7 +236,10 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    N.dispose(this.h);
+    // Free the native handle now and drop its GC safety-net entry: FinalizationRegistry callbacks only run when the
+    // event loop turns, so a synchronous training loop would otherwise pile up entries (and handles) until it yields.
+    finalizer.unregister(this);
+    N.free(this.h);
   }
 
   toString(): string {

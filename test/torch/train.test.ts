@@ -2,6 +2,8 @@
 // training steps keeps resident memory flat (the native side releases everything tidy() disposes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   Module,
   Conv2d,
@@ -18,6 +20,9 @@ import {
 } from '../../src/torch/index.js';
 
 const SLOW = process.env.PHYSIS_SLOW === '1';
+setFlagsFromString('--expose-gc');
+// A full V8 collection, so the JS heap can be compared between two points without garbage noise.
+const fullGc = runInNewContext('gc') as () => void;
 
 class TinyCnn extends Module {
   readonly conv1 = this.registerModule('conv1', new Conv2d(1, 8, 3, { padding: 1 }));
@@ -100,7 +105,8 @@ void test(`soak: ${SLOW ? 20000 : 3000} training steps keep resident memory and 
     });
   const warm = Math.floor(steps / 5);
   for (let i = 0; i < warm; i++) step();
-  global.gc?.();
+  fullGc();
+  const heap0 = process.memoryUsage().heapUsed;
   const live0 = memoryStats().liveTensors;
   const rss: number[] = [];
   for (let i = warm; i < steps; i++) {
@@ -109,6 +115,11 @@ void test(`soak: ${SLOW ? 20000 : 3000} training steps keep resident memory and 
   }
   const live1 = memoryStats().liveTensors;
   assert.equal(live1, live0, `live tensors grew from ${live0} to ${live1}`);
+  fullGc();
+  const heapGrowth = process.memoryUsage().heapUsed - heap0;
+  // JS-side bookkeeping per tensor (scopes, GC safety net) must not pile up in a synchronous loop either:
+  // 100 bytes per step would already exceed this.
+  assert.ok(heapGrowth < 100 * (steps - warm), `V8 heap grew by ${(heapGrowth / 1024).toFixed(0)} KiB over ${steps - warm} steps`);
   const first = rss[0] ?? 0;
   const maxGrowth = Math.max(...rss) - first;
   // libtorch's allocator and V8 settle within a few MB; a per-step leak of even one 8x8x16x16 activation
