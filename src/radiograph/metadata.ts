@@ -98,9 +98,9 @@ export function parseAgeString(value: string | null | undefined): number | null 
 const DECODERS = new Map<string, TextDecoder>();
 const LATIN1 = new TextDecoder('latin1');
 
-/** Printable text: control characters dropped, trailing blanks/NULs trimmed (PS3.5 6.2 padding). */
+/** Printable text: C0/C1 control characters (terminal escapes) dropped, trailing blanks/NULs trimmed (PS3.5 6.2 padding). */
 function clean(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim();
 }
 
 /** A reader for string attributes of one data set that honours its Specific Character Set. */

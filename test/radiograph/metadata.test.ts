@@ -123,7 +123,7 @@ for (const { name, extra, expected, warns } of SPACING_CASES) {
 void test('strings honour SpecificCharacterSet (ISO_IR 100 -> latin1) and drop control characters', async () => {
   const r = await withMetadata([
     { tag: 0x00080005, vr: 'CS', value: 'ISO_IR 100' },
-    { tag: 0x00080070, vr: 'LO', value: 'Sch\xf6n\x07 Med' },
+    { tag: 0x00080070, vr: 'LO', value: 'Sch\xf6n\x07\x1b[31m Med\x9b' },
   ]);
-  assert.equal(r.metadata.manufacturer, 'Schön Med');
+  assert.equal(r.metadata.manufacturer, 'Schön[31m Med');
 });
