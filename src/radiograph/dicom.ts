@@ -54,13 +54,13 @@ const KNOWN_UNSUPPORTED: Readonly<Record<string, string>> = {
 
 /** Limits that keep work on one file bounded. */
 export interface DicomLimits {
-  /** Most pixels (rows × columns) in one frame; larger images are refused before allocation. Default 2^27. */
+  /** Most pixels (rows × columns) in one frame; larger images are refused before allocation. Default 2^26 (8192 x 8192; large CR/DR detectors are ~4300 x 4300). */
   readonly maxPixels?: number;
   /** Most bytes a deflated data set may inflate to. Default 1 GiB. */
   readonly maxInflatedBytes?: number;
 }
 
-const DEFAULT_MAX_PIXELS = 2 ** 27;
+const DEFAULT_MAX_PIXELS = 2 ** 26;
 const DEFAULT_MAX_INFLATED = 2 ** 30;
 
 function ascii(bytes: Uint8Array, start: number, length: number): string {

@@ -17,7 +17,7 @@ export interface ReadOptions extends DicomLimits {
   readonly maxFileBytes?: number;
 }
 
-const DEFAULT_MAX_PIXELS = 2 ** 27;
+const DEFAULT_MAX_PIXELS = 2 ** 26;
 
 /**
  * Decode a radiograph from bytes already in memory.
