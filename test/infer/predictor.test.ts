@@ -8,6 +8,7 @@ import { manualSeed } from '../../src/torch/index.js';
 import {
   BUNDLE_FILES,
   BundleIntegrityError,
+  PredictorError,
   addOnnxToBundle,
   createPredictor,
   createTorchPredictor,
@@ -165,4 +166,18 @@ void test('addOnnxToBundle gives a weights-only bundle a verified graph; weights
   assert.ok(maxAbsDiff(a.featureMap, t.featureMap) <= 1e-4);
   await onnx.dispose();
   await torch.dispose();
+});
+
+void test('createPredictor refuses the ONNX backend for a bundle without a graph, and an unknown backend', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'physis-pred-'));
+  const b = saveModelBundle(dir, model(), { card: CARD, onnx: false });
+  await assert.rejects(
+    createPredictor(b, { backend: 'onnx' }),
+    (e: unknown) =>
+      e instanceof PredictorError && /bundle hand-bone-age-test@0\.1\.0 has no ONNX graph/.test(e.message),
+  );
+  await assert.rejects(
+    createPredictor(b, { backend: 'tensorflow' as 'onnx' }),
+    /unknown predictor backend 'tensorflow'/,
+  );
 });
