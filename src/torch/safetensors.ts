@@ -21,8 +21,21 @@ const DTYPE_TO_ST: Record<DType, SafetensorsDType> = {
   bool: 'BOOL',
 };
 
-/** A copy of `bytes` in a fresh, aligned buffer (file offsets need not be aligned to the item size). */
-function aligned(bytes: Uint8Array): ArrayBuffer {
+/**
+ * The bytes as an ArrayBuffer slice starting at an offset aligned to `itemSize`: a view when the file offset
+ * already is (files from `serializeSafetensors` and the reference writer align every tensor), else a copy
+ * (hand-written files need not be aligned). `tensor()` copies the data anyway.
+ */
+function aligned(bytes: Uint8Array, itemSize = 8): { buffer: ArrayBuffer; offset: number } {
+  if (bytes.byteOffset % itemSize === 0 && bytes.buffer instanceof ArrayBuffer) {
+    return { buffer: bytes.buffer, offset: bytes.byteOffset };
+  }
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return { buffer: copy.buffer, offset: 0 };
+}
+
+function copyOf(bytes: Uint8Array): ArrayBuffer {
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return copy.buffer;
@@ -38,16 +51,26 @@ function aligned(bytes: Uint8Array): ArrayBuffer {
 export function rawToTensor(raw: RawTensor, name = '<tensor>'): Tensor {
   const shape = [...raw.shape];
   switch (raw.dtype) {
-    case 'F32':
-      return tensor(new Float32Array(aligned(raw.bytes)), shape);
-    case 'F16':
-      return tensor(new Uint16Array(aligned(raw.bytes)), shape, { dtype: 'float16' });
+    case 'F32': {
+      const a = aligned(raw.bytes, 4);
+      return tensor(new Float32Array(a.buffer, a.offset, raw.bytes.byteLength / 4), shape);
+    }
+    case 'F16': {
+      const a = aligned(raw.bytes, 2);
+      return tensor(new Uint16Array(a.buffer, a.offset, raw.bytes.byteLength / 2), shape, {
+        dtype: 'float16',
+      });
+    }
     case 'BF16':
       return tensor(rawToFloat32(raw), shape);
     case 'F64':
-      return tensor(Float32Array.from(new Float64Array(aligned(raw.bytes))), shape);
-    case 'I64':
-      return tensor(new BigInt64Array(aligned(raw.bytes)), shape, { dtype: 'int64' });
+      return tensor(Float32Array.from(new Float64Array(copyOf(raw.bytes))), shape);
+    case 'I64': {
+      const a = aligned(raw.bytes, 8);
+      return tensor(new BigInt64Array(a.buffer, a.offset, raw.bytes.byteLength / 8), shape, {
+        dtype: 'int64',
+      });
+    }
     case 'BOOL':
       return tensor(
         Uint8Array.from(raw.bytes, (b) => (b !== 0 ? 1 : 0)),
@@ -58,7 +81,7 @@ export function rawToTensor(raw: RawTensor, name = '<tensor>'): Tensor {
     case 'I16':
     case 'I8':
     case 'U8': {
-      const buf = aligned(raw.bytes);
+      const buf = copyOf(raw.bytes);
       const src =
         raw.dtype === 'I32'
           ? new Int32Array(buf)
