@@ -482,15 +482,16 @@ function colourToGray(
   return out;
 }
 
-function readLut(item: DataSet, strings: DicomStrings, isModality: boolean, file: string): LookupTable {
+function readLut(item: DataSet, strings: DicomStrings, signedFirst: boolean, file: string): LookupTable {
   const descriptor = item.elements['x00283002'];
   const dataEl = item.elements['x00283006'];
   if (!descriptor || !dataEl) throw new InvalidImageError(file, 'LUT item lacks LUT Descriptor or LUT Data');
   const entries = item.uint16('x00283002', 0) ?? 0;
   const n = entries === 0 ? 65536 : entries;
-  // First mapped value is US or SS depending on pixel representation; read it as stored (C.11.1.1.1).
+  // The first mapped value is US or SS (C.11.1.1.1, C.11.2.1.1): signed for a Modality LUT of signed pixels; for a
+  // VOI LUT, whose input may be negative after rescale, a value >= 32768 is taken as negative.
   const firstRaw = item.uint16('x00283002', 1) ?? 0;
-  const firstMapped = firstRaw >= 32768 && !isModality ? firstRaw - 65536 : firstRaw;
+  const firstMapped = firstRaw >= 32768 && signedFirst ? firstRaw - 65536 : firstRaw;
   const bits = item.uint16('x00283002', 2) ?? 16;
   if (dataEl.dataOffset + dataEl.length > item.byteArray.length)
     throw new MalformedDicomError(file, 'LUT Data runs past the end of the file');
@@ -519,7 +520,7 @@ function applyModality(
 ): void {
   const seq = ds.elements['x00283000']?.items?.[0]?.dataSet;
   if (seq) {
-    const lut = readLut(seq, new DicomStrings(seq), true, file);
+    const lut = readLut(seq, new DicomStrings(seq), ds.uint16('x00280103') === 1, file);
     const last = lut.data.length - 1;
     for (let i = 0; i < values.length; i++) {
       let k = Math.round((values[i] ?? 0) - lut.firstMapped);
@@ -564,7 +565,7 @@ function readVoi(
   const items = ds.elements['x00283010']?.items ?? [];
   const luts: LookupTable[] = [];
   for (const item of items) {
-    if (item.dataSet) luts.push(readLut(item.dataSet, new DicomStrings(item.dataSet), false, file));
+    if (item.dataSet) luts.push(readLut(item.dataSet, new DicomStrings(item.dataSet), true, file));
   }
   if (luts.length > 0) return { kind: 'lut', luts };
   const [min, max] = minMax(values);

@@ -360,3 +360,20 @@ void test('PALETTE COLOR indices map through the 16-bit palette to luminance', a
   r.pixels.forEach((v, i) => assert.ok(Math.abs(v - (expected[i] ?? 0)) < 1e-3, `pixel ${i}: ${v}`));
   assert.match(r.warnings.join(' '), /PALETTE COLOR image reduced to luminance/);
 });
+
+void test('a Modality LUT of signed pixels reads its first mapped value as signed (SS)', async () => {
+  const lutItem: El[] = [
+    { tag: 0x00283002, vr: 'US', value: [3, 65535, 16] }, // first mapped value -1 as SS
+    { tag: 0x00283006, vr: 'OW', value: [10, 20, 30] },
+  ];
+  const r = await read(
+    writeImage({
+      rows: 1,
+      columns: 3,
+      pixelRepresentation: 1,
+      values: [-1, 0, 1],
+      extra: [{ tag: 0x00283000, vr: 'SQ', value: [lutItem] }],
+    }),
+  );
+  assert.deepEqual(Array.from(r.pixels), [10, 20, 30]);
+});
