@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { formatError } from '../../src/cli/output.js';
 import { main } from '../../src/cli/main.js';
 
-test('formatError puts a typed error on one line with its name', () => {
+void test('formatError puts a typed error on one line with its name', () => {
   class UnsupportedTransferSyntaxError extends Error {
     override name = 'UnsupportedTransferSyntaxError';
   }
@@ -11,7 +11,7 @@ test('formatError puts a typed error on one line with its name', () => {
   assert.equal(line, 'physis: UnsupportedTransferSyntaxError: 1.2.3 is not supported in file a.dcm');
 });
 
-test('an unknown command exits with code 2', async () => {
+void test('an unknown command exits with code 2', async () => {
   const original = process.stderr.write.bind(process.stderr);
   let captured = '';
   process.stderr.write = ((chunk: string) => {
