@@ -26,6 +26,7 @@ import {
   readSafetensors,
   safetensorsBytes,
   saveSafetensors,
+  setDeterministic,
   setNumThreads,
   tensor,
   tidy,
@@ -173,6 +174,9 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
     dev: o.dev.map((i) => i.path),
   });
 
+  // seeded before the model exists: its initial weights come from the engine's generator
+  manualSeed(config.seed);
+  setDeterministic(true);
   const model = createBoneAgeModel(config.arch, meanMonths(o.train));
   const init = o.init === undefined ? undefined : initFromWeights(model, o.init);
   const opt = new AdamW(model.parameters(), { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay });
