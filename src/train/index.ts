@@ -79,6 +79,7 @@ export {
   ttaViews,
   predictTta,
   calibrateInterval,
+  heldOutCoverage,
   intervalOf,
   TTA_AUGMENTATION,
   DEFAULT_TTA_VIEWS,

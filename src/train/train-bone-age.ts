@@ -51,7 +51,7 @@ import { TrainConfigError } from './errors.js';
 import { JsonlLogger } from './jsonl-logger.js';
 import { ProgressReporter, type ProgressListener } from './progress.js';
 import { Rng } from './rng.js';
-import { calibrateInterval, DEFAULT_TTA_VIEWS, predictTta, type IntervalCalibration, type TtaPrediction } from './tta.js';
+import { calibrateInterval, DEFAULT_TTA_VIEWS, heldOutCoverage, predictTta, type IntervalCalibration, type TtaPrediction } from './tta.js';
 
 /** One epoch's record, as written to the JSONL log. */
 export interface EpochRecord {
@@ -297,6 +297,7 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
     const views = o.ttaViews ?? DEFAULT_TTA_VIEWS;
     let interval: IntervalCalibration | undefined;
     let devMaeTta: number | undefined;
+    let coverageHeldOut: number | undefined;
     if (views > 0) {
       const cases: { tta: TtaPrediction; referenceMonths: number }[] = [];
       for await (const batch of devLoader.epoch(0)) {
@@ -308,6 +309,7 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
         });
       }
       interval = calibrateInterval(cases, 0.9, views);
+      if (cases.length >= 2) coverageHeldOut = heldOutCoverage(cases, 0.9);
       devMaeTta = cases.reduce((a, c) => a + Math.abs(c.tta.meanMonths - c.referenceMonths), 0) / cases.length;
     }
     // OOD ranges from the training images' un-augmented descriptors (the sample module computes them)
@@ -367,6 +369,16 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
                   unit: 'fraction',
                   data: `${devData} (in-sample: the calibration set)`,
                 },
+                ...(coverageHeldOut === undefined
+                  ? []
+                  : [
+                      {
+                        name: 'interval90CoverageHeldOut',
+                        value: coverageHeldOut,
+                        unit: 'fraction',
+                        data: `${devData}, two-fold cross-conformal (calibrated on one half, measured on the other)`,
+                      },
+                    ]),
               ]
             : []),
         ],

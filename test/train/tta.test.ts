@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrateInterval, intervalOf, TTA_SD_FLOOR_MONTHS, ttaViews, type TtaPrediction } from '../../src/train/index.js';
+import { calibrateInterval, heldOutCoverage, intervalOf, TTA_SD_FLOOR_MONTHS, ttaViews, type TtaPrediction } from '../../src/train/index.js';
 
 // ramp_16x16
 const IMAGE = { width: 16, height: 16, data: Float32Array.from({ length: 256 }, (_, i) => i / 256) };
@@ -33,4 +33,12 @@ void test('split-conformal scale is the ceil((n+1)0.9)-th smallest normalised re
 void test('intervalOf scales the TTA SD plus the floor, and never goes below 0 months', () => {
   assert.deepEqual(intervalOf(tta(100, 3), { scale: 2 }), { lowMonths: 92, highMonths: 108 });
   assert.equal(intervalOf(tta(5, 4), { scale: 2 }).lowMonths, 0);
+});
+
+void test('held-out coverage: calibrate on one half, measure on the other', () => {
+  // residuals 1..20 months, sd 0: even-indexed cases have odd residuals (1, 3, ..., 19) and vice versa
+  const cases = Array.from({ length: 20 }, (_, i) => ({ tta: tta(0, 0), referenceMonths: i + 1 }));
+  // half A (1,3,..,19): k = ceil(11 * 0.9) = 10 -> scale 19 -> covers all of B except 20 -> 9/10
+  // half B (2,4,..,20): scale 20 -> covers all of A -> 10/10
+  assert.equal(heldOutCoverage(cases), (0.9 + 1) / 2);
 });
