@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const NATIVE = join(ROOT, 'native');
-const HINT = 'apt-get install libtorch-dev libopenblas0-pthread, or set LIBTORCH=/path/to/libtorch (with include/ and lib/)';
+const HINT =
+  'apt-get install libtorch-dev libopenblas0-pthread, or set LIBTORCH=/path/to/libtorch (with include/ and lib/)';
 
 function fail(msg) {
   console.error(`build-native: ${msg}`);
@@ -26,7 +27,8 @@ function findLibtorch() {
     }
     const extra = [];
     // A CUDA build needs torch_cuda linked in explicitly, or torch::cuda::is_available() reports false.
-    for (const f of readdirSync(lib)) if (f === 'libtorch_cuda.so' || f === 'libc10_cuda.so') extra.push(`-l${f.slice(3, -3)}`);
+    for (const f of readdirSync(lib))
+      if (f === 'libtorch_cuda.so' || f === 'libc10_cuda.so') extra.push(`-l${f.slice(3, -3)}`);
     // pip wheels built with the pre-C++11 ABI say so in their TorchConfig; default to the new ABI otherwise.
     let abi = '1';
     const cfg = join(env, 'share', 'cmake', 'Torch', 'TorchConfig.cmake');
@@ -36,7 +38,8 @@ function findLibtorch() {
     }
     return { include: inc, lib, extra: extra.join(' '), abi };
   }
-  const arch = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[process.arch] ?? `${process.arch}-linux-gnu`;
+  const arch =
+    { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[process.arch] ?? `${process.arch}-linux-gnu`;
   const lib = `/usr/lib/${arch}`;
   if (!existsSync('/usr/include/ATen/ATen.h') || !existsSync(join(lib, 'libtorch.so'))) {
     fail(`libtorch not found (no /usr/include/ATen/ATen.h or ${lib}/libtorch.so): ${HINT}`);
@@ -45,7 +48,8 @@ function findLibtorch() {
 }
 
 function findNodeGyp() {
-  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
+  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp))
+    return process.env.npm_config_node_gyp;
   const prefix = resolve(dirname(process.execPath), '..');
   for (const p of [
     join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
@@ -71,12 +75,20 @@ const env = {
 };
 const stamp = join(NATIVE, 'build', '.libtorch');
 const wanted = JSON.stringify(torch);
-const configured = existsSync(join(NATIVE, 'build', 'Makefile')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted;
+const configured =
+  existsSync(join(NATIVE, 'build', 'Makefile')) &&
+  existsSync(stamp) &&
+  readFileSync(stamp, 'utf8') === wanted;
 const rebuild = process.argv.includes('--rebuild') || !configured;
 
 function run(args) {
-  const r = spawnSync(process.execPath, [gyp, ...args, ...nodedir], { cwd: NATIVE, env, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) fail(`node-gyp ${args[0]} failed (exit ${r.status}); libtorch at ${torch.include} / ${torch.lib}`);
+  const r = spawnSync(process.execPath, [gyp, ...args, ...nodedir], {
+    cwd: NATIVE,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (r.status !== 0)
+    fail(`node-gyp ${args[0]} failed (exit ${r.status}); libtorch at ${torch.include} / ${torch.lib}`);
 }
 
 const t0 = Date.now();
@@ -85,4 +97,6 @@ if (rebuild) {
   writeFileSync(stamp, wanted);
 }
 run(['build', '--jobs', 'max']);
-console.error(`build-native: native/build/Release/physis_torch.node ready (${((Date.now() - t0) / 1000).toFixed(0)} s, libtorch ${torch.lib})`);
+console.error(
+  `build-native: native/build/Release/physis_torch.node ready (${((Date.now() - t0) / 1000).toFixed(0)} s, libtorch ${torch.lib})`,
+);

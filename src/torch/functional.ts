@@ -3,7 +3,7 @@
  * report cryptically, calls one native function, and goes through the `emit` dispatch point.
  */
 import { N, type Handle } from './native.js';
-import type { Tensor} from './tensor.js';
+import type { Tensor } from './tensor.js';
 import { emit, emitMany, bernoulli, type Shape } from './tensor.js';
 import { ShapeError, DTypeError } from './errors.js';
 
@@ -24,7 +24,8 @@ function opt(t: Tensor | null | undefined): Handle | null {
 const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 function reduction(r: Reduction | undefined): number {
   const code = REDUCTION[r ?? 'mean'];
-  if (code === undefined) throw new ShapeError(`unknown reduction '${String(r)}'; expected 'mean', 'sum' or 'none'`);
+  if (code === undefined)
+    throw new ShapeError(`unknown reduction '${String(r)}'; expected 'mean', 'sum' or 'none'`);
   return code;
 }
 function need4d(op: string, x: Tensor): void {
@@ -34,12 +35,28 @@ function need4d(op: string, x: Tensor): void {
 /** Concatenates along `dim` (shapes must match except along `dim`). */
 export function cat(ts: Tensor[], dim: number): Tensor {
   if (ts.length === 0) throw new ShapeError('cat: needs at least one tensor');
-  return emit('cat', N.cat(ts.map((t) => t.handle), dim), [...ts], { dim });
+  return emit(
+    'cat',
+    N.cat(
+      ts.map((t) => t.handle),
+      dim,
+    ),
+    [...ts],
+    { dim },
+  );
 }
 /** Stacks equal-shaped tensors along a new `dim`. */
 export function stack(ts: Tensor[], dim: number): Tensor {
   if (ts.length === 0) throw new ShapeError('stack: needs at least one tensor');
-  return emit('stack', N.stack(ts.map((t) => t.handle), dim), [...ts], { dim });
+  return emit(
+    'stack',
+    N.stack(
+      ts.map((t) => t.handle),
+      dim,
+    ),
+    [...ts],
+    { dim },
+  );
 }
 /** Splits into chunks of `size` (the last may be smaller) or into the given sizes along `dim`. */
 export function split(t: Tensor, sizeOrSizes: number | number[], dim: number): Tensor[] {
@@ -54,13 +71,17 @@ export function split(t: Tensor, sizeOrSizes: number | number[], dim: number): T
   } else {
     sizes = sizeOrSizes;
     const total = sizes.reduce((a, b) => a + b, 0);
-    if (total !== n) throw new ShapeError(`split: sizes [${sizes.join(',')}] sum to ${total}, but ${fmt(t.shape)} has ${n} along dim ${dim}`);
+    if (total !== n)
+      throw new ShapeError(
+        `split: sizes [${sizes.join(',')}] sum to ${total}, but ${fmt(t.shape)} has ${n} along dim ${dim}`,
+      );
   }
   return emitMany('split', N.split(t.handle, sizes, d), [t], { sizes, dim: d });
 }
 /** Element-wise choice: `a` where `cond` is true, else `b` (broadcasting). */
 export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
-  if (cond.dtype !== 'bool') throw new DTypeError(`where: condition must be bool, got ${cond.dtype} ${fmt(cond.shape)}`);
+  if (cond.dtype !== 'bool')
+    throw new DTypeError(`where: condition must be bool, got ${cond.dtype} ${fmt(cond.shape)}`);
   return emit('where', N.where(cond.handle, a.handle, b.handle), [cond, a, b]);
 }
 
@@ -98,7 +119,8 @@ export interface InterpolateOptions {
 function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, o: Conv2dOptions = {}): Tensor {
   const groups = o.groups ?? 1;
   need4d('conv2d', x);
-  if (weight.rank !== 4) throw new ShapeError(`conv2d: weight must be 4-D [out,in/groups,kh,kw], got ${fmt(weight.shape)}`);
+  if (weight.rank !== 4)
+    throw new ShapeError(`conv2d: weight must be 4-D [out,in/groups,kh,kw], got ${fmt(weight.shape)}`);
   const inC = x.shape[1] ?? 0;
   const wIn = weight.shape[1] ?? 0;
   if (inC !== wIn * groups) {
@@ -107,7 +129,9 @@ function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, o: Conv2dOptions
     );
   }
   if (bias !== null && (bias.rank !== 1 || bias.shape[0] !== weight.shape[0])) {
-    throw new ShapeError(`conv2d: bias ${fmt(bias.shape)} does not match weight ${fmt(weight.shape)} (needs [${weight.shape[0]}])`);
+    throw new ShapeError(
+      `conv2d: bias ${fmt(bias.shape)} does not match weight ${fmt(weight.shape)} (needs [${weight.shape[0]}])`,
+    );
   }
   const stride = pair(o.stride ?? 1);
   const padding = pair(o.padding ?? 0);
@@ -123,7 +147,9 @@ function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, o: Conv2dOptions
 function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const inF = x.shape[x.rank - 1];
   if (weight.rank !== 2 || weight.shape[1] !== inF) {
-    throw new ShapeError(`linear: input ${fmt(x.shape)} has ${inF} features, weight ${fmt(weight.shape)} expects ${weight.shape[1]}`);
+    throw new ShapeError(
+      `linear: input ${fmt(x.shape)} has ${inF} features, weight ${fmt(weight.shape)} expects ${weight.shape[1]}`,
+    );
   }
   return emit('linear', N.linear(x.handle, weight.handle, opt(bias)), [x, weight, bias]);
 }
@@ -139,7 +165,12 @@ function batchNorm(
   eps: number,
 ): Tensor {
   const c = x.shape[1];
-  for (const [n, t] of [['weight', weight], ['bias', bias], ['runningMean', runningMean], ['runningVar', runningVar]] as const) {
+  for (const [n, t] of [
+    ['weight', weight],
+    ['bias', bias],
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+  ] as const) {
     if (t !== null && (t.rank !== 1 || t.shape[0] !== c)) {
       throw new ShapeError(`batchNorm: input ${fmt(x.shape)} has ${c} channels, ${n} is ${fmt(t.shape)}`);
     }
@@ -152,17 +183,38 @@ function batchNorm(
   );
 }
 
-function layerNorm(x: Tensor, normalizedShape: number[], weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
-  return emit('layerNorm', N.layerNorm(x.handle, normalizedShape, opt(weight), opt(bias), eps), [x, weight, bias], {
-    normalizedShape,
-    eps,
-  });
+function layerNorm(
+  x: Tensor,
+  normalizedShape: number[],
+  weight: Tensor | null,
+  bias: Tensor | null,
+  eps: number,
+): Tensor {
+  return emit(
+    'layerNorm',
+    N.layerNorm(x.handle, normalizedShape, opt(weight), opt(bias), eps),
+    [x, weight, bias],
+    {
+      normalizedShape,
+      eps,
+    },
+  );
 }
 
-function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
+function groupNorm(
+  x: Tensor,
+  numGroups: number,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  eps: number,
+): Tensor {
   const c = x.shape[1] ?? 0;
-  if (c % numGroups !== 0) throw new ShapeError(`groupNorm: ${c} channels of ${fmt(x.shape)} do not split into ${numGroups} groups`);
-  return emit('groupNorm', N.groupNorm(x.handle, numGroups, opt(weight), opt(bias), eps), [x, weight, bias], { numGroups, eps });
+  if (c % numGroups !== 0)
+    throw new ShapeError(`groupNorm: ${c} channels of ${fmt(x.shape)} do not split into ${numGroups} groups`);
+  return emit('groupNorm', N.groupNorm(x.handle, numGroups, opt(weight), opt(bias), eps), [x, weight, bias], {
+    numGroups,
+    eps,
+  });
 }
 
 function maxPool2d(x: Tensor, o: MaxPool2dOptions): Tensor {
@@ -218,21 +270,38 @@ function interpolate(x: Tensor, o: InterpolateOptions): Tensor {
   }
   if (o.mode === 'bilinear') {
     const alignCorners = o.alignCorners ?? false;
-    return emit('interpolate', N.upsampleBilinear2d(x.handle, size, alignCorners, scales[0], scales[1]), [x], {
-      size,
-      scales,
-      mode: 'bilinear',
-      alignCorners,
-    });
+    return emit(
+      'interpolate',
+      N.upsampleBilinear2d(x.handle, size, alignCorners, scales[0], scales[1]),
+      [x],
+      {
+        size,
+        scales,
+        mode: 'bilinear',
+        alignCorners,
+      },
+    );
   }
-  if (o.alignCorners !== undefined) throw new ShapeError("interpolate: alignCorners only applies to mode 'bilinear'");
-  return emit('interpolate', N.upsampleNearest2d(x.handle, size, scales[0], scales[1]), [x], { size, scales, mode: 'nearest' });
+  if (o.alignCorners !== undefined)
+    throw new ShapeError("interpolate: alignCorners only applies to mode 'bilinear'");
+  return emit('interpolate', N.upsampleNearest2d(x.handle, size, scales[0], scales[1]), [x], {
+    size,
+    scales,
+    mode: 'nearest',
+  });
 }
 
 const PAD_MODES = { constant: 0, reflect: 1, replicate: 2 } as const;
-function pad(x: Tensor, pads: number[], mode: 'constant' | 'reflect' | 'replicate' = 'constant', value = 0): Tensor {
+function pad(
+  x: Tensor,
+  pads: number[],
+  mode: 'constant' | 'reflect' | 'replicate' = 'constant',
+  value = 0,
+): Tensor {
   if (pads.length % 2 !== 0 || pads.length / 2 > x.rank) {
-    throw new ShapeError(`pad: ${pads.length} pad values do not fit input ${fmt(x.shape)} (need pairs, at most 2 per dim)`);
+    throw new ShapeError(
+      `pad: ${pads.length} pad values do not fit input ${fmt(x.shape)} (need pairs, at most 2 per dim)`,
+    );
   }
   return emit('pad', N.pad(x.handle, pads, PAD_MODES[mode], value), [x], { pads, mode, value });
 }
@@ -275,10 +344,14 @@ export interface CrossEntropyOptions {
 
 function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOptions = {}): Tensor {
   if (target.dtype !== 'int64') {
-    throw new DTypeError(`crossEntropy: target ${fmt(target.shape)} must hold int64 class indices, got ${target.dtype}`);
+    throw new DTypeError(
+      `crossEntropy: target ${fmt(target.shape)} must hold int64 class indices, got ${target.dtype}`,
+    );
   }
   if (logits.shape[0] !== target.shape[0]) {
-    throw new ShapeError(`crossEntropy: logits ${fmt(logits.shape)} and target ${fmt(target.shape)} differ in batch size`);
+    throw new ShapeError(
+      `crossEntropy: logits ${fmt(logits.shape)} and target ${fmt(target.shape)} differ in batch size`,
+    );
   }
   const labelSmoothing = o.labelSmoothing ?? 0;
   const ignoreIndex = o.ignoreIndex ?? -100;
@@ -325,7 +398,8 @@ export const F = {
   hardsigmoid: (x: Tensor): Tensor => emit('hardsigmoid', N.hardsigmoid(x.handle), [x]),
   tanh: (x: Tensor): Tensor => emit('tanh', N.tanh(x.handle), [x]),
   softmax: (x: Tensor, dim: number): Tensor => emit('softmax', N.softmax(x.handle, dim), [x], { dim }),
-  logSoftmax: (x: Tensor, dim: number): Tensor => emit('logSoftmax', N.logSoftmax(x.handle, dim), [x], { dim }),
+  logSoftmax: (x: Tensor, dim: number): Tensor =>
+    emit('logSoftmax', N.logSoftmax(x.handle, dim), [x], { dim }),
   maxPool2d,
   avgPool2d,
   adaptiveAvgPool2d,
@@ -344,7 +418,10 @@ export const F = {
   /** Smooth-L1 (Huber with threshold beta, Girshick 2015), PyTorch's definition. */
   smoothL1Loss(a: Tensor, b: Tensor, beta = 1, r?: Reduction): Tensor {
     lossPair('smoothL1Loss', a, b);
-    return emit('smoothL1Loss', N.smoothL1Loss(a.handle, b.handle, reduction(r), beta), [a, b], { beta, reduction: r ?? 'mean' });
+    return emit('smoothL1Loss', N.smoothL1Loss(a.handle, b.handle, reduction(r), beta), [a, b], {
+      beta,
+      reduction: r ?? 'mean',
+    });
   },
   /** Cross-entropy over class logits with optional class weights and label smoothing (Szegedy et al. 2016). */
   crossEntropy,

@@ -67,9 +67,23 @@ export {
   type Conv2dModuleOptions,
 } from './layers.js';
 export { init, type KaimingOptions } from './init.js';
-export { AdamW, SGD, clipGradNorm, type AdamWOptions, type SGDOptions, type OptimizerState } from './optim.js';
+export {
+  AdamW,
+  SGD,
+  clipGradNorm,
+  type AdamWOptions,
+  type SGDOptions,
+  type OptimizerState,
+} from './optim.js';
 export { warmupCosine, oneCycle } from './schedule.js';
-export { manualSeed, setDeterministic, setNumThreads, getNumThreads, cudaIsAvailable, autogradGrad } from './runtime.js';
+export {
+  manualSeed,
+  setDeterministic,
+  setNumThreads,
+  getNumThreads,
+  cudaIsAvailable,
+  autogradGrad,
+} from './runtime.js';
 export {
   LibtorchError,
   ShapeError,

@@ -48,18 +48,28 @@ export class Conv2d extends Module {
     super();
     this.groups = o.groups ?? 1;
     if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
-      throw new ShapeError(`Conv2d: in ${inChannels} and out ${outChannels} channels must both divide by groups=${this.groups}`);
+      throw new ShapeError(
+        `Conv2d: in ${inChannels} and out ${outChannels} channels must both divide by groups=${this.groups}`,
+      );
     }
     const [kh, kw] = pair(kernelSize);
     this.stride = pair(o.stride ?? 1);
     this.padding = pair(o.padding ?? 0);
     this.dilation = pair(o.dilation ?? 1);
     this.weight = this.registerParameter('weight', empty([outChannels, inChannels / this.groups, kh, kw]));
-    this.bias = (o.bias ?? true) ? this.registerParameter('bias', empty([outChannels])) : (this.registerParameter('bias', null), null);
+    this.bias =
+      (o.bias ?? true)
+        ? this.registerParameter('bias', empty([outChannels]))
+        : (this.registerParameter('bias', null), null);
     resetLinearLike(this.weight, this.bias);
   }
   forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return F.conv2d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      groups: this.groups,
+    });
   }
 }
 
@@ -74,7 +84,10 @@ export class Linear extends Module {
   ) {
     super();
     this.weight = this.registerParameter('weight', empty([outFeatures, inFeatures]));
-    this.bias = (o.bias ?? true) ? this.registerParameter('bias', empty([outFeatures])) : (this.registerParameter('bias', null), null);
+    this.bias =
+      (o.bias ?? true)
+        ? this.registerParameter('bias', empty([outFeatures]))
+        : (this.registerParameter('bias', null), null);
     resetLinearLike(this.weight, this.bias);
   }
   forward(x: Tensor): Tensor {
@@ -108,7 +121,8 @@ export class BatchNorm2d extends Module {
     this.numBatchesTracked = this.registerBuffer('num_batches_tracked', zeros([], { dtype: 'int64' }));
   }
   forward(x: Tensor): Tensor {
-    if (x.rank !== 4) throw new ShapeError(`BatchNorm2d: expected a 4-D [N,C,H,W] input, got [${x.shape.join(',')}]`);
+    if (x.rank !== 4)
+      throw new ShapeError(`BatchNorm2d: expected a 4-D [N,C,H,W] input, got [${x.shape.join(',')}]`);
     let factor = this.momentum ?? 0;
     if (this.training) {
       noGrad(() => this.numBatchesTracked.add_(1));
@@ -116,7 +130,16 @@ export class BatchNorm2d extends Module {
         factor = 1 / this.numBatchesTracked.item();
       }
     }
-    return F.batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, this.training, factor, this.eps);
+    return F.batchNorm(
+      x,
+      this.runningMean,
+      this.runningVar,
+      this.weight,
+      this.bias,
+      this.training,
+      factor,
+      this.eps,
+    );
   }
 }
 
@@ -150,7 +173,8 @@ export class GroupNorm extends Module {
     o: { eps?: number; affine?: boolean } = {},
   ) {
     super();
-    if (numChannels % numGroups !== 0) throw new ShapeError(`GroupNorm: ${numChannels} channels do not split into ${numGroups} groups`);
+    if (numChannels % numGroups !== 0)
+      throw new ShapeError(`GroupNorm: ${numChannels} channels do not split into ${numGroups} groups`);
     this.eps = o.eps ?? 1e-5;
     const affine = o.affine ?? true;
     this.weight = affine ? this.registerParameter('weight', ones([numChannels])) : null;

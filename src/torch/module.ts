@@ -45,7 +45,8 @@ export abstract class Module {
     return m;
   }
   private checkName(name: string): void {
-    if (name === '' || name.includes('.')) throw new StateDictError(`invalid member name '${name}': must be non-empty without '.'`);
+    if (name === '' || name.includes('.'))
+      throw new StateDictError(`invalid member name '${name}': must be non-empty without '.'`);
   }
 
   /** The computation; call modules through `call()` so hooks run. */
@@ -130,22 +131,31 @@ export abstract class Module {
    * Strict (default) throws StateDictError naming the first missing or unexpected key; a shape mismatch always
    * throws. Values are converted to each target's dtype.
    */
-  loadStateDict(sd: Map<string, Tensor>, o: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+  loadStateDict(
+    sd: Map<string, Tensor>,
+    o: { strict?: boolean } = {},
+  ): { missing: string[]; unexpected: string[] } {
     const strict = o.strict ?? true;
     const own = this.stateDict();
     const missing = [...own.keys()].filter((k) => !sd.has(k));
     const unexpected = [...sd.keys()].filter((k) => !own.has(k));
     if (strict && missing.length > 0) {
-      throw new StateDictError(`loadStateDict: missing key '${missing[0]}' (${missing.length} missing in all)`);
+      throw new StateDictError(
+        `loadStateDict: missing key '${missing[0]}' (${missing.length} missing in all)`,
+      );
     }
     if (strict && unexpected.length > 0) {
-      throw new StateDictError(`loadStateDict: unexpected key '${unexpected[0]}' (${unexpected.length} unexpected in all)`);
+      throw new StateDictError(
+        `loadStateDict: unexpected key '${unexpected[0]}' (${unexpected.length} unexpected in all)`,
+      );
     }
     for (const [k, target] of own) {
       const src = sd.get(k);
       if (src === undefined) continue;
       if (src.shape.length !== target.shape.length || src.shape.some((d, i) => d !== target.shape[i])) {
-        throw new StateDictError(`loadStateDict: key '${k}' has shape ${fmt(src.shape)} in the state dict, the model expects ${fmt(target.shape)}`);
+        throw new StateDictError(
+          `loadStateDict: key '${k}' has shape ${fmt(src.shape)} in the state dict, the model expects ${fmt(target.shape)}`,
+        );
       }
     }
     noGrad(() => {

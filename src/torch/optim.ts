@@ -24,7 +24,10 @@ function zeroGrads(params: Tensor[]): void {
 function restoreTensor(s: OptimizerState, key: string, into: Tensor): void {
   const t = s.tensors.get(key);
   if (t === undefined) throw new StateDictError(`optimizer loadStateDict: missing key '${key}'`);
-  if (t.size !== into.size) throw new StateDictError(`optimizer loadStateDict: key '${key}' has ${t.size} elements, expected ${into.size}`);
+  if (t.size !== into.size)
+    throw new StateDictError(
+      `optimizer loadStateDict: key '${key}' has ${t.size} elements, expected ${into.size}`,
+    );
   const src = t.reshape(into.shape);
   into.copy_(src);
   if (src !== t) src.dispose();
@@ -90,7 +93,13 @@ export class AdamW {
     });
     return {
       tensors,
-      hyper: { lr: this.lr, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, weightDecay: this.weightDecay },
+      hyper: {
+        lr: this.lr,
+        beta1: this.betas[0],
+        beta2: this.betas[1],
+        eps: this.eps,
+        weightDecay: this.weightDecay,
+      },
     };
   }
   /** Restores moments and step counts (and lr) saved by `stateDict`. */
@@ -99,7 +108,8 @@ export class AdamW {
       restoreTensor(s, `state.${i}.exp_avg`, this.expAvg[i] as Tensor);
       restoreTensor(s, `state.${i}.exp_avg_sq`, this.expAvgSq[i] as Tensor);
       const st = s.tensors.get(`state.${i}.step`);
-      if (st === undefined) throw new StateDictError(`optimizer loadStateDict: missing key 'state.${i}.step'`);
+      if (st === undefined)
+        throw new StateDictError(`optimizer loadStateDict: missing key 'state.${i}.step'`);
       this.steps[i] = st.item();
     });
     if (s.hyper.lr !== undefined) this.lr = s.hyper.lr;
@@ -166,7 +176,12 @@ export class SGD {
     });
     return {
       tensors,
-      hyper: { lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay },
+      hyper: {
+        lr: this.lr,
+        momentum: this.momentum,
+        dampening: this.dampening,
+        weightDecay: this.weightDecay,
+      },
     };
   }
   loadStateDict(s: OptimizerState): void {

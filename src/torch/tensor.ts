@@ -28,7 +28,8 @@ const NATIVE_DTYPE_NAMES = ['float32', 'float16', 'int64', 'bool', 'float64', 'i
 /** Numeric code of a dtype for the addon. */
 export function dtypeCode(d: DType): number {
   const c = DTYPE_CODE[d];
-  if (c === undefined) throw new DTypeError(`unknown dtype '${String(d)}'; expected one of ${DTYPES.join(', ')}`);
+  if (c === undefined)
+    throw new DTypeError(`unknown dtype '${String(d)}'; expected one of ${DTYPES.join(', ')}`);
   return c;
 }
 
@@ -72,14 +73,24 @@ const NO_ATTRS: Record<string, unknown> = Object.freeze({}) as Record<string, un
  * The single op dispatch point: wraps a native result into a Tensor (registering it with the active tidy scope)
  * and, only while a trace is active, records the call.
  */
-export function emit(op: string, h: Handle, inputs: TraceValue[], attrs: Record<string, unknown> = NO_ATTRS): Tensor {
+export function emit(
+  op: string,
+  h: Handle,
+  inputs: TraceValue[],
+  attrs: Record<string, unknown> = NO_ATTRS,
+): Tensor {
   const t = new Tensor(h);
   if (tracer !== null) tracer.push({ op, inputs, attrs, outputs: [t] });
   return t;
 }
 
 /** Like `emit` for ops with several outputs (the addon returns a list of handles). */
-export function emitMany(op: string, hs: Handle[], inputs: TraceValue[], attrs: Record<string, unknown> = NO_ATTRS): Tensor[] {
+export function emitMany(
+  op: string,
+  hs: Handle[],
+  inputs: TraceValue[],
+  attrs: Record<string, unknown> = NO_ATTRS,
+): Tensor[] {
   const outs = hs.map((h) => {
     N.meta(h);
     return new Tensor(h);
@@ -89,7 +100,12 @@ export function emitMany(op: string, hs: Handle[], inputs: TraceValue[], attrs: 
 }
 
 /** Records an in-place op (its output is the mutated tensor itself) while tracing. */
-function recordInPlace(op: string, self: Tensor, inputs: TraceValue[], attrs: Record<string, unknown> = NO_ATTRS): void {
+function recordInPlace(
+  op: string,
+  self: Tensor,
+  inputs: TraceValue[],
+  attrs: Record<string, unknown> = NO_ATTRS,
+): void {
   if (tracer !== null) tracer.push({ op, inputs, attrs, outputs: [self] });
 }
 
@@ -224,7 +240,8 @@ export class Tensor {
 
   /** The handle, or TensorDisposedError if disposed. */
   get handle(): Handle {
-    if (this.disposed) throw new TensorDisposedError(`tensor ${fmt(this.shape)} ${this.dtype} used after dispose()`);
+    if (this.disposed)
+      throw new TensorDisposedError(`tensor ${fmt(this.shape)} ${this.dtype} used after dispose()`);
     return this.h;
   }
 
@@ -459,7 +476,10 @@ export class Tensor {
     return emit('max', N.maxAll(this.handle), [this]);
   }
   maxDim(dim: number, keepDim = false): { values: Tensor; indices: Tensor } {
-    const [values, indices] = emitMany('maxDim', N.maxDim(this.handle, dim, keepDim), [this], { dim, keepDim });
+    const [values, indices] = emitMany('maxDim', N.maxDim(this.handle, dim, keepDim), [this], {
+      dim,
+      keepDim,
+    });
     return { values: values as Tensor, indices: indices as Tensor };
   }
   argmax(dim: number, keepDim = false): Tensor {
@@ -516,7 +536,10 @@ export class Tensor {
     if (this.rank >= 1 && o.rank >= 2) {
       const k = this.shape[this.rank - 1];
       const k2 = o.shape[o.rank - 2];
-      if (k !== k2) throw new ShapeError(`matmul: ${fmt(this.shape)} @ ${fmt(o.shape)}: inner dimensions ${k} and ${k2} differ`);
+      if (k !== k2)
+        throw new ShapeError(
+          `matmul: ${fmt(this.shape)} @ ${fmt(o.shape)}: inner dimensions ${k} and ${k2} differ`,
+        );
     }
     return emit('matmul', N.matmul(this.handle, o.handle), [this, o]);
   }
@@ -561,7 +584,9 @@ function numel(shape: Shape): number {
 export function tensor(data: TypedData | number[], shape: Shape, opts: TensorOptions = {}): Tensor {
   checkShape('tensor', shape);
   if (data.length !== numel(shape)) {
-    throw new ShapeError(`tensor: ${data.length} values do not fill shape ${fmt(shape)} (${numel(shape)} elements)`);
+    throw new ShapeError(
+      `tensor: ${data.length} values do not fill shape ${fmt(shape)} (${numel(shape)} elements)`,
+    );
   }
   let dtype: DType;
   let buf: TypedData;
@@ -579,10 +604,18 @@ export function tensor(data: TypedData | number[], shape: Shape, opts: TensorOpt
     }
   } else {
     const inferred: DType =
-      data instanceof Float32Array ? 'float32' : data instanceof Uint16Array ? 'float16' : data instanceof BigInt64Array ? 'int64' : 'bool';
+      data instanceof Float32Array
+        ? 'float32'
+        : data instanceof Uint16Array
+          ? 'float16'
+          : data instanceof BigInt64Array
+            ? 'int64'
+            : 'bool';
     dtype = opts.dtype ?? inferred;
     if (dtype !== inferred) {
-      throw new DTypeError(`tensor: ${data.constructor.name} holds ${inferred} data, but dtype '${dtype}' was requested`);
+      throw new DTypeError(
+        `tensor: ${data.constructor.name} holds ${inferred} data, but dtype '${dtype}' was requested`,
+      );
     }
     buf = data;
   }
@@ -646,11 +679,20 @@ export function arange(n: number, opts: TensorOptions & { start?: number; step?:
   const dtype = opts.dtype ?? 'int64';
   const start = opts.start ?? 0;
   const step = opts.step ?? 1;
-  return emit('arange', N.arange(start, n, step, dtypeCode(dtype), deviceCode(opts.device ?? 'cpu')), [], { start, end: n, step, dtype });
+  return emit('arange', N.arange(start, n, step, dtypeCode(dtype), deviceCode(opts.device ?? 'cpu')), [], {
+    start,
+    end: n,
+    step,
+    dtype,
+  });
 }
 /** Bernoulli(p) samples of the given shape (float32 0/1 unless a dtype is given). */
 export function bernoulli(shape: Shape, p: number, opts: { dtype?: DType; device?: Device } = {}): Tensor {
   checkShape('bernoulli', shape);
   const dtype = opts.dtype ?? 'float32';
-  return emit('bernoulli', N.bernoulli(shape, p, dtypeCode(dtype), deviceCode(opts.device ?? 'cpu')), [], { shape: [...shape], p, dtype });
+  return emit('bernoulli', N.bernoulli(shape, p, dtypeCode(dtype), deviceCode(opts.device ?? 'cpu')), [], {
+    shape: [...shape],
+    p,
+    dtype,
+  });
 }

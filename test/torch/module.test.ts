@@ -41,7 +41,13 @@ class Block extends Module {
 }
 
 function tinyNet(): Sequential {
-  return new Sequential(new Conv2d(3, 4, 3, { padding: 1 }), new Block(4), new AdaptiveAvgPool2d(1), new Flatten(), new Linear(4, 2));
+  return new Sequential(
+    new Conv2d(3, 4, 3, { padding: 1 }),
+    new Block(4),
+    new AdaptiveAvgPool2d(1),
+    new Flatten(),
+    new Linear(4, 2),
+  );
 }
 
 void test('dotted names, order and shapes follow PyTorch', () => {
@@ -61,9 +67,18 @@ void test('dotted names, order and shapes follow PyTorch', () => {
       '4.bias',
     ],
   );
-  assert.deepEqual(net.namedParameters().map(([n]) => n), ['0.weight', '0.bias', '1.conv.weight', '1.bn.weight', '1.bn.bias', '4.weight', '4.bias']);
-  assert.deepEqual(net.namedBuffers().map(([n]) => n), ['1.bn.running_mean', '1.bn.running_var', '1.bn.num_batches_tracked']);
-  assert.deepEqual(net.namedModules().map(([n]) => n), ['', '0', '1', '1.conv', '1.bn', '2', '3', '4']);
+  assert.deepEqual(
+    net.namedParameters().map(([n]) => n),
+    ['0.weight', '0.bias', '1.conv.weight', '1.bn.weight', '1.bn.bias', '4.weight', '4.bias'],
+  );
+  assert.deepEqual(
+    net.namedBuffers().map(([n]) => n),
+    ['1.bn.running_mean', '1.bn.running_var', '1.bn.num_batches_tracked'],
+  );
+  assert.deepEqual(
+    net.namedModules().map(([n]) => n),
+    ['', '0', '1', '1.conv', '1.bn', '2', '3', '4'],
+  );
   assert.ok(net.parameters().every((p) => p.requiresGrad));
   assert.equal(net.stateDict().get('1.bn.num_batches_tracked')?.dtype, 'int64');
   assert.deepEqual(net.stateDict().get('1.conv.weight')?.shape, [4, 4, 3, 3]);
@@ -84,16 +99,23 @@ void test('loadStateDict copies values in place and checks names and shapes stri
 
   const missing = new Map(a.stateDict());
   missing.delete('1.bn.running_var');
-  assert.throws(() => b.loadStateDict(missing), (e: Error) => e instanceof StateDictError && /'1\.bn\.running_var'/.test(e.message));
+  assert.throws(
+    () => b.loadStateDict(missing),
+    (e: Error) => e instanceof StateDictError && /'1\.bn\.running_var'/.test(e.message),
+  );
   assert.deepEqual(b.loadStateDict(missing, { strict: false }).missing, ['1.bn.running_var']);
   const extra = new Map(a.stateDict());
   extra.set('fc.weight', ones([1]));
-  assert.throws(() => b.loadStateDict(extra), (e: Error) => e instanceof StateDictError && /unexpected key 'fc\.weight'/.test(e.message));
+  assert.throws(
+    () => b.loadStateDict(extra),
+    (e: Error) => e instanceof StateDictError && /unexpected key 'fc\.weight'/.test(e.message),
+  );
   const wrong = new Map(a.stateDict());
   wrong.set('4.weight', ones([3, 4]));
   assert.throws(
     () => b.loadStateDict(wrong, { strict: false }),
-    (e: Error) => e instanceof StateDictError && /'4\.weight' has shape \[3,4\].*expects \[2,4\]/.test(e.message),
+    (e: Error) =>
+      e instanceof StateDictError && /'4\.weight' has shape \[3,4\].*expects \[2,4\]/.test(e.message),
   );
 });
 
@@ -103,7 +125,10 @@ void test('train/eval propagate; BatchNorm updates running stats and num_batches
   noGrad(() => bn.call(x));
   assert.equal(bn.numBatchesTracked.item(), 1);
   // running_mean = 0.9*0 + 0.1*batch mean
-  assert.deepEqual([...bn.runningMean.toFloat32Array()].map((v) => +v.toFixed(5)), [0.25, 2.5]);
+  assert.deepEqual(
+    [...bn.runningMean.toFloat32Array()].map((v) => +v.toFixed(5)),
+    [0.25, 2.5],
+  );
   const net = new Sequential(bn, new Dropout(0.5));
   net.eval();
   assert.equal(bn.training, false);

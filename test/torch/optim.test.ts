@@ -36,7 +36,10 @@ void test('oneCycle starts at maxLr/div, peaks at pctStart, ends at the floor', 
 void test('AdamW state round-trips for --resume: resumed run equals an uninterrupted one', () => {
   const grads = Array.from({ length: 6 }, () => randn([4]));
   const start = randn([4]);
-  const run = (n: number, from?: { p: Tensor; state: ReturnType<AdamW['stateDict']> }): { p: Tensor; opt: AdamW } => {
+  const run = (
+    n: number,
+    from?: { p: Tensor; state: ReturnType<AdamW['stateDict']> },
+  ): { p: Tensor; opt: AdamW } => {
     const p = (from?.p ?? start).clone().requiresGrad_(true);
     const opt = new AdamW([p], { lr: 0.1 });
     if (from) opt.loadStateDict(from.state);
@@ -69,7 +72,10 @@ void test('SGD state round-trips and skips parameters without gradients', () => 
   a.setGrad(tensor([0, 0], [2]));
   opt2.step();
   // buffer = 0.9 * [1,2] + 0 -> step -0.5*buffer
-  assert.deepEqual([...a.toFloat32Array()].map((v) => +v.toFixed(6)), [0.05, -0.9]);
+  assert.deepEqual(
+    [...a.toFloat32Array()].map((v) => +v.toFixed(6)),
+    [0.05, -0.9],
+  );
   opt.zeroGrad();
   assert.equal(a.grad, null);
 });

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type {
-  Tensor} from '../../src/torch/index.js';
+import type { Tensor } from '../../src/torch/index.js';
 import {
   tensor,
   zeros,
@@ -88,9 +87,18 @@ void test('joins: cat, stack, split, where', () => {
   assert.deepEqual(cat([a, b], 0).shape, [3, 3]);
   assert.deepEqual(stack([a, a], 1).shape, [2, 2, 3]);
   const parts = split(arange(7, { dtype: 'float32' }), 3, 0);
-  assert.deepEqual(parts.map((p) => p.shape[0]), [3, 3, 1]);
+  assert.deepEqual(
+    parts.map((p) => p.shape[0]),
+    [3, 3, 1],
+  );
   assert.deepEqual([...(parts[2] as Tensor).toFloat32Array()], [6]);
-  assert.deepEqual(split(ones([5, 2]), [2, 3], 0).map((p) => p.shape), [[2, 2], [3, 2]]);
+  assert.deepEqual(
+    split(ones([5, 2]), [2, 3], 0).map((p) => p.shape),
+    [
+      [2, 2],
+      [3, 2],
+    ],
+  );
   assert.throws(() => split(ones([5]), [2, 2], 0), ShapeError);
   const w = where(tensor([1, 0], [2], { dtype: 'bool' }), tensor([1, 2], [2]), tensor([3, 4], [2]));
   assert.deepEqual([...w.toFloat32Array()], [1, 4]);
@@ -112,8 +120,14 @@ void test('reductions with dims and keepDim', () => {
 
 void test('errors name the op and shapes; use after dispose throws', () => {
   const a = ones([2, 3]);
-  assert.throws(() => a.add(ones([4])), (e: Error) => e instanceof ShapeError && /\[2,3\]/.test(e.message) && /\[4\]/.test(e.message));
-  assert.throws(() => a.matmul(ones([2, 2])), (e: Error) => e instanceof ShapeError && /\[2,3\] @ \[2,2\]/.test(e.message));
+  assert.throws(
+    () => a.add(ones([4])),
+    (e: Error) => e instanceof ShapeError && /\[2,3\]/.test(e.message) && /\[4\]/.test(e.message),
+  );
+  assert.throws(
+    () => a.matmul(ones([2, 2])),
+    (e: Error) => e instanceof ShapeError && /\[2,3\] @ \[2,2\]/.test(e.message),
+  );
   a.dispose();
   a.dispose(); // idempotent
   assert.equal(a.isDisposed, true);
@@ -139,7 +153,14 @@ void test('tidy disposes what it does not return; keep() and nesting', () => {
   out.list[0]?.dispose();
   (kept as Tensor | null)?.dispose();
   assert.equal(memoryStats().liveTensors, before);
-  assert.throws(() => tidy(() => { ones([2]); throw new Error('boom'); }), /boom/);
+  assert.throws(
+    () =>
+      tidy(() => {
+        ones([2]);
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.equal(memoryStats().liveTensors, before);
 });
 
@@ -173,7 +194,10 @@ void test('manualSeed makes randn reproducible', () => {
 void test('trace records each op with its inputs, attrs and outputs', () => {
   const x = ones([1, 4]);
   const { result, graph } = trace(() => x.mul(2).reshape([2, 2]).sum(0));
-  assert.deepEqual(graph.nodes.map((n) => n.op), ['mul', 'reshape', 'sum']);
+  assert.deepEqual(
+    graph.nodes.map((n) => n.op),
+    ['mul', 'reshape', 'sum'],
+  );
   assert.equal(graph.nodes[0]?.inputs[0], x);
   assert.equal(graph.nodes[1]?.inputs[0], graph.nodes[0]?.outputs[0]);
   assert.deepEqual(graph.nodes[1]?.attrs, { shape: [2, 2] });

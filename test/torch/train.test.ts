@@ -119,10 +119,16 @@ void test(`soak: ${SLOW ? 20000 : 3000} training steps keep resident memory and 
   const heapGrowth = process.memoryUsage().heapUsed - heap0;
   // JS-side bookkeeping per tensor (scopes, GC safety net) must not pile up in a synchronous loop either:
   // 100 bytes per step would already exceed this.
-  assert.ok(heapGrowth < 100 * (steps - warm), `V8 heap grew by ${(heapGrowth / 1024).toFixed(0)} KiB over ${steps - warm} steps`);
+  assert.ok(
+    heapGrowth < 100 * (steps - warm),
+    `V8 heap grew by ${(heapGrowth / 1024).toFixed(0)} KiB over ${steps - warm} steps`,
+  );
   const first = rss[0] ?? 0;
   const maxGrowth = Math.max(...rss) - first;
   // libtorch's allocator and V8 settle within a few MB; a per-step leak of even one 8x8x16x16 activation
   // (8 KiB) would add > 8 MB over these steps.
-  assert.ok(maxGrowth < 8 * 1024 * 1024, `RSS grew by ${(maxGrowth / 1048576).toFixed(1)} MiB over ${steps - warm} steps`);
+  assert.ok(
+    maxGrowth < 8 * 1024 * 1024,
+    `RSS grew by ${(maxGrowth / 1048576).toFixed(1)} MiB over ${steps - warm} steps`,
+  );
 });
