@@ -24,6 +24,10 @@ import {
   DeviceError,
   TensorDisposedError,
   cudaIsAvailable,
+  getNumThreads,
+  setNumThreads,
+  setDeterministic,
+  F,
 } from '../../src/torch/index.js';
 
 void test('creation and read-back round-trip for every dtype', () => {
@@ -206,4 +210,24 @@ void test('trace records each op with its inputs, attrs and outputs', () => {
   const again = trace(() => 0);
   x.add(1);
   assert.equal(again.graph.nodes.length, 0);
+});
+
+void test('threads and deterministic mode are settable; bad thread counts are refused', () => {
+  const n = getNumThreads();
+  setNumThreads(1);
+  assert.equal(getNumThreads(), 1);
+  setNumThreads(n);
+  assert.equal(getNumThreads(), n);
+  assert.throws(() => setNumThreads(0), RangeError);
+  setDeterministic(true);
+  try {
+    manualSeed(5);
+    const a = randn([2, 3, 8, 8]);
+    const w = randn([4, 3, 3, 3]);
+    const y1 = F.conv2d(a, w, null, { padding: 1 }).toFloat32Array();
+    const y2 = F.conv2d(a, w, null, { padding: 1 }).toFloat32Array();
+    assert.deepEqual([...y1], [...y2]);
+  } finally {
+    setDeterministic(false);
+  }
 });
