@@ -2,9 +2,10 @@
  * Parity of every torchvision-compatible architecture with torchvision 0.14: the same state dict (keys, order,
  * shapes, num_batches_tracked included) loads unchanged, and in eval mode the logits and the last feature map
  * match the reference within max |Δ| ≤ 1e-4 on a fixed input (reduced size; see test/models/ref/make_fixtures.py),
- * the input gradient of a fixed weighting of the logits matches to 1e-4 of its largest entry, and one train-mode
- * pass gives the feature map and BatchNorm buffers of PyTorch in float64 as closely as PyTorch's own float32 does
- * (within 10× its error; momentum, unbiased variance and num_batches_tracked included).
+ * the input gradient of a fixed weighting of the logits matches to 1e-4 of its largest entry (or 10× PyTorch's own
+ * float32 error, where larger), and one train-mode pass gives the feature map and BatchNorm buffers of PyTorch in
+ * float64 as closely as PyTorch's own float32 does (within 10× its error; momentum, unbiased variance and
+ * num_batches_tracked included).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,7 @@ import type { Fixtures } from './fixtures.js';
 const TOLERANCE = 1e-4;
 /** Input-gradient bound, relative to the reference gradient's largest magnitude (float32 through ~100 layers). */
 const GRAD_RELATIVE_TOLERANCE = 1e-4;
-/** Train-mode bound, in multiples of PyTorch's own float32 error against float64 on the same quantity. */
+/** Gradient and train-mode bound, in multiples of PyTorch's own float32 error against float64 on the quantity. */
 const TRAIN_ERROR_FACTOR = 10;
 
 const ARCHS = [
@@ -88,10 +89,11 @@ function parityTest(arch: string, fixtures: Fixtures, label: string): void {
           return { gradDiff: maxAbsDiff(g, inputGrad), gradMax: inputGrad.abs().max().item() };
         });
         assert.ok(gradMax > 0, `${arch}: reference input gradient is all zero`);
-        assert.ok(
-          gradDiff <= GRAD_RELATIVE_TOLERANCE * gradMax,
-          `${arch}: input gradient max |Δ| ${gradDiff} > ${GRAD_RELATIVE_TOLERANCE} × ${gradMax}`,
-        );
+        const gradErr = io.get('torchErr.inputGrad')?.item();
+        assert.ok(gradErr !== undefined, 'io fixture has torchErr.inputGrad');
+        // 1e-4 of the largest entry, or 10× PyTorch's own float32 error where that is larger (DenseNet at 224).
+        const gradBound = Math.max(GRAD_RELATIVE_TOLERANCE * gradMax, TRAIN_ERROR_FACTOR * gradErr);
+        assert.ok(gradDiff <= gradBound, `${arch}: input gradient max |Δ| ${gradDiff} > ${gradBound}`);
         // One train-mode pass: batch statistics in BatchNorm, and every buffer updated as torchvision's (momentum,
         // unbiased variance, num_batches_tracked). The reference is PyTorch in float64; each value may be off by at
         // most TRAIN_ERROR_FACTOR × PyTorch's own float32 error on it (+1e-5): batch statistics over a few values
