@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-node';
 import {
   BatchNorm2d,
   Conv2d,
+  GroupNorm,
   F,
   LayerNorm,
   Linear,
@@ -153,6 +154,18 @@ const OP_CASES: { name: string; sample: number[][]; build: () => Module }[] = [
       new FnModule({ ln: new LayerNorm(4, { eps: 1e-6 }) }, (k, x) =>
         k['ln']!.call(x.permute([0, 2, 3, 1])).permute([0, 3, 1, 2]),
       ),
+  },
+  {
+    name: 'group norm (InstanceNormalization decomposition with per-channel affine)',
+    sample: [[6, 3, 3]],
+    build: () => {
+      const gn = new GroupNorm(3, 6, { eps: 1e-5 });
+      noGrad(() => {
+        gn.weight?.copy_(tensor([0.5, 1.5, -1, 2, 0.25, 1], [6]));
+        gn.bias?.copy_(tensor([0.1, -0.2, 0.3, 0, 1, -1], [6]));
+      });
+      return new FnModule({ gn }, (k, x) => k['gn']!.call(x.mul(2).add(0.5)));
+    },
   },
   {
     name: 'linear on a rank-3 input, transpose, reshape with -1, view',
