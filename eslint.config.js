@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'native/build/**', 'web/dist/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'native/build/**', 'web/dist/**', 'coverage/**'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.recommended],
