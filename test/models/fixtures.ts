@@ -4,7 +4,7 @@
  * so no weights live in the repository and a changed script regenerates them.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -59,6 +59,14 @@ function generate(size: number): Fixtures {
   const dir = join(root, size > 0 ? `models-${hash}-${size}px` : `models-${hash}`);
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) {
+    // Fixtures of earlier script versions are stale (≈1 GB each): remove them before writing new ones.
+    if (existsSync(root)) {
+      for (const name of readdirSync(root)) {
+        if (name.startsWith('models-') && !name.startsWith(`models-${hash}`)) {
+          rmSync(join(root, name), { recursive: true, force: true });
+        }
+      }
+    }
     const args = size > 0 ? [SCRIPT, dir, '--size', String(size)] : [SCRIPT, dir];
     const run = spawnSync(REFERENCE_PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (run.status !== 0) throw new Error(`make_fixtures.py failed (exit ${run.status}): ${run.stderr}`);
