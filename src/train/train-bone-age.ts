@@ -23,6 +23,7 @@ import {
   AdamW,
   F,
   manualSeed,
+  noGrad,
   readSafetensors,
   safetensorsBytes,
   saveSafetensors,
@@ -90,6 +91,12 @@ export interface BoneAgeTrainOptions {
   /** Bundle id and a one-line summary of the training data for the card. */
   readonly modelId?: string;
   readonly dataSummary?: string;
+  /**
+   * Precision of the bundle's weights (default float32). float16 halves the file (the shipped default model must
+   * stay small); the best weights are rounded before the dev evaluation, so every metric in the card is measured
+   * with exactly the weights that ship.
+   */
+  readonly weightsDType?: 'float32' | 'float16';
   readonly onProgress?: ProgressListener;
   readonly onEpoch?: (record: EpochRecord) => void;
 }
@@ -145,6 +152,28 @@ function loadWeights(model: ZooModel, path: string): void {
   } finally {
     for (const t of tensors.values()) t.dispose();
   }
+}
+
+/** Round every float32 weight and buffer to float16 in place (nearest even, as PyTorch's .half()). */
+function roundWeightsToHalf(model: ZooModel): void {
+  noGrad(() => {
+    for (const [, t] of model.stateDict()) {
+      if (t.dtype !== 'float32') continue;
+      const half = t.to('float16');
+      t.copy_(half);
+      half.dispose();
+    }
+  });
+}
+
+/** The model's state dict as safetensors bytes, float tensors stored in `dtype`. */
+function weightsBytes(model: ZooModel, dtype: 'float32' | 'float16', metadata: Record<string, string>): Uint8Array {
+  if (dtype === 'float32') return safetensorsBytes(model.stateDict(), metadata);
+  return tidy(() => {
+    const halves = new Map<string, Tensor>();
+    for (const [name, t] of model.stateDict()) halves.set(name, t.dtype === 'float32' ? t.to('float16') : t);
+    return safetensorsBytes(halves, metadata);
+  });
 }
 
 function meanMonths(items: readonly LabelledBoneAgeItem[]): number {
@@ -292,6 +321,8 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
     }
     // the bundle holds the best epoch's weights; its dev report is measured with them
     loadWeights(model, join(ckptDir, BEST));
+    const weightsDType = o.weightsDType ?? 'float32';
+    if (weightsDType === 'float16') roundWeightsToHalf(model);
     const dev: RegressionSample[] = await predictWithLoader(model, devLoader, o.dev, size);
     const es = stopper.state();
     const views = o.ttaViews ?? DEFAULT_TTA_VIEWS;
@@ -384,8 +415,8 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
         ],
       },
       // the OOD ranges are vouched for through the weights file, whose sha256 the card records
-      weights: safetensorsBytes(model.stateDict(), { format: 'pt', oodSha256: sha256Hex(new TextEncoder().encode(oodText)) }),
-      weightsDType: 'float32',
+      weights: weightsBytes(model, weightsDType, { format: 'pt', oodSha256: sha256Hex(new TextEncoder().encode(oodText)) }),
+      weightsDType,
     });
     return {
       bundle,

@@ -70,10 +70,12 @@ export const trainCommand: Command = {
   usage: [
     'usage: physis train <task> --data <labels.csv | dir> [--out dir] [--arch name] [--size N] [--epochs N]',
     '                    [--batch N] [--lr X] [--patience N] [--seed N] [--folds K] [--workers N] [--threads N]',
-    '                    [--limit N] [--resume] [--no-augment] [--init bundle|file.safetensors] [--freeze-epochs N] [--json]',
+    '                    [--limit N] [--resume] [--no-augment] [--init bundle|file.safetensors] [--freeze-epochs N]',
+    '                    [--weights-dtype float32|float16] [--json]',
     '',
     'tasks: hand-bone-age (labels.csv: file,sex,boneage_months[,split]; split train/dev, else a seeded 80/20 split)',
     '--limit N trains on the first N training rows (smoke tests); --resume continues from <out>/checkpoint.',
+    '--weights-dtype float16 ships half-size weights; the card\'s dev metrics are measured with the rounded weights.',
     '--init copies every weight whose name and shape match (transfer); --freeze-epochs N trains only the last layer first.',
     '',
     'example:',
@@ -96,6 +98,7 @@ export const trainCommand: Command = {
     resume: { type: 'boolean' },
     'no-augment': { type: 'boolean' },
     init: { type: 'string' },
+    'weights-dtype': { type: 'string' },
     'freeze-epochs': { type: 'string' },
   },
   allowPositionals: true,
@@ -129,8 +132,14 @@ export const trainCommand: Command = {
     const outDir = stringOption(args, 'out') ?? `${task}-bundle`;
     const rows = readBoneAgeLabels(csv);
     const init = stringOption(args, 'init');
+    const weightsDTypeRaw = stringOption(args, 'weights-dtype') ?? 'float32';
+    if (weightsDTypeRaw !== 'float32' && weightsDTypeRaw !== 'float16') {
+      throw new UsageError(`--weights-dtype must be float32 or float16, got '${weightsDTypeRaw}'`);
+    }
+    const weightsDType: 'float32' | 'float16' = weightsDTypeRaw;
     const common = {
       config,
+      weightsDType,
       ...(init === undefined ? {} : { init }),
       freezeBackboneEpochs: intOption(args, 'freeze-epochs', 0, 0, 10000),
       workers,
