@@ -87,3 +87,4 @@ export {
   type TtaPrediction,
   type IntervalCalibration,
 } from './tta.js';
+export { pooledFeatures, OOD_FEATURES_DESCRIPTION } from './ood-features.js';

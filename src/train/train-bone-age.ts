@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { buildRegressionReport, RegressionAccumulator, writeRegressionReport, type RegressionSample } from '../eval/index.js';
 import { saveBundle, sha256Hex, type ModelBundle } from '../infer/index.js';
 import type { ZooModel } from '../models/index.js';
-import { fitOodModel, OodModelError, type HandBoneAgeConfig, type OodModel } from '../tasks/index.js';
+import { fitOodModel, OodModelError, parseOodModel, type HandBoneAgeConfig, type OodModel } from '../tasks/index.js';
+import { OOD_FEATURES_DESCRIPTION, pooledFeatures } from './ood-features.js';
 import {
   AdamW,
   F,
@@ -121,7 +122,7 @@ export interface BoneAgeTrainResult {
 }
 
 const CKPT_DIR = 'checkpoint';
-/** The OOD descriptor ranges inside a bundle folder. */
+/** The OOD feature distribution inside a bundle folder. */
 export const OOD_FILE = 'ood.json';
 const LAST = 'last.safetensors';
 const BEST = 'best.safetensors';
@@ -343,14 +344,17 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
       if (cases.length >= 2) coverageHeldOut = heldOutCoverage(cases, 0.9);
       devMaeTta = cases.reduce((a, c) => a + Math.abs(c.tta.meanMonths - c.referenceMonths), 0) / cases.length;
     }
-    // OOD ranges from the training images' un-augmented descriptors (the sample module computes them)
-    const descriptorRows: number[][] = [];
-    for await (const batch of trainLoader.epoch(config.epochs)) {
-      const f = batch.fields['descriptors'] as Float32Array;
-      const k = batch.fieldLengths['descriptors'] as number;
-      for (let j = 0; j < batch.size; j++) descriptorRows.push([...f.subarray(j * k, (j + 1) * k)]);
+    // OOD feature distribution: pooled last-layer features of the un-augmented training images, best
+    // weights (as shipped), eval mode, one no-grad forward per image
+    model.eval();
+    const featureRows: Float32Array[] = [];
+    const oodLoader = createBoneAgeLoader(o.train, { size, batchSize: config.batchSize, workers, cache: false });
+    try {
+      for await (const batch of oodLoader.epoch(0)) featureRows.push(...pooledFeatures(model, batch.fields['image'] as Float32Array, size));
+    } finally {
+      await oodLoader.close();
     }
-    const ood = fitOodModel(descriptorRows);
+    const ood = fitOodModel(featureRows, { features: OOD_FEATURES_DESCRIPTION });
     const oodText = `${JSON.stringify(ood, null, 2)}\n`;
     mkdirSync(o.outDir, { recursive: true });
     writeFileSync(join(o.outDir, OOD_FILE), oodText);
@@ -414,7 +418,7 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
             : []),
         ],
       },
-      // the OOD ranges are vouched for through the weights file, whose sha256 the card records
+      // the OOD model is vouched for through the weights file, whose sha256 the card records
       weights: weightsBytes(model, weightsDType, { format: 'pt', oodSha256: sha256Hex(new TextEncoder().encode(oodText)) }),
       weightsDType,
     });
@@ -470,7 +474,7 @@ export async function evaluateBoneAgeBundle(
 }
 
 /**
- * The OOD ranges shipped with a bundle, verified against the sha256 its weights file records; null when
+ * The OOD feature model shipped with a bundle, verified against the sha256 its weights file records; null when
  * the bundle has none (made before the check existed).
  * @param bundle - an opened bundle
  */
@@ -483,5 +487,5 @@ export function loadBundleOodModel(bundle: ModelBundle): OodModel | null {
   if (!existsSync(path)) throw new OodModelError(`${bundle.dir}: weights name an OOD file, but ${OOD_FILE} is missing`);
   const bytes = readFileSync(path);
   if (sha256Hex(bytes) !== expected) throw new OodModelError(`${path}: sha256 differs from the one recorded in the weights file`);
-  return JSON.parse(bytes.toString('utf8')) as OodModel;
+  return parseOodModel(bytes.toString('utf8'), path);
 }

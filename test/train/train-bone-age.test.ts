@@ -57,7 +57,7 @@ void test('tiny bone-age training on real radiographs: loss falls, bundle + log 
     assert.ok(coverage !== undefined && coverage >= 0.9, `dev coverage of the 90% interval: ${coverage}`);
     assert.ok((bundle.card.metrics.find((m) => m.name === 'interval90Scale')?.value ?? 0) > 0);
     const ood = loadBundleOodModel(bundle);
-    assert.equal(ood?.n, 40, 'OOD ranges measured on the 40 training images');
+    assert.equal(ood?.n, 40, 'OOD feature distribution measured on the 40 training images');
     const report = JSON.parse(readFileSync(result.reportJson, 'utf8')) as { metrics: { overall: { mae: number; n: number } } };
     assert.equal(report.metrics.overall.n, 16);
     assert.match(readFileSync(result.reportHtml, 'utf8'), /Bland-Altman/);

@@ -10,7 +10,8 @@
  * @example
  * $ physis predict samples/hand-0.png spine.png --bundle /tmp/run128 --sex F --heatmap heat/
  * samples/hand-0.png: bone age 99.6 months (8.3 y), sex F from cli [90% 48.2-151.0]; heat map heat/hand-0.heat.png
- * spine.png: rejected: not like the training hand radiographs: logFilmAspect -1.03 outside [-0.74, 0.30]
+ * spine.png: rejected: not like the training hand radiographs: feature Mahalanobis distance 23.5 > threshold 19.1 (1.1 × the 99.5th percentile of 846 training hands)
+ * (the feature check rejects only about 6% of AASCE spine films with that model: see src/tasks/hand-bone-age/ood.ts)
  * (a 128-px ResNet-18 trained 8 epochs, dev MAE 27.2 months; the numbers are that model's, not the default's)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,6 @@ import { readRadiograph } from '../../radiograph/index.js';
 import {
   boneAgeSds,
   checkHand,
-  handDescriptors,
   type OodModel,
   parseManifest,
   requireSex,
@@ -34,7 +34,7 @@ import {
   type SexSource,
 } from '../../tasks/index.js';
 import { tensor, tidy } from '../../torch/index.js';
-import { intervalOf, loadBoneAgeBundleModel, loadBundleOodModel, predictTta, type TtaPrediction } from '../../train/index.js';
+import { intervalOf, loadBoneAgeBundleModel, loadBundleOodModel, pooledFeatures, predictTta, type TtaPrediction } from '../../train/index.js';
 import { stringOption, UsageError, type Command } from '../command.js';
 
 /** The analysis of one radiograph. */
@@ -81,7 +81,9 @@ export async function analyseRadiograph(
   const resolved = resolveSex({ cli: o.cliSex ?? null, manifest: o.manifestSex ?? null, dicom: radiograph.metadata.patientSex });
   const modelInfo = { id: bundle.card.id, version: bundle.card.version, weightsSha256: bundle.card.files.weights.sha256 };
   if (o.ood) {
-    const verdict = checkHand(o.ood, handDescriptors({ width: radiograph.columns, height: radiograph.rows }, pre));
+    // one no-grad forward of the un-augmented input, before (and so instead of) the TTA views when rejected
+    const [features] = pooledFeatures(model, image.data, size);
+    const verdict = checkHand(o.ood, features ?? new Float32Array(0));
     if (verdict.rejected) {
       return {
         file,
@@ -176,7 +178,7 @@ export const predictCommand: Command = {
     const { model, bundle } = loadBoneAgeBundleModel(bundleDir);
     if (bundle.card.task !== 'hand-bone-age') throw new UsageError(`${bundleDir}: task '${bundle.card.task}' is not hand-bone-age`);
     const ood = loadBundleOodModel(bundle);
-    if (ood === null) out.warn(`${bundleDir} has no OOD ranges (ood.json); inputs are not checked for being hand radiographs`);
+    if (ood === null) out.warn(`${bundleDir} has no OOD model (ood.json); inputs are not checked for being hand radiographs`);
     try {
       for (const e of entries) {
         const a = await analyseRadiograph(model, bundle, e.path, {

@@ -26,4 +26,18 @@ export {
   type ReferenceSdRow,
 } from './gp-reference.js';
 export { HAND_BONE_AGE_DEFAULT_CONFIG, sexInput, type HandBoneAgeConfig, type TaskAugmentation } from './config.js';
-export { OOD_DESCRIPTORS, handDescriptors, fitOodModel, checkHand, type OodModel, type OodVerdict } from './ood.js';
+export {
+  OOD_DESCRIPTORS,
+  OOD_FORMAT,
+  OOD_FORMAT_VERSION,
+  DEFAULT_OOD_PERCENTILE,
+  DEFAULT_OOD_MARGIN,
+  handDescriptors,
+  fitOodModel,
+  mahalanobis,
+  checkHand,
+  parseOodModel,
+  type OodModel,
+  type OodFitOptions,
+  type OodVerdict,
+} from './ood.js';

@@ -1,0 +1,69 @@
+/**
+ * Measured OOD rates of a trained bundle on ../shared (issue 5): AASCE spines rejected, RSNA dev hands and
+ * the unlabeled real hands of other film sizes passing. Needs a trained bundle with a version-2 ood.json:
+ * `PHYSIS_OOD_BUNDLE=/path/to/bundle node scripts/run-tests.mjs hand-ood`; skips without it or ../shared.
+ * About 670 forwards (177 dev + 481 spines + 10 + 1); under a minute at 128 px on two cores.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { preprocess } from '../../src/preprocess/index.js';
+import { readRadiograph } from '../../src/radiograph/index.js';
+import { checkHand, labelsInSplit, readBoneAgeLabels, type OodModel } from '../../src/tasks/index.js';
+import { loadBoneAgeBundleModel, loadBundleOodModel, pooledFeatures } from '../../src/train/index.js';
+
+const SHARED = resolve('../shared/data');
+const BUNDLE = process.env['PHYSIS_OOD_BUNDLE'];
+const skip =
+  BUNDLE === undefined
+    ? 'set PHYSIS_OOD_BUNDLE to a trained hand-bone-age bundle to measure its OOD rates'
+    : ['rsna-hand', 'aasce-spine', 'hands-unlabeled'].every((d) => existsSync(join(SHARED, d)))
+      ? false
+      : `no ${SHARED}/{rsna-hand,aasce-spine,hands-unlabeled} (../shared absent)`;
+
+void test(
+  'OOD on real films: ≥ 95% of AASCE spines rejected, ≥ 99% of RSNA dev hands and the unlabeled hands pass',
+  { skip },
+  async (t) => {
+    const { model, bundle } = loadBoneAgeBundleModel(BUNDLE as string);
+    try {
+      const ood = loadBundleOodModel(bundle) as OodModel;
+      assert.ok(ood, `${BUNDLE} has no ood.json`);
+      const size = bundle.card.input.shape[1] as number;
+      const passRate = async (paths: readonly string[]): Promise<number> => {
+        let pass = 0;
+        for (let i = 0; i < paths.length; i += 16) {
+          const chunk = paths.slice(i, i + 16);
+          const data = new Float32Array(chunk.length * size * size);
+          for (const [k, p] of chunk.entries())
+            data.set(preprocess(await readRadiograph(p), { size }).image.data, k * size * size);
+          pass += pooledFeatures(model, data, size).filter((f) => !checkHand(ood, f).rejected).length;
+        }
+        return pass / paths.length;
+      };
+      const rows = readBoneAgeLabels(join(SHARED, 'rsna-hand', 'labels.csv'));
+      const dev = await passRate(labelsInSplit(rows, 'dev').map((r) => r.path));
+      const spineFiles = readFileSync(join(SHARED, 'aasce-spine', 'labels.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => join(SHARED, 'aasce-spine', l.split(',')[0] ?? ''));
+      const spineRejected = 1 - (await passRate(spineFiles));
+      const unlabeled = await passRate(
+        Array.from({ length: 10 }, (_, i) => join(SHARED, 'hands-unlabeled', `${i}.png`)),
+      );
+      const sample = await passRate([resolve('samples/hand-0.png')]);
+      t.diagnostic(
+        `${BUNDLE} (threshold ${ood.threshold.toFixed(2)}): dev hands pass ${(dev * 100).toFixed(1)}%, AASCE spines rejected ` +
+          `${(spineRejected * 100).toFixed(1)}% of ${spineFiles.length}, unlabeled hands pass ${(unlabeled * 100).toFixed(0)}%, samples/hand-0.png ${sample === 1 ? 'passes' : 'rejected'}`,
+      );
+      assert.ok(dev >= 0.99, `dev pass rate ${dev}`);
+      assert.ok(unlabeled >= 0.9, `unlabeled hands pass rate ${unlabeled}`);
+      assert.equal(sample, 1, 'samples/hand-0.png passes');
+      assert.ok(spineRejected >= 0.95, `spine rejection rate ${spineRejected}`);
+    } finally {
+      model.dispose();
+    }
+  },
+);
