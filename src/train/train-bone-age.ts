@@ -348,13 +348,20 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
     // weights (as shipped), eval mode, one no-grad forward per image
     model.eval();
     const featureRows: Float32Array[] = [];
+    const filmLogAspects: number[] = [];
     const oodLoader = createBoneAgeLoader(o.train, { size, batchSize: config.batchSize, workers, cache: false });
     try {
-      for await (const batch of oodLoader.epoch(0)) featureRows.push(...pooledFeatures(model, batch.fields['image'] as Float32Array, size));
+      for await (const batch of oodLoader.epoch(0)) {
+        featureRows.push(...pooledFeatures(model, batch.fields['image'] as Float32Array, size));
+        // the first descriptor is the film's ln(columns / rows) (OOD_DESCRIPTORS)
+        const descriptors = batch.fields['descriptors'] as Float32Array;
+        const k = batch.fieldLengths['descriptors'] as number;
+        for (let j = 0; j < batch.size; j++) filmLogAspects.push(descriptors[j * k] as number);
+      }
     } finally {
       await oodLoader.close();
     }
-    const ood = fitOodModel(featureRows, { features: OOD_FEATURES_DESCRIPTION });
+    const ood = fitOodModel(featureRows, { features: OOD_FEATURES_DESCRIPTION, filmLogAspects });
     const oodText = `${JSON.stringify(ood, null, 2)}\n`;
     mkdirSync(o.outDir, { recursive: true });
     writeFileSync(join(o.outDir, OOD_FILE), oodText);

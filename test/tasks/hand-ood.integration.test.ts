@@ -36,9 +36,13 @@ void test(
         for (let i = 0; i < paths.length; i += 16) {
           const chunk = paths.slice(i, i + 16);
           const data = new Float32Array(chunk.length * size * size);
-          for (const [k, p] of chunk.entries())
-            data.set(preprocess(await readRadiograph(p), { size }).image.data, k * size * size);
-          pass += pooledFeatures(model, data, size).filter((f) => !checkHand(ood, f).rejected).length;
+          const films: { width: number; height: number }[] = [];
+          for (const [k, p] of chunk.entries()) {
+            const radiograph = await readRadiograph(p);
+            films.push({ width: radiograph.columns, height: radiograph.rows });
+            data.set(preprocess(radiograph, { size }).image.data, k * size * size);
+          }
+          pass += pooledFeatures(model, data, size).filter((f, k) => !checkHand(ood, f, films[k] as { width: number; height: number }).rejected).length;
         }
         return pass / paths.length;
       };

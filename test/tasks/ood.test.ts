@@ -8,6 +8,8 @@ import {
   OOD_FORMAT_VERSION,
   OodModelError,
   parseOodModel,
+  type OodFitOptions,
+  type OodModel,
 } from '../../src/tasks/index.js';
 
 /** Deterministic pseudo-normal vectors (Box–Muller over a linear congruential stream). */
@@ -22,10 +24,19 @@ function gaussianRows(n: number, scales: readonly number[], seed = 1): number[][
   );
 }
 
+/** Training films' ln(width/height) for the fits below: portrait hand films, 0.61 … 1.0 wide per unit height. */
+const FILM_LOG_ASPECTS = [Math.log(0.61), Math.log(0.8), Math.log(1)];
+/** A 4:5 film, inside that range. */
+const HAND_FILM = { width: 80, height: 100 };
+
+function fitWithFilms(rows: readonly ArrayLike<number>[], o: OodFitOptions = {}): OodModel {
+  return fitOodModel(rows, { filmLogAspects: FILM_LOG_ASPECTS, ...o });
+}
+
 void test('mahalanobis of an unshrunk fit equals the scaled distance of independent axes', () => {
   // gauss_2000x2: axes with SD 1 and 10, so the point (3, 0) and (0, 30) are equally far (≈ 3)
   const rows = gaussianRows(2000, [1, 10]);
-  const m = fitOodModel(rows);
+  const m = fitWithFilms(rows);
   assert.ok(m.shrinkage < 0.05, `little shrinkage with n ≫ d, got ${m.shrinkage}`);
   const a = mahalanobis(m, [3, 0]);
   const b = mahalanobis(m, [0, 30]);
@@ -39,7 +50,7 @@ void test('fitOodModel shrinks a rank-deficient covariance (d > n) and still giv
     Array.from({ length: 50 }, (_, j) => 1 + j / 10),
     7,
   );
-  const m = fitOodModel(rows);
+  const m = fitWithFilms(rows);
   assert.ok(m.shrinkage > 0.1 && m.shrinkage <= 1, `shrinkage ${m.shrinkage}`);
   assert.equal(m.choleskyLower.length, (50 * 51) / 2);
   const far = mahalanobis(
@@ -51,30 +62,41 @@ void test('fitOodModel shrinks a rank-deficient covariance (d > n) and still giv
 
 void test('the threshold is margin × the chosen percentile of the training distances', () => {
   const rows = gaussianRows(1000, [1, 2, 3], 3);
-  const m = fitOodModel(rows, { percentile: 0.9, margin: 1 });
+  const m = fitWithFilms(rows, { percentile: 0.9, margin: 1 });
   const d = rows.map((r) => mahalanobis(m, r)).sort((x, y) => x - y);
   assert.ok(Math.abs(m.threshold - (d[899] as number)) < 1e-4, `${m.threshold} vs ${d[899]}`);
   assert.equal(rows.filter((r) => mahalanobis(m, r) <= m.threshold).length, 900);
-  const wide = fitOodModel(rows, { percentile: 0.9, margin: 2 });
+  const wide = fitWithFilms(rows, { percentile: 0.9, margin: 2 });
   assert.ok(Math.abs(wide.threshold - 2 * m.threshold) < 1e-4);
 });
 
 void test('checkHand passes near points and names the score and threshold when rejecting', () => {
-  const m = fitOodModel(gaussianRows(500, [1, 1]), { percentile: 0.99, margin: 1 });
-  assert.equal(checkHand(m, [0.1, -0.2]).rejected, false);
-  const v = checkHand(m, [40, 0]);
+  const m = fitWithFilms(gaussianRows(500, [1, 1]), { percentile: 0.99, margin: 1 });
+  assert.equal(checkHand(m, [0.1, -0.2], HAND_FILM).rejected, false);
+  const v = checkHand(m, [40, 0], HAND_FILM);
   assert.equal(v.rejected, true);
   assert.match(
     v.reason ?? '',
     /feature Mahalanobis distance \d+\.\d > threshold \d+\.\d \(1 × the 99\.0th percentile of 500 training hands\)/,
   );
-  assert.throws(() => checkHand(m, [1]), OodModelError);
-  assert.throws(() => fitOodModel([[1]]), OodModelError);
-  assert.throws(() => fitOodModel(gaussianRows(10, [1]), { margin: 0.5 }), OodModelError);
+  assert.throws(() => checkHand(m, [1], HAND_FILM), OodModelError);
+  assert.throws(() => fitWithFilms([[1]]), OodModelError);
+  assert.throws(() => fitWithFilms(gaussianRows(10, [1]), { margin: 0.5 }), OodModelError);
+});
+
+void test('a film outside the training films\' shape range is rejected before the feature distance, naming both', () => {
+  const m = fitWithFilms(gaussianRows(200, [1, 1]), { percentile: 0.99, margin: 1 });
+  assert.deepEqual(m.filmLogAspectRange, [Number(Math.log(0.61).toPrecision(7)), 0]);
+  const spine = checkHand(m, [0.1, -0.2], { width: 200, height: 512 });
+  assert.equal(spine.rejected, true);
+  assert.match(spine.reason ?? '', /film 200x512 has ln\(width\/height\) -0\.94, outside the 200 training films' range \[-0\.49, 0\.00\]/);
+  assert.equal(checkHand(m, [0.1, -0.2], { width: 62, height: 100 }).rejected, false);
+  assert.equal(checkHand(m, [0.1, -0.2], { width: 101, height: 100 }).rejected, true);
+  assert.throws(() => fitOodModel(gaussianRows(20, [1])), OodModelError);
 });
 
 void test('parseOodModel round-trips a fit and rejects version-1 and malformed files with OodModelError', () => {
-  const m = fitOodModel(gaussianRows(100, [1, 2, 3]));
+  const m = fitWithFilms(gaussianRows(100, [1, 2, 3]));
   const back = parseOodModel(JSON.stringify(m), 'ood.json');
   assert.deepEqual(back, m);
   assert.equal(back.format, OOD_FORMAT);

@@ -83,7 +83,7 @@ export async function analyseRadiograph(
   if (o.ood) {
     // one no-grad forward of the un-augmented input, before (and so instead of) the TTA views when rejected
     const [features] = pooledFeatures(model, image.data, size);
-    const verdict = checkHand(o.ood, features ?? new Float32Array(0));
+    const verdict = checkHand(o.ood, features ?? new Float32Array(0), { width: radiograph.columns, height: radiograph.rows });
     if (verdict.rejected) {
       return {
         file,
