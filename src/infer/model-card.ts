@@ -59,7 +59,12 @@ export interface ModelCard {
    * dotted name of the module whose output it is (so the libtorch backend can hook the same tensor).
    */
   readonly featureMap?: { readonly output: string; readonly module: string };
-  readonly trainingData: { readonly summary: string; readonly datasets?: readonly string[] };
+  readonly trainingData: {
+    readonly summary: string;
+    readonly datasets?: readonly string[];
+    /** The command that trains this bundle from scratch (resuming an interrupted run gives the same weights). */
+    readonly command?: string;
+  };
   readonly metrics: readonly CardMetric[];
   readonly files: {
     readonly weights: CardFile & { readonly dtype: 'float32' | 'float16' };
@@ -132,6 +137,7 @@ export function validateModelCard(value: unknown, source = 'card.json'): ModelCa
   }
   const td = obj(c['trainingData'], 'trainingData');
   str(td['summary'], 'trainingData.summary');
+  if (td['command'] !== undefined) str(td['command'], 'trainingData.command');
   arr(c['metrics'], 'metrics').forEach((e, i) => {
     const m = obj(e, `metrics[${i}]`);
     str(m['name'], `metrics[${i}].name`);

@@ -92,6 +92,8 @@ export interface BoneAgeTrainOptions {
   /** Bundle id and a one-line summary of the training data for the card. */
   readonly modelId?: string;
   readonly dataSummary?: string;
+  /** The command line that reproduces this run, recorded in the card. */
+  readonly command?: string;
   /**
    * Precision of the bundle's weights (default float32). float16 halves the file (the shipped default model must
    * stay small); the best weights are rounded before the dev evaluation, so every metric in the card is measured
@@ -390,7 +392,10 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
           preprocessing: { size },
         },
         outputs: [{ name: 'boneAgeMonths', unit: 'months', description: 'bone age (Greulich-Pyle reference readings)' }],
-        trainingData: { summary: o.dataSummary ?? `${o.train.length} train / ${o.dev.length} dev images` },
+        trainingData: {
+          summary: o.dataSummary ?? `${o.train.length} train / ${o.dev.length} dev images`,
+          ...(o.command === undefined ? {} : { command: o.command }),
+        },
         metrics: [
           { name: 'mae', value: report.metrics.overall.mae, unit: 'months', data: devData },
           { name: 'rmse', value: report.metrics.overall.rmse, unit: 'months', data: devData },

@@ -1,7 +1,8 @@
 /**
  * Measured OOD rates of a trained bundle on ../shared (issue 5): AASCE spines rejected, RSNA dev hands and
  * the unlabeled real hands of other film sizes passing. Needs a trained bundle with a version-2 ood.json:
- * `PHYSIS_OOD_BUNDLE=/path/to/bundle node scripts/run-tests.mjs hand-ood`; skips without it or ../shared.
+ * Measures the shipped default bundle (models/hand-bone-age), or the one named by `PHYSIS_OOD_BUNDLE=/path/to/bundle`;
+ * skips without ../shared.
  * About 670 forwards (177 dev + 481 spines + 10 + 1); under a minute at 128 px on two cores.
  */
 import { test } from 'node:test';
@@ -14,10 +15,10 @@ import { checkHand, labelsInSplit, readBoneAgeLabels, type OodModel } from '../.
 import { loadBoneAgeBundleModel, loadBundleOodModel, pooledFeatures } from '../../src/train/index.js';
 
 const SHARED = resolve('../shared/data');
-const BUNDLE = process.env['PHYSIS_OOD_BUNDLE'];
+const BUNDLE = process.env['PHYSIS_OOD_BUNDLE'] ?? (existsSync('models/hand-bone-age/card.json') ? 'models/hand-bone-age' : undefined);
 const skip =
   BUNDLE === undefined
-    ? 'set PHYSIS_OOD_BUNDLE to a trained hand-bone-age bundle to measure its OOD rates'
+    ? 'no models/hand-bone-age bundle: set PHYSIS_OOD_BUNDLE to a trained hand-bone-age bundle to measure its OOD rates'
     : ['rsna-hand', 'aasce-spine', 'hands-unlabeled'].every((d) => existsSync(join(SHARED, d)))
       ? false
       : `no ${SHARED}/{rsna-hand,aasce-spine,hands-unlabeled} (../shared absent)`;

@@ -135,11 +135,15 @@ export async function analyseRadiograph(
 
 function human(a: BoneAgeAnalysis): string {
   if (a.rejected) return `${a.file}: rejected: ${a.rejected.reason}`;
+  const range = (iv: { lowMonths: number; highMonths: number } | undefined): string =>
+    iv ? ` [90% ${iv.lowMonths.toFixed(1)}-${iv.highMonths.toFixed(1)}]` : '';
+  const bySex = a.boneAgeMonthsBySex;
   const age =
     a.boneAgeMonths !== undefined
       ? `bone age ${a.boneAgeMonths.toFixed(1)} months (${(a.boneAgeMonths / 12).toFixed(1)} y), sex ${a.sex} from ${a.sexSource}`
-      : `bone age ${a.boneAgeMonthsBySex?.M.toFixed(1)} months if male, ${a.boneAgeMonthsBySex?.F.toFixed(1)} months if female (sex unknown)`;
-  const iv = a.interval90 ? ` [90% ${a.interval90.lowMonths.toFixed(1)}-${a.interval90.highMonths.toFixed(1)}]` : '';
+      : `bone age ${bySex?.M.toFixed(1)} months${range(a.interval90BySex?.M)} if male, ` +
+        `${bySex?.F.toFixed(1)} months${range(a.interval90BySex?.F)} if female (sex unknown)`;
+  const iv = range(a.interval90);
   const sds = a.greulichPyle?.sds == null ? '' : `, ${a.greulichPyle.differenceMonths.toFixed(1)} months from chronological age, SDS ${a.greulichPyle.sds.toFixed(2)}`;
   return `${a.file}: ${age}${iv}${sds}${a.heatmap ? `; heat map ${a.heatmap}` : ''}`;
 }

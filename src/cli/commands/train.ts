@@ -51,6 +51,19 @@ function floatOption(args: ParsedArgs, name: string, fallback: number, min: numb
   return v;
 }
 
+/**
+ * The command line that reproduces a run: the given options minus those that change how, not what, it
+ * computes (--resume continues the same run; --json only changes the output format).
+ */
+function reproduceCommand(task: string, args: ParsedArgs): string {
+  const parts = ['physis', 'train', task];
+  for (const [name, value] of Object.entries(args.values)) {
+    if (name === 'resume' || name === 'json' || value === undefined || value === false) continue;
+    parts.push(value === true ? `--${name}` : `--${name} ${String(value)}`);
+  }
+  return parts.join(' ');
+}
+
 /** Progress lines at most every `everyMs`, and always at the end of an epoch. */
 function progressPrinter(out: Output, everyMs = 2000): (e: ProgressEvent) => void {
   let last = 0;
@@ -167,6 +180,7 @@ export const trainCommand: Command = {
         train: train.map(toItem),
         dev: dev.map(toItem),
         outDir,
+        command: reproduceCommand(task, args),
         resume: args.values['resume'] === true,
         modelId: `${task}-${config.arch}-${config.inputSize}`,
         dataSummary: `${csv}: ${train.length} train / ${dev.length} dev images`,

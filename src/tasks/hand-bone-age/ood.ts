@@ -269,7 +269,12 @@ function filmRange(aspects: readonly number[] | undefined): [number, number] {
     lo = Math.min(lo, a);
     hi = Math.max(hi, a);
   }
-  return [round7(lo), round7(hi)];
+  // rounded outward, so every training film stays inside its own range after the JSON round trip
+  const outward = (v: number, dir: 1 | -1): number => {
+    const r = round7(v);
+    return dir * r >= dir * v ? r : r + dir * Math.abs(r) * 1e-6;
+  };
+  return [outward(lo, -1), outward(hi, 1)];
 }
 
 /** The verdict on one image. */
