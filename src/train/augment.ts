@@ -8,6 +8,7 @@
  * resampled once. Left-right flips are off by default and refused unless laterality was normalised:
  * a flipped left hand looks like a right hand, which a PA left-hand model never sees.
  */
+import type { TaskAugmentation } from '../tasks/index.js';
 import { TrainConfigError } from './errors.js';
 import type { Rng } from './rng.js';
 
@@ -24,28 +25,13 @@ export interface GrayImage {
  */
 export type AffineMatrix = readonly [number, number, number, number, number, number];
 
-/** Ranges the augmentation samples from; intensities assume images scaled to [0, 1]. */
-export interface AugmentationConfig {
-  /** Rotation uniform in ±rotationDeg degrees. */
-  readonly rotationDeg: number;
-  /** Isotropic scale, log-uniform in [min, max]. */
-  readonly scale: readonly [number, number];
-  /** Translation uniform in ±translate × side length. */
-  readonly translate: number;
-  /** Added intensity, uniform in ±brightness. */
-  readonly brightness: number;
-  /** Contrast factor around the image mean, log-uniform in [min, max]. */
-  readonly contrast: readonly [number, number];
-  /** Gamma exponent, log-uniform in [min, max]. */
-  readonly gamma: readonly [number, number];
-  /** Output crop [width, height] taken at a random position; null keeps the input size. */
-  readonly cropSize: readonly [number, number] | null;
-  /** Probability of a left-right mirror; must stay 0 unless `lateralityNormalised`. */
-  readonly flipLeftRightProbability: number;
+/**
+ * Ranges the augmentation samples from; intensities assume images scaled to [0, 1]. The ranges themselves are the
+ * task's data ({@link TaskAugmentation}, declared in src/tasks so a task's default recipe needs no trainer import).
+ */
+export interface AugmentationConfig extends TaskAugmentation {
   /** Set when every image was brought to the same side first, which makes flips anatomy-preserving. */
   readonly lateralityNormalised?: boolean;
-  /** Value for pixels warped in from outside the image. */
-  readonly fill: number;
 }
 
 /** Light radiograph augmentation: ±15°, scale 0.9–1.1, ±6% shift, mild intensity change, no flips. */

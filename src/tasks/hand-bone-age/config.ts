@@ -8,16 +8,25 @@
  * (global average pool → features ⊕ sex → linear → ReLU; Larson et al., Radiology 2018).
  */
 
-/** Data-only augmentation ranges (structurally the trainer's AugmentationConfig). */
+/** Augmentation ranges as data; intensities assume images scaled to [0, 1] (the trainer's AugmentationConfig extends it). */
 export interface TaskAugmentation {
+  /** Rotation uniform in ±rotationDeg degrees. */
   readonly rotationDeg: number;
+  /** Isotropic scale, log-uniform in [min, max]. */
   readonly scale: readonly [number, number];
+  /** Translation uniform in ±translate × side length. */
   readonly translate: number;
+  /** Added intensity, uniform in ±brightness. */
   readonly brightness: number;
+  /** Contrast factor around the image mean, log-uniform in [min, max]. */
   readonly contrast: readonly [number, number];
+  /** Gamma exponent, log-uniform in [min, max]. */
   readonly gamma: readonly [number, number];
+  /** Output crop [width, height] taken at a random position; null keeps the input size. */
   readonly cropSize: readonly [number, number] | null;
+  /** Probability of a left-right mirror; must stay 0 unless `lateralityNormalised`. */
   readonly flipLeftRightProbability: number;
+  /** Value for pixels warped in from outside the image. */
   readonly fill: number;
 }
 
