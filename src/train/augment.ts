@@ -34,19 +34,6 @@ export interface AugmentationConfig extends TaskAugmentation {
   readonly lateralityNormalised?: boolean;
 }
 
-/** Light radiograph augmentation: ±15°, scale 0.9–1.1, ±6% shift, mild intensity change, no flips. */
-export const DEFAULT_AUGMENTATION: AugmentationConfig = Object.freeze({
-  rotationDeg: 15,
-  scale: [0.9, 1.1] as const,
-  translate: 0.06,
-  brightness: 0.05,
-  contrast: [0.85, 1.18] as const,
-  gamma: [0.8, 1.25] as const,
-  cropSize: null,
-  flipLeftRightProbability: 0,
-  fill: 0,
-});
-
 /** The drawn values of one augmentation, so that it can be logged and replayed. */
 export interface AugmentationParams {
   readonly rotationDeg: number;
@@ -246,9 +233,9 @@ export function applyAugmentation(image: GrayImage, p: AugmentationParams, fill 
  * Draw and apply an augmentation in one step.
  * @param image - input in [0, 1]
  * @param rng - the sample's random stream
- * @param config - ranges (default {@link DEFAULT_AUGMENTATION})
+ * @param config - ranges (a task's recipe, e.g. HAND_BONE_AGE_DEFAULT_CONFIG.augmentation)
  */
-export function augment(image: GrayImage, rng: Rng, config: AugmentationConfig = DEFAULT_AUGMENTATION): GrayImage {
+export function augment(image: GrayImage, rng: Rng, config: AugmentationConfig): GrayImage {
   return applyAugmentation(image, sampleAugmentation(rng, config, image.width, image.height), config.fill);
 }
 

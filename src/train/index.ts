@@ -18,7 +18,6 @@ export {
   adjustIntensity,
   randomCrop,
   identityParams,
-  DEFAULT_AUGMENTATION,
   type GrayImage,
   type AffineMatrix,
   type AugmentationConfig,

@@ -4,7 +4,6 @@ import {
   adjustIntensity,
   applyAugmentation,
   augment,
-  DEFAULT_AUGMENTATION,
   identityParams,
   randomCrop,
   Rng,
@@ -13,6 +12,10 @@ import {
   validateAugmentation,
   type GrayImage,
 } from '../../src/train/index.js';
+import { HAND_BONE_AGE_DEFAULT_CONFIG } from '../../src/tasks/index.js';
+
+/** The shipped task recipe's ranges, as the trainer receives them. */
+const HAND_AUGMENTATION = HAND_BONE_AGE_DEFAULT_CONFIG.augmentation;
 
 /** ramp_WxH: pixel (x, y) = (y * W + x) / (W * H), distinct everywhere. */
 function ramp(w: number, h: number): GrayImage {
@@ -72,10 +75,10 @@ void test('the crop window of the parameters is cut from the warped image', () =
 
 void test('left-right flips are refused unless laterality was normalised, and mirror exactly when allowed', () => {
   assert.throws(
-    () => validateAugmentation({ ...DEFAULT_AUGMENTATION, flipLeftRightProbability: 0.5 }),
+    () => validateAugmentation({ ...HAND_AUGMENTATION, flipLeftRightProbability: 0.5 }),
     (e: unknown) => e instanceof TrainConfigError && /lateralityNormalised/.test(e.message),
   );
-  validateAugmentation({ ...DEFAULT_AUGMENTATION, flipLeftRightProbability: 0.5, lateralityNormalised: true });
+  validateAugmentation({ ...HAND_AUGMENTATION, flipLeftRightProbability: 0.5, lateralityNormalised: true });
   const img = ramp(4, 2);
   const out = applyAugmentation(img, { ...identityParams(4, 2), flipLeftRight: true });
   for (let y = 0; y < 2; y++) for (let x = 0; x < 4; x++) assert.equal(px(out, x, y), px(img, 3 - x, y));
@@ -83,11 +86,11 @@ void test('left-right flips are refused unless laterality was normalised, and mi
 
 void test('the default augmentation never flips', () => {
   const rng = new Rng(3);
-  for (let i = 0; i < 200; i++) assert.equal(sampleAugmentation(rng, DEFAULT_AUGMENTATION, 64, 64).flipLeftRight, false);
+  for (let i = 0; i < 200; i++) assert.equal(sampleAugmentation(rng, HAND_AUGMENTATION, 64, 64).flipLeftRight, false);
 });
 
 void test('sampled parameters are reproducible and inside the configured ranges', () => {
-  const cfg = { ...DEFAULT_AUGMENTATION, cropSize: [48, 40] as const };
+  const cfg = { ...HAND_AUGMENTATION, cropSize: [48, 40] as const };
   const a = sampleAugmentation(new Rng(9), cfg, 64, 64);
   assert.deepEqual(sampleAugmentation(new Rng(9), cfg, 64, 64), a);
   const rng = new Rng(10);
@@ -125,7 +128,7 @@ void test('randomCrop cuts an existing window; a crop larger than the image is r
 });
 
 void test('invalid ranges name the field', () => {
-  assert.throws(() => validateAugmentation({ ...DEFAULT_AUGMENTATION, scale: [1.2, 0.8] }), /scale range/);
-  assert.throws(() => validateAugmentation({ ...DEFAULT_AUGMENTATION, gamma: [0, 1] }), /gamma range/);
-  assert.throws(() => validateAugmentation({ ...DEFAULT_AUGMENTATION, rotationDeg: -1 }), /rotationDeg/);
+  assert.throws(() => validateAugmentation({ ...HAND_AUGMENTATION, scale: [1.2, 0.8] }), /scale range/);
+  assert.throws(() => validateAugmentation({ ...HAND_AUGMENTATION, gamma: [0, 1] }), /gamma range/);
+  assert.throws(() => validateAugmentation({ ...HAND_AUGMENTATION, rotationDeg: -1 }), /rotationDeg/);
 });
