@@ -82,7 +82,7 @@ export const trainCommand: Command = {
   summary: 'train a model for a task on a labelled folder (bundle, JSONL log, dev report)',
   usage: [
     'usage: physis train <task> --data <labels.csv | dir> [--out dir] [--arch name] [--size N] [--epochs N]',
-    '                    [--batch N] [--lr X] [--patience N] [--seed N] [--folds K] [--workers N] [--threads N]',
+    '                    [--batch N] [--lr X] [--weight-decay X] [--patience N] [--seed N] [--folds K] [--workers N] [--threads N]',
     '                    [--limit N] [--resume] [--no-augment] [--init bundle|file.safetensors] [--freeze-epochs N]',
     '                    [--weights-dtype float32|float16] [--json]',
     '',
@@ -102,6 +102,7 @@ export const trainCommand: Command = {
     epochs: { type: 'string' },
     batch: { type: 'string' },
     lr: { type: 'string' },
+    'weight-decay': { type: 'string' },
     patience: { type: 'string' },
     seed: { type: 'string' },
     folds: { type: 'string' },
@@ -129,7 +130,11 @@ export const trainCommand: Command = {
       inputSize: intOption(args, 'size', d.inputSize, 32, 1024),
       epochs: intOption(args, 'epochs', d.epochs, 1, 10000),
       batchSize: intOption(args, 'batch', d.batchSize, 1, 4096),
-      optimizer: { ...d.optimizer, lr: floatOption(args, 'lr', d.optimizer.lr, 1e-7, 10) },
+      optimizer: {
+        ...d.optimizer,
+        lr: floatOption(args, 'lr', d.optimizer.lr, 1e-7, 10),
+        weightDecay: floatOption(args, 'weight-decay', d.optimizer.weightDecay, 0, 10),
+      },
       earlyStopping: { ...d.earlyStopping, patience: intOption(args, 'patience', d.earlyStopping.patience, 1, 10000) },
       seed: intOption(args, 'seed', d.seed, 0, 2 ** 31 - 1),
       augmentation:
