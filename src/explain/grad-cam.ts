@@ -15,6 +15,11 @@
  * 2 of 3 hands). For regression the default `relative` mode therefore min–max scales the weighted map
  * without the ReLU: it shows where the estimate was pushed up most relative to the rest of the image.
  * `positive` is the paper's ReLU form and the default for classification.
+ *
+ * Letterbox padding: a letterboxed input has constant bands that hold no anatomy, yet the network reacts to the hard
+ * edge between film and band, and a min–max scale over the whole input then lets the padding set the colour range
+ * (seen on the first shipped hand model: much of the hot area lay on the padding). With `region` the map is scaled on the
+ * image content only and set to 0 on the padding, so the colours compare parts of the hand with each other.
  */
 import { F, noGrad, tidy, type Tensor } from '../torch/index.js';
 import type { ZooModel } from '../models/index.js';
@@ -43,6 +48,29 @@ export interface SaliencyOptions {
   /** `positive`: ReLU then divide by the maximum (Selvaraju et al.); `relative`: min–max of the signed map.
    * Default: `relative` for regression heads, `positive` for classification. */
   readonly mode?: 'positive' | 'relative';
+  /** The part of the input that holds the image (a letterbox's content box), in input pixels: the map is scaled on
+   * it and 0 outside it. Default: the whole input. */
+  readonly region?: SaliencyRegion;
+}
+
+/** A rectangle of the input in pixels (left, top, width, height). */
+export interface SaliencyRegion {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+function checkRegion(region: SaliencyRegion | undefined, height: number, width: number): SaliencyRegion {
+  if (region === undefined) return { x: 0, y: 0, width, height };
+  const { x, y } = region;
+  const ok = [x, y, region.width, region.height].every(Number.isInteger) && x >= 0 && y >= 0 && region.width > 0 && region.height > 0;
+  if (!ok || x + region.width > width || y + region.height > height) {
+    throw new SaliencyError(
+      `saliency region ${region.width}x${region.height} at (${x}, ${y}) is not a non-empty integer rectangle inside the ${width}x${height} input`,
+    );
+  }
+  return region;
 }
 
 function checkInput(x: Tensor): [number, number] {
@@ -59,19 +87,30 @@ function finish(
   score: number,
   featureSize: [number, number],
   mode: 'positive' | 'relative',
+  region: SaliencyRegion,
 ): SaliencyMap {
   const up = F.interpolate(cam, { size: [height, width], mode: 'bilinear', alignCorners: false });
   const data = (mode === 'positive' ? up.relu() : up).toFloat32Array();
   let max = mode === 'positive' ? 0 : Number.NEGATIVE_INFINITY;
   let min = mode === 'positive' ? 0 : Number.POSITIVE_INFINITY;
-  for (const v of data) {
-    if (v > max) max = v;
-    if (v < min) min = v;
+  for (let y = region.y; y < region.y + region.height; y++) {
+    for (let x = region.x; x < region.x + region.width; x++) {
+      const v = data[y * width + x] as number;
+      if (v > max) max = v;
+      if (v < min) min = v;
+    }
   }
   const range = max - min;
-  if (range > 0) for (let i = 0; i < data.length; i++) data[i] = ((data[i] as number) - min) / range;
-  else data.fill(0);
-  return { width, height, data, score, featureSize, mode };
+  const scaled = new Float32Array(data.length);
+  if (range > 0) {
+    for (let y = region.y; y < region.y + region.height; y++) {
+      for (let x = region.x; x < region.x + region.width; x++) {
+        const i = y * width + x;
+        scaled[i] = ((data[i] as number) - min) / range;
+      }
+    }
+  }
+  return { width, height, data: scaled, score, featureSize, mode };
 }
 
 function modeOf(model: ZooModel, o: SaliencyOptions): 'positive' | 'relative' {
@@ -92,6 +131,7 @@ function outputAt(out: Tensor, k: number): Tensor {
  */
 export function gradCam(model: ZooModel, input: Tensor, o: SaliencyOptions = {}): SaliencyMap {
   const [height, width] = checkInput(input);
+  const region = checkRegion(o.region, height, width);
   const wasTraining = model.training;
   model.eval();
   try {
@@ -103,7 +143,7 @@ export function gradCam(model: ZooModel, input: Tensor, o: SaliencyOptions = {})
       if (grad === null) throw new SaliencyError('no gradient reached the feature map');
       const weights = grad.mean([2, 3], true);
       const cam = features.detach().mul(weights).sum(1, true);
-      return finish(cam, height, width, score.item(), [features.shape[2] as number, features.shape[3] as number], modeOf(model, o));
+      return finish(cam, height, width, score.item(), [features.shape[2] as number, features.shape[3] as number], modeOf(model, o), region);
     });
   } finally {
     for (const p of model.parameters()) p.setGrad(null);
@@ -121,6 +161,7 @@ export function gradCam(model: ZooModel, input: Tensor, o: SaliencyOptions = {})
  */
 export function classActivationMap(model: ZooModel, input: Tensor, o: SaliencyOptions = {}): SaliencyMap {
   const [height, width] = checkInput(input);
+  const region = checkRegion(o.region, height, width);
   const weight = model.namedParameters().find(([name]) => name === `${model.headLinearName}.weight`)?.[1];
   if (!weight) throw new SaliencyError(`${model.architecture}: no '${model.headLinearName}.weight'; use gradCam`);
   const wasTraining = model.training;
@@ -133,7 +174,7 @@ export function classActivationMap(model: ZooModel, input: Tensor, o: SaliencyOp
         const c = model.numFeatures;
         const w = weight.index(o.outputIndex ?? 0).narrow(0, 0, c).reshape([1, c, 1, 1]);
         const cam = features.mul(w).sum(1, true);
-        return finish(cam, height, width, score, [features.shape[2] as number, features.shape[3] as number], modeOf(model, o));
+        return finish(cam, height, width, score, [features.shape[2] as number, features.shape[3] as number], modeOf(model, o), region);
       }),
     );
   } finally {

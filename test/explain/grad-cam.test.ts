@@ -67,3 +67,32 @@ void test('regression heads default to the relative (signed, min-max) map, equal
   for (let i = 0; i < g.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs((g.data[i] as number) - (c.data[i] as number)));
   assert.ok(maxDiff < 1e-4, `max |Grad-CAM - CAM| = ${maxDiff}`);
 });
+
+void test('a region (letterbox content) scales the map on the image only and zeroes the padding', () => {
+  const model = boneAgeNet();
+  const x = randn([1, 1, 64, 64]);
+  const sex = tensor([1], [1, 1]);
+  const region = { x: 0, y: 16, width: 64, height: 32 }; // a landscape film letterboxed into a square
+  const whole = gradCam(model, x, { extra: sex });
+  const masked = gradCam(model, x, { extra: sex, region });
+  let inMin = Infinity;
+  let inMax = -Infinity;
+  for (let y = 0; y < 64; y++) {
+    for (let xx = 0; xx < 64; xx++) {
+      const v = masked.data[y * 64 + xx] as number;
+      if (y < 16 || y >= 48) assert.equal(v, 0, `padding pixel (${xx}, ${y}) = ${v}`);
+      else {
+        inMin = Math.min(inMin, v);
+        inMax = Math.max(inMax, v);
+      }
+    }
+  }
+  assert.equal(inMin, 0);
+  assert.equal(inMax, 1);
+  // inside the region the masked map is the whole map re-scaled: same order of pixels
+  const a = 16 * 64 + 3;
+  const b = 40 * 64 + 50;
+  assert.equal(Math.sign((masked.data[a] as number) - (masked.data[b] as number)), Math.sign((whole.data[a] as number) - (whole.data[b] as number)));
+  assert.throws(() => gradCam(model, x, { extra: sex, region: { x: 0, y: 40, width: 64, height: 32 } }), (e: unknown) => e instanceof SaliencyError && /inside the 64x64 input/.test(e.message));
+  assert.throws(() => classActivationMap(model, x, { extra: sex, region: { x: 0.5, y: 0, width: 8, height: 8 } }), SaliencyError);
+});
