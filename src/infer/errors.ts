@@ -20,3 +20,16 @@ export class ModelCardError extends Error {
 export class PredictorError extends Error {
   override name = 'PredictorError';
 }
+
+/** composite.json is not a valid composite manifest; the message names the field and what was expected. */
+export class CompositeError extends Error {
+  override name = 'CompositeError';
+}
+
+/**
+ * A composite's member bundle is not the one composite.json pins (another card id or weights sha256), is of
+ * another task, or is not trained on the sex its slot needs; the message names the member folder.
+ */
+export class CompositeMemberError extends Error {
+  override name = 'CompositeMemberError';
+}

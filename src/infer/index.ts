@@ -2,7 +2,14 @@
  * Inference: model bundles (weights + ONNX graph + model card, hash-verified) and predictors over them that
  * run on ONNX Runtime or libtorch behind one interface.
  */
-export { BundleIncompleteError, BundleIntegrityError, ModelCardError, PredictorError } from './errors.js';
+export {
+  BundleIncompleteError,
+  BundleIntegrityError,
+  CompositeError,
+  CompositeMemberError,
+  ModelCardError,
+  PredictorError,
+} from './errors.js';
 export {
   MODEL_CARD_SCHEMA_VERSION,
   validateModelCard,
@@ -44,3 +51,17 @@ export {
   type ZooCardDraft,
   type ZooExportOptions,
 } from './model-bundle.js';
+export {
+  COMPOSITE_FILE,
+  COMPOSITE_SCHEMA_VERSION,
+  isCompositeDir,
+  loadComposite,
+  saveComposite,
+  validateComposite,
+  type CompositeBundle,
+  type CompositeDraft,
+  type CompositeInterval,
+  type CompositeKind,
+  type CompositeManifest,
+  type CompositeMember,
+} from './composite.js';

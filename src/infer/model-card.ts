@@ -64,6 +64,11 @@ export interface ModelCard {
     readonly datasets?: readonly string[];
     /** The command that trains this bundle from scratch (resuming an interrupted run gives the same weights). */
     readonly command?: string;
+    /**
+     * Set when the model was trained (and its metrics measured) on one sex only (issue 5: sex-specific models,
+     * one bundle per sex); a sex-specific composite refuses a member without the matching value.
+     */
+    readonly sex?: 'M' | 'F';
   };
   readonly metrics: readonly CardMetric[];
   readonly files: {
@@ -138,6 +143,9 @@ export function validateModelCard(value: unknown, source = 'card.json'): ModelCa
   const td = obj(c['trainingData'], 'trainingData');
   str(td['summary'], 'trainingData.summary');
   if (td['command'] !== undefined) str(td['command'], 'trainingData.command');
+  if (td['sex'] !== undefined && td['sex'] !== 'M' && td['sex'] !== 'F') {
+    fail('trainingData.sex', `must be 'M' or 'F' when present, got ${JSON.stringify(td['sex'])}`);
+  }
   arr(c['metrics'], 'metrics').forEach((e, i) => {
     const m = obj(e, `metrics[${i}]`);
     str(m['name'], `metrics[${i}].name`);

@@ -77,6 +77,7 @@ export {
 export {
   ttaViews,
   predictTta,
+  predictTtaSexes,
   calibrateInterval,
   heldOutCoverage,
   intervalOf,
@@ -87,3 +88,14 @@ export {
   type IntervalCalibration,
 } from './tta.js';
 export { pooledFeatures, OOD_FEATURES_DESCRIPTION } from './ood-features.js';
+export {
+  openBoneAgeModels,
+  disposeBoneAgeModels,
+  ensembleMean,
+  calibrateOofInterval,
+  predictBoneAgesWithSet,
+  evaluateBoneAgeModels,
+  type BoneAgeMember,
+  type BoneAgeModelSet,
+  type ResidualIntervalCalibration,
+} from './bone-age-composite.js';

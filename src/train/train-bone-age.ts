@@ -100,6 +100,11 @@ export interface BoneAgeTrainOptions {
    * with exactly the weights that ship.
    */
   readonly weightsDType?: 'float32' | 'float16';
+  /**
+   * Train a sex-specific model: every train and dev item must have this sex (the caller filters), and the card
+   * records it (`trainingData.sex`) so a sex-specific composite can check its members.
+   */
+  readonly sex?: 'M' | 'F';
   readonly onProgress?: ProgressListener;
   readonly onEpoch?: (record: EpochRecord) => void;
 }
@@ -193,6 +198,10 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
   if (o.train.length === 0) throw new TrainConfigError('no training images');
   if (o.dev.length === 0) throw new TrainConfigError('no dev images: early stopping and the report need a dev split');
   if (!Number.isInteger(config.epochs) || config.epochs < 1) throw new TrainConfigError(`epochs ${config.epochs} must be >= 1`);
+  if (o.sex !== undefined) {
+    const other = [...o.train, ...o.dev].find((i) => i.sex !== o.sex);
+    if (other) throw new TrainConfigError(`sex-specific (${o.sex}) training got ${other.id ?? other.path} of sex ${other.sex}`);
+  }
   const workers = o.workers ?? 1;
   setNumThreads(o.threads ?? Math.max(1, availableParallelism() - workers));
   const size = config.inputSize;
@@ -395,6 +404,7 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
         trainingData: {
           summary: o.dataSummary ?? `${o.train.length} train / ${o.dev.length} dev images`,
           ...(o.command === undefined ? {} : { command: o.command }),
+          ...(o.sex === undefined ? {} : { sex: o.sex }),
         },
         metrics: [
           { name: 'mae', value: report.metrics.overall.mae, unit: 'months', data: devData },

@@ -13,6 +13,7 @@ import { applyAugmentation, identityParams, sampleAugmentation, type Augmentatio
 import { predictBatch } from './bone-age-model.js';
 import { TrainConfigError } from './errors.js';
 import { Rng } from './rng.js';
+import { noGrad, tensor, tidy } from '../torch/index.js';
 
 /** Milder than training augmentation: geometry only, so every view is a plausible acquisition. */
 export const TTA_AUGMENTATION: AugmentationConfig = Object.freeze({
@@ -72,6 +73,35 @@ export function predictTta(model: ZooModel, image: GrayImage, sexValue: number, 
   const mean = preds.reduce((a, b) => a + b, 0) / preds.length;
   const sd = preds.length > 1 ? Math.sqrt(preds.reduce((a, b) => a + (b - mean) ** 2, 0) / (preds.length - 1)) : 0;
   return { meanMonths: mean, sdMonths: sd, valuesMonths: preds };
+}
+
+/**
+ * TTA predictions of one image for several sex inputs, with one backbone forward of the views shared by all.
+ * Why: sex enters only the head (GAP features ⊕ sex → linear), so when sex is unknown the two answers need the
+ * backbone once, not twice. Each result equals `predictTta(model, image, sexValues[i], views)` bit for bit
+ * (same views, same batch, `forward = forwardHead(forwardFeatures(x), extra)`).
+ * @param model - bone-age network (eval mode)
+ * @param image - preprocessed square image
+ * @param sexValues - the model's sex inputs (1 = M, 0 = F), one result each
+ * @param views - number of views
+ */
+export function predictTtaSexes(model: ZooModel, image: GrayImage, sexValues: readonly number[], views = DEFAULT_TTA_VIEWS): TtaPrediction[] {
+  const vs = ttaViews(image, views);
+  const size = image.width;
+  const data = new Float32Array(vs.length * size * size);
+  vs.forEach((v, i) => data.set(v.data, i * size * size));
+  const perSex = tidy(() =>
+    noGrad(() => {
+      const features = model.forwardFeatures(tensor(data, [vs.length, 1, size, size]));
+      return sexValues.map((s) => model.forwardHead(features, tensor(new Float32Array(vs.length).fill(s), [vs.length, 1])).toFloat32Array());
+    }),
+  );
+  return perSex.map((values) => {
+    const preds = [...values];
+    const mean = preds.reduce((a, b) => a + b, 0) / preds.length;
+    const sd = preds.length > 1 ? Math.sqrt(preds.reduce((a, b) => a + (b - mean) ** 2, 0) / (preds.length - 1)) : 0;
+    return { meanMonths: mean, sdMonths: sd, valuesMonths: preds };
+  });
 }
 
 /** A calibrated interval rule: half-width = scale × (σ_TTA + floor). */

@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrateInterval, heldOutCoverage, intervalOf, TTA_SD_FLOOR_MONTHS, ttaViews, type TtaPrediction } from '../../src/train/index.js';
+import { manualSeed } from '../../src/torch/index.js';
+import {
+  calibrateInterval,
+  createBoneAgeModel,
+  heldOutCoverage,
+  intervalOf,
+  predictTta,
+  predictTtaSexes,
+  TTA_SD_FLOOR_MONTHS,
+  ttaViews,
+  type TtaPrediction,
+} from '../../src/train/index.js';
 
 // ramp_16x16
 const IMAGE = { width: 16, height: 16, data: Float32Array.from({ length: 256 }, (_, i) => i / 256) };
@@ -41,4 +52,19 @@ void test('held-out coverage: calibrate on one half, measure on the other', () =
   // half A (1,3,..,19): k = ceil(11 * 0.9) = 10 -> scale 19 -> covers all of B except 20 -> 9/10
   // half B (2,4,..,20): scale 20 -> covers all of A -> 10/10
   assert.equal(heldOutCoverage(cases), (0.9 + 1) / 2);
+});
+
+void test('predictTtaSexes shares the backbone forward and equals predictTta per sex bit for bit', () => {
+  manualSeed(5);
+  const model = createBoneAgeModel('resnet18', 80);
+  model.eval();
+  try {
+    const image = { width: 32, height: 32, data: Float32Array.from({ length: 1024 }, (_, i) => ((i * 37) % 101) / 101) };
+    const both = predictTtaSexes(model, image, [1, 0], 4);
+    assert.deepEqual(both[0], predictTta(model, image, 1, 4));
+    assert.deepEqual(both[1], predictTta(model, image, 0, 4));
+    assert.notEqual(both[0]?.meanMonths, both[1]?.meanMonths, 'sex enters the head');
+  } finally {
+    model.dispose();
+  }
 });

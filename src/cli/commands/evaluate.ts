@@ -8,9 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadBundle } from '../../infer/index.js';
+import { isCompositeDir, loadBundle, loadComposite } from '../../infer/index.js';
 import { labelsInSplit, readBoneAgeLabels } from '../../tasks/index.js';
-import { evaluateBoneAgeBundle } from '../../train/index.js';
+import { evaluateBoneAgeModels } from '../../train/index.js';
 import { intOption, stringOption, UsageError, type Command } from '../command.js';
 import { labelsPath, toItem } from './train.js';
 
@@ -22,6 +22,9 @@ export const evaluateCommand: Command = {
     'usage: physis evaluate <bundle> --data <labels.csv | dir> [--split name] [--out dir] [--workers N] [--json]',
     '',
     '--split keeps rows of that split (e.g. dev); default every row.',
+    '<bundle> may be a composite folder (composite.json): an ensemble is scored on the mean of its members, a',
+    'sex-specific pair on each row\'s member of the row\'s sex. A fold ensemble trained on every row of a labels.csv',
+    'has no untouched rows there: its honest numbers are the out-of-fold ones in composite.json and <dir>/cv/.',
     '',
     'example:',
     '  $ physis evaluate hand-bone-age-bundle --data ../shared/data/rsna-hand --split dev --out eval/',
@@ -36,15 +39,15 @@ export const evaluateCommand: Command = {
   async run(args, out) {
     const bundleDir = args.positionals[0];
     if (bundleDir === undefined) throw new UsageError('name the bundle folder');
-    const bundle = loadBundle(bundleDir);
-    if (bundle.card.task !== 'hand-bone-age') throw new UsageError(`${bundleDir}: task '${bundle.card.task}' has no evaluator yet`);
+    const task = isCompositeDir(bundleDir) ? loadComposite(bundleDir).manifest.task : loadBundle(bundleDir).card.task;
+    if (task !== 'hand-bone-age') throw new UsageError(`${bundleDir}: task '${task}' has no evaluator yet`);
     const csv = labelsPath(stringOption(args, 'data', true));
     const split = stringOption(args, 'split');
     const all = readBoneAgeLabels(csv);
     const rows = split === undefined ? all : labelsInSplit(all, split);
     if (rows.length === 0) throw new UsageError(`${csv}: no rows with split '${split}'`);
     const outDir = stringOption(args, 'out') ?? join(bundleDir, 'evaluation');
-    const r = await evaluateBoneAgeBundle(bundleDir, rows.map(toItem), {
+    const r = await evaluateBoneAgeModels(bundleDir, rows.map(toItem), {
       outDir,
       workers: intOption(args, 'workers', 1, 0, 64),
       dataSummary: `${csv}${split === undefined ? '' : ` (split ${split})`}: ${rows.length} images`,

@@ -7,9 +7,9 @@
  * samples/hand-0.png: bone age 99.6 months, sex F from cli; heat map heat.png
  */
 import { requireSex } from '../../tasks/index.js';
-import { loadBoneAgeBundleModel, loadBundleOodModel } from '../../train/index.js';
+import { disposeBoneAgeModels, openBoneAgeModels } from '../../train/index.js';
 import { stringOption, UsageError, type Command } from '../command.js';
-import { analyseRadiograph } from './predict.js';
+import { analyseRadiograph, compositeNote } from './predict.js';
 
 /** The `physis explain` command (see the module comment for an example). */
 export const explainCommand: Command = {
@@ -19,6 +19,8 @@ export const explainCommand: Command = {
     'usage: physis explain <file> --bundle <dir> -o heat.png [--sex M|F] [--json]',
     '',
     'Unknown sex (no --sex, no DICOM PatientSex): the map is the mean over both sexes.',
+    '--bundle may be a composite folder: the map is the mean of the Grad-CAM maps of the members used',
+    '(every fold model of an ensemble; the member of the resolved sex, or both, of a sex-specific pair).',
     '',
     'example:',
     '  $ physis explain samples/hand-0.png --bundle hand-bone-age-bundle --sex F -o heat.png',
@@ -34,12 +36,11 @@ export const explainCommand: Command = {
     if (file === undefined || args.positionals.length > 1) throw new UsageError('give exactly one radiograph file');
     const heatmapPath = stringOption(args, 'out', true);
     const rawSex = stringOption(args, 'sex');
-    const { model, bundle } = loadBoneAgeBundleModel(stringOption(args, 'bundle', true));
+    const set = openBoneAgeModels(stringOption(args, 'bundle', true));
     try {
-      const a = await analyseRadiograph(model, bundle, file, {
+      const a = await analyseRadiograph(set, file, {
         cliSex: rawSex === undefined ? null : requireSex(rawSex, '--sex'),
         heatmapPath,
-        ood: loadBundleOodModel(bundle),
       });
       if (a.rejected) {
         out.result(a, `${file}: rejected: ${a.rejected.reason}`);
@@ -49,9 +50,9 @@ export const explainCommand: Command = {
         a.boneAgeMonths !== undefined
           ? `bone age ${a.boneAgeMonths.toFixed(1)} months, sex ${a.sex} from ${a.sexSource}`
           : `sex unknown: ${a.boneAgeMonthsBySex?.M.toFixed(1)} months if male, ${a.boneAgeMonthsBySex?.F.toFixed(1)} if female`;
-      out.result(a, `${file}: ${age}; heat map ${heatmapPath}`);
+      out.result(a, `${file}: ${age}${compositeNote(a)}; heat map ${heatmapPath}${a.heatmapMethod ? ` (${a.heatmapMethod})` : ''}`);
     } finally {
-      model.dispose();
+      disposeBoneAgeModels(set);
     }
     return 0;
   },

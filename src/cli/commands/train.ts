@@ -7,18 +7,25 @@
  * epoch 1/2: train L1 46.78 months, dev MAE 38.72 months (9.6 s)
  * epoch 2/2: train L1 42.14 months, dev MAE 38.53 months (3.7 s)
  * bundle /tmp/tiny: best dev MAE 38.53 months (epoch 2 of 2), report /tmp/tiny/report/report.html
+ *
+ * `--sex M|F` trains a sex-specific model (train and dev rows of that sex only; the card records it);
+ * `--folds K --ensemble` also writes composite.json in --out: the mean of the K fold models, its 90% interval
+ * calibrated on the out-of-fold predictions.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { aggregateFolds, buildRegressionReport, writeRegressionReport, type RegressionSample } from '../../eval/index.js';
+import { saveComposite } from '../../infer/index.js';
 import {
   HAND_BONE_AGE_DEFAULT_CONFIG,
   labelsInSplit,
   readBoneAgeLabels,
+  requireSex,
   type BoneAgeLabel,
   type HandBoneAgeConfig,
 } from '../../tasks/index.js';
 import {
+  calibrateOofInterval,
   formatProgress,
   readJsonl,
   stratifiedKFold,
@@ -84,12 +91,15 @@ export const trainCommand: Command = {
     'usage: physis train <task> --data <labels.csv | dir> [--out dir] [--arch name] [--size N] [--epochs N]',
     '                    [--batch N] [--lr X] [--weight-decay X] [--patience N] [--seed N] [--folds K] [--workers N] [--threads N]',
     '                    [--limit N] [--resume] [--no-augment] [--init bundle|file.safetensors] [--freeze-epochs N]',
-    '                    [--weights-dtype float32|float16] [--json]',
+    '                    [--weights-dtype float32|float16] [--sex M|F] [--ensemble] [--json]',
     '',
     'tasks: hand-bone-age (labels.csv: file,sex,boneage_months[,split]; split train/dev, else a seeded 80/20 split)',
     '--limit N trains on the first N training rows (smoke tests); --resume continues from <out>/checkpoint.',
     '--weights-dtype float16 ships half-size weights; the card\'s dev metrics are measured with the rounded weights.',
     '--init copies every weight whose name and shape match (transfer); --freeze-epochs N trains only the last layer first.',
+    '--sex M|F trains on one sex only (train and dev rows filtered; the card records it); pair two with `physis bundle compose`.',
+    '--folds K --ensemble writes <out>/fold-1..K and <out>/composite.json (the fold ensemble, usable as --bundle), its 90%',
+    '          interval calibrated on the out-of-fold predictions. Every row is used by some fold: evaluate it on other data.',
     '',
     'example:',
     '  $ physis train hand-bone-age --data ../shared/data/rsna-hand --size 64 --epochs 2 --limit 40 --out /tmp/tiny',
@@ -114,6 +124,8 @@ export const trainCommand: Command = {
     init: { type: 'string' },
     'weights-dtype': { type: 'string' },
     'freeze-epochs': { type: 'string' },
+    sex: { type: 'string' },
+    ensemble: { type: 'boolean' },
   },
   allowPositionals: true,
   async run(args, out) {
@@ -148,7 +160,16 @@ export const trainCommand: Command = {
     const threads = threadsRaw === undefined ? undefined : intOption(args, 'threads', 1, 1, 256);
     const limit = intOption(args, 'limit', 0, 0, 10_000_000);
     const outDir = stringOption(args, 'out') ?? `${task}-bundle`;
-    const rows = readBoneAgeLabels(csv);
+    const rawSex = stringOption(args, 'sex');
+    const sex = rawSex === undefined ? undefined : requireSex(rawSex, '--sex');
+    const ensemble = args.values['ensemble'] === true;
+    if (ensemble && folds < 2) throw new UsageError('--ensemble combines fold models: give --folds K (K >= 2)');
+    const allRows = readBoneAgeLabels(csv);
+    // sex-specific: both the training rows and the dev rows (early stopping, report, interval) are of that sex
+    const rows = sex === undefined ? allRows : allRows.filter((r) => r.sex === sex);
+    if (rows.length === 0) throw new UsageError(`${csv}: no rows of sex ${sex ?? ''}`);
+    const sexTag = sex === undefined ? '' : `-${sex}`;
+    const sexNote = sex === undefined ? '' : ` (sex ${sex} only)`;
     const init = stringOption(args, 'init');
     const weightsDTypeRaw = stringOption(args, 'weights-dtype') ?? 'float32';
     if (weightsDTypeRaw !== 'float32' && weightsDTypeRaw !== 'float16') {
@@ -160,6 +181,7 @@ export const trainCommand: Command = {
       weightsDType,
       ...(init === undefined ? {} : { init }),
       freezeBackboneEpochs: intOption(args, 'freeze-epochs', 0, 0, 10000),
+      ...(sex === undefined ? {} : { sex }),
       workers,
       ...(threads === undefined ? {} : { threads }),
       onProgress: progressPrinter(out),
@@ -187,8 +209,8 @@ export const trainCommand: Command = {
         outDir,
         command: reproduceCommand(task, args),
         resume: args.values['resume'] === true,
-        modelId: `${task}-${config.arch}-${config.inputSize}`,
-        dataSummary: `${csv}: ${train.length} train / ${dev.length} dev images`,
+        modelId: `${task}-${config.arch}-${config.inputSize}${sexTag}`,
+        dataSummary: `${csv}: ${train.length} train / ${dev.length} dev images${sexNote}`,
       });
       out.result(
         {
@@ -222,8 +244,8 @@ export const trainCommand: Command = {
         dev: f.dev.map((i) => toItem(pool[i] as BoneAgeLabel)),
         outDir: join(outDir, `fold-${k + 1}`),
         resume: args.values['resume'] === true,
-        modelId: `${task}-${config.arch}-${config.inputSize}-fold${k + 1}`,
-        dataSummary: `${csv}: fold ${k + 1} of ${folds}`,
+        modelId: `${task}-${config.arch}-${config.inputSize}${sexTag}-fold${k + 1}`,
+        dataSummary: `${csv}: fold ${k + 1} of ${folds}, ${f.train.length} train / ${f.dev.length} dev images${sexNote}`,
       });
       const parsed = JSON.parse(readFileSync(result.reportJson, 'utf8')) as { metrics: unknown; samples: RegressionSample[] };
       perFold.push(parsed.metrics);
@@ -238,9 +260,56 @@ export const trainCommand: Command = {
     });
     const paths = writeRegressionReport(join(outDir, 'cv'), report);
     const mae = aggregated['overall.mae'];
+    let composite: string | undefined;
+    if (ensemble) {
+      const cal = calibrateOofInterval(oof, 0.9);
+      const oofData = `${oof.length} out-of-fold predictions (${csv}${sexNote}; each image by the fold model that did not train on it)`;
+      const saved = saveComposite(outDir, {
+        kind: 'ensemble',
+        id: `${task}-${config.arch}-${config.inputSize}${sexTag}-ensemble${folds}`,
+        task,
+        members: splits.map((_, k) => `fold-${k + 1}`),
+        description:
+          `Mean of the ${folds} fold models of \`${reproduceCommand(task, args)}\` (one un-augmented forward each). ` +
+          `The ${pool.length} rows of ${csv}${sexNote} (train and dev splits pooled) were split into ${folds} stratified folds; ` +
+          `each fold model trained on the other folds and was early-stopped on its own held-out fold, so the out-of-fold ` +
+          `numbers are slightly optimistic. Every row trained some member: measure the ensemble itself on other data. ` +
+          `90% interval: ensemble mean ± ${cal.halfWidthMonths.toFixed(2)} months, the split-conformal quantile of the ` +
+          `${cal.n} out-of-fold absolute residuals (Lei et al. 2018). It is calibrated for one fold model's error; the ` +
+          `ensemble mean of ${folds} models is usually closer, so for the ensemble it is conservative (its coverage on ` +
+          `these images cannot be measured, as the other members trained on them).`,
+        metrics: [
+          { name: 'maeCvMean', value: mae?.mean ?? NaN, unit: 'months', data: `mean over ${folds} folds of each fold model's MAE on its held-out fold` },
+          { name: 'maeCvSd', value: mae?.sd ?? NaN, unit: 'months', data: `sample SD over the ${folds} folds` },
+          { name: 'maeOof', value: report.metrics.overall.mae, unit: 'months', data: oofData },
+          { name: 'interval90HalfWidth', value: cal.halfWidthMonths, unit: 'months', data: oofData },
+          { name: 'interval90CoverageOof', value: cal.coverage, unit: 'fraction', data: `${oofData} (in-sample: the calibration set)` },
+          ...(cal.coverageHeldOut === null
+            ? []
+            : [{ name: 'interval90CoverageOofHeldOut', value: cal.coverageHeldOut, unit: 'fraction', data: `${oofData}, two-fold cross-conformal` }]),
+        ].filter((m) => Number.isFinite(m.value)),
+        interval90: {
+          level: 0.9,
+          halfWidthMonths: cal.halfWidthMonths,
+          method:
+            'constant half-width around the ensemble mean: split-conformal quantile of the out-of-fold absolute residuals ' +
+            '(each image predicted by the one fold model that did not train on it); calibrated for a single fold model, ' +
+            'conservative for the ensemble mean',
+          coverage: cal.coverage,
+          ...(cal.coverageHeldOut === null ? {} : { coverageHeldOut: cal.coverageHeldOut }),
+          n: cal.n,
+        },
+      });
+      composite = saved.dir;
+      out.info(
+        `ensemble ${saved.dir}/composite.json: ${folds} members, 90% interval ± ${cal.halfWidthMonths.toFixed(1)} months ` +
+          `(out-of-fold coverage ${cal.coverage.toFixed(3)}${cal.coverageHeldOut === null ? '' : `, held out ${cal.coverageHeldOut.toFixed(3)}`})`,
+      );
+    }
     out.result(
-      { folds, maeMonths: mae, report: paths.htmlPath, json: paths.jsonPath },
-      `${folds}-fold CV: MAE ${mae?.mean.toFixed(2)} ± ${mae?.sd.toFixed(2)} months; report ${paths.htmlPath}`,
+      { folds, maeMonths: mae, report: paths.htmlPath, json: paths.jsonPath, ...(composite === undefined ? {} : { composite }) },
+      `${folds}-fold CV: MAE ${mae?.mean.toFixed(2)} ± ${mae?.sd.toFixed(2)} months; report ${paths.htmlPath}` +
+        (composite === undefined ? '' : `; ensemble ${composite} (use it as --bundle)`),
     );
     return 0;
   },
