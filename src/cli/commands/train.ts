@@ -271,7 +271,7 @@ export const trainCommand: Command = {
         members: splits.map((_, k) => `fold-${k + 1}`),
         description:
           `Mean of the ${folds} fold models of \`${reproduceCommand(task, args)}\` (one un-augmented forward each). ` +
-          `The ${pool.length} rows of ${csv}${sexNote} (train and dev splits pooled) were split into ${folds} stratified folds; ` +
+          `${limit > 0 ? `The first ${pool.length}` : `The ${pool.length}`} rows of ${csv}${sexNote} (train and dev splits pooled) were split into ${folds} stratified folds; ` +
           `each fold model trained on the other folds and was early-stopped on its own held-out fold, so the out-of-fold ` +
           `numbers are slightly optimistic. Every row trained some member: measure the ensemble itself on other data. ` +
           `90% interval: ensemble mean ± ${cal.halfWidthMonths.toFixed(2)} months, the split-conformal quantile of the ` +
