@@ -147,7 +147,7 @@ export async function analyseRadiograph(
 ): Promise<BoneAgeAnalysis> {
   const { size } = set;
   const radiograph = await readRadiograph(file);
-  const { image } = preprocess(radiograph, { size });
+  const { image, letterbox } = preprocess(radiograph, { size });
   const resolved = resolveSex({ cli: o.cliSex ?? null, manifest: o.manifestSex ?? null, dicom: radiograph.metadata.patientSex });
   const manifest = set.composite?.manifest;
   const used = routes(set, resolved.sex);
@@ -225,9 +225,11 @@ export async function analyseRadiograph(
   let heatmap: string | undefined;
   let heatmapMethod: string | undefined;
   if (o.heatmapPath !== undefined) {
+    // the map is scaled on the film and 0 on the letterbox padding (see gradCam's `region`)
+    const region = { x: letterbox.offsetX, y: letterbox.offsetY, width: letterbox.contentWidth, height: letterbox.contentHeight };
     const maps: SaliencyMap[] = used.flatMap((u) =>
       u.sexes.map((s) =>
-        tidy(() => gradCam(u.member.model, tensor(image.data, [1, 1, size, size]), { extra: tensor([sexInput(s)], [1, 1]) })),
+        tidy(() => gradCam(u.member.model, tensor(image.data, [1, 1, size, size]), { extra: tensor([sexInput(s)], [1, 1]), region })),
       ),
     );
     // unknown sex: the mean of both sexes' maps, so the picture does not pretend to know; composite: of every member used

@@ -273,11 +273,12 @@ export const trainCommand: Command = {
           `Mean of the ${folds} fold models of \`${reproduceCommand(task, args)}\` (one un-augmented forward each). ` +
           `${limit > 0 ? `The first ${pool.length}` : `The ${pool.length}`} rows of ${csv}${sexNote} (train and dev splits pooled) were split into ${folds} stratified folds; ` +
           `each fold model trained on the other folds and was early-stopped on its own held-out fold, so the out-of-fold ` +
-          `numbers are slightly optimistic. Every row trained some member: measure the ensemble itself on other data. ` +
-          `90% interval: ensemble mean ± ${cal.halfWidthMonths.toFixed(2)} months, the split-conformal quantile of the ` +
-          `${cal.n} out-of-fold absolute residuals (Lei et al. 2018). It is calibrated for one fold model's error; the ` +
-          `ensemble mean of ${folds} models is usually closer, so for the ensemble it is conservative (its coverage on ` +
-          `these images cannot be measured, as the other members trained on them).`,
+          `numbers (and the interval calibrated on them) are slightly optimistic. Every row trained some member: measure ` +
+          `the ensemble itself on other data. 90% interval: ensemble mean ± ${cal.halfWidthMonths.toFixed(2)} months, the ` +
+          `split-conformal quantile of the ${cal.n} out-of-fold absolute residuals (Lei et al. 2018). It is calibrated for ` +
+          `one fold model's error; the mean of ${folds} models is usually closer to the reference, so for the ensemble it ` +
+          `is expected to be conservative, but that is not measured: the ensemble's coverage cannot be measured on these ` +
+          `images, as the other members trained on them.`,
         metrics: [
           { name: 'maeCvMean', value: mae?.mean ?? NaN, unit: 'months', data: `mean over ${folds} folds of each fold model's MAE on its held-out fold` },
           { name: 'maeCvSd', value: mae?.sd ?? NaN, unit: 'months', data: `sample SD over the ${folds} folds` },
