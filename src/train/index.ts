@@ -87,7 +87,7 @@ export {
   type TtaPrediction,
   type IntervalCalibration,
 } from './tta.js';
-export { pooledFeatures, OOD_FEATURES_DESCRIPTION } from './ood-features.js';
+export { pooledFeatures, featuresAndHead, OOD_FEATURES_DESCRIPTION } from './ood-features.js';
 export {
   openBoneAgeModels,
   disposeBoneAgeModels,

@@ -13,12 +13,18 @@
  * spine.png: rejected: not like the training hand radiographs: feature Mahalanobis distance 23.5 > threshold 19.1 (1.1 × the 99.5th percentile of 846 training hands)
  * (the feature check rejects only about 6% of AASCE spine films with that model: see src/tasks/hand-bone-age/ood.ts)
  * (a 128-px ResNet-18 trained 8 epochs, dev MAE 27.2 months; the numbers are that model's, not the default's)
+ *
+ * `--bundle` may be a composite folder (composite.json, src/infer/composite.ts): a fold ensemble answers with the
+ * mean of its members, or a sex-specific pair with the member of the resolved sex (both members when unknown):
+ * $ physis bundle compose --male /tmp/boys --female /tmp/girls --out /tmp/pair
+ * $ physis predict ../shared/data/rsna-hand/images/1394.png --bundle /tmp/pair --sex M
+ * ../shared/data/rsna-hand/images/1394.png: bone age 114.3 months (9.5 y), sex M from cli [90% 42.1-186.6] (hand-bone-age-by-sex: male model hand-bone-age-resnet18-64-M)
+ * (two 64-px models trained 1 epoch on 24 images of one sex each, `physis train … --sex M|F --limit 24`)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { encodeRgbaPng, gradCam, overlayHeatmap, type SaliencyMap } from '../../explain/index.js';
 import type { CompositeKind, ModelBundle } from '../../infer/index.js';
-import type { ZooModel } from '../../models/index.js';
 import { preprocess } from '../../preprocess/index.js';
 import { readRadiograph } from '../../radiograph/index.js';
 import {
@@ -32,10 +38,11 @@ import {
   type Sex,
   type SexSource,
 } from '../../tasks/index.js';
-import { noGrad, tensor, tidy } from '../../torch/index.js';
+import { tensor, tidy } from '../../torch/index.js';
 import {
   disposeBoneAgeModels,
   ensembleMean,
+  featuresAndHead,
   intervalOf,
   openBoneAgeModels,
   predictTtaSexes,
@@ -101,18 +108,6 @@ export interface BoneAgeAnalysis {
   readonly heatmapMethod?: string;
 }
 
-/** One no-grad forward of the un-augmented image: pooled features (OOD check) and the head for each sex input. */
-function forwardOnce(model: ZooModel, data: Float32Array, size: number, sexValues: readonly number[]): { pooled: Float32Array; months: number[] } {
-  return tidy(() =>
-    noGrad(() => {
-      const features = model.forwardFeatures(tensor(data, [1, 1, size, size]));
-      const pooled = features.mean([2, 3]).toFloat32Array();
-      const months = sexValues.map((s) => model.forwardHead(features, tensor([s], [1, 1])).item());
-      return { pooled, months };
-    }),
-  );
-}
-
 const provenance = (b: ModelBundle): ModelProvenance => ({ id: b.card.id, version: b.card.version, weightsSha256: b.card.files.weights.sha256 });
 
 /** Which members answer for which sexes: the whole set, or the member of the resolved sex (both when unknown). */
@@ -168,7 +163,7 @@ export async function analyseRadiograph(
   for (const u of used) {
     const m = u.member;
     if (m.ood === null && set.kind !== 'ensemble') continue;
-    const f = forwardOnce(m.model, image.data, size, u.sexes.map(sexInput));
+    const f = featuresAndHead(m.model, image.data, size, u.sexes.map(sexInput));
     once.set(m, f);
     if (m.ood === null) continue;
     const verdict = checkHand(m.ood, f.pooled, { width: radiograph.columns, height: radiograph.rows });
