@@ -134,6 +134,8 @@ export const bundleCommand: Command = {
       if (isCompositeDir(outDir) || existsSync(join(outDir, BUNDLE_FILES.card))) {
         throw new UsageError(`${outDir} already holds a bundle or composite; choose a new --out folder`);
       }
+      const [ms, fs] = [loadBundle(male).card.input.shape.join('x'), loadBundle(female).card.input.shape.join('x')];
+      if (ms !== fs) throw new CompositeMemberError(`${male} takes input ${ms} but ${female} takes ${fs}; a pair must share the input size`);
       copySexMember(male, 'M', join(outDir, 'male'));
       copySexMember(female, 'F', join(outDir, 'female'));
       const m = loadBundle(join(outDir, 'male')).card;

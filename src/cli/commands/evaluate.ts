@@ -39,7 +39,14 @@ export const evaluateCommand: Command = {
   async run(args, out) {
     const bundleDir = args.positionals[0];
     if (bundleDir === undefined) throw new UsageError('name the bundle folder');
-    const task = isCompositeDir(bundleDir) ? loadComposite(bundleDir).manifest.task : loadBundle(bundleDir).card.task;
+    const composite = isCompositeDir(bundleDir) ? loadComposite(bundleDir).manifest : null;
+    const task = composite ? composite.task : loadBundle(bundleDir).card.task;
+    if (composite?.kind === 'ensemble') {
+      out.warn(
+        `${bundleDir} is a fold ensemble: rows of the labels.csv it was trained on trained some member (in-sample); ` +
+          `its out-of-fold numbers are in composite.json`,
+      );
+    }
     if (task !== 'hand-bone-age') throw new UsageError(`${bundleDir}: task '${task}' has no evaluator yet`);
     const csv = labelsPath(stringOption(args, 'data', true));
     const split = stringOption(args, 'split');

@@ -57,6 +57,10 @@ void test('bundle compose + predict: the member of the resolved sex answers; unk
     const refused = await capture(['bundle', 'compose', '--male', f.dir, '--female', m.dir, '--out', pair]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^physis: CompositeMemberError: .*girls: given as the male model, but its card says it was trained on sex F only/);
+    const big = tinyBoneAgeBundle(join(dir, 'girls64'), { id: 'tiny-F64', seed: 3, biasMonths: 110, sex: 'F', size: 64 });
+    const sizes = await capture(['bundle', 'compose', '--male', m.dir, '--female', big.dir, '--out', join(dir, 'mixed')]);
+    assert.equal(sizes.code, 1);
+    assert.match(sizes.stderr, /takes input 1x32x32 but .*girls64 takes 1x64x64; a pair must share the input size/);
     const c = await capture(['bundle', 'compose', '--male', m.dir, '--female', f.dir, '--out', pair, '--json']);
     assert.equal(c.code, 0, c.stderr);
     assert.equal((JSON.parse(c.stdout) as { kind: string }).kind, 'sex-specific');
