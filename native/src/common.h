@@ -4,6 +4,8 @@
 #pragma once
 #include <napi.h>
 #include <ATen/ATen.h>
+// GradMode and NoGradGuard: ATen.h includes this in libtorch 1.13, not in 2.x
+#include <ATen/core/grad_mode.h>
 #include <cmath>
 #include <cstdint>
 #include <vector>

@@ -80,6 +80,12 @@ OP_BEGIN(copy_)
   T(info[0]).copy_(T(info[1]));
   return env.Undefined();
 OP_END(copy_)
+// Swap a leaf's storage for another tensor's (torch.Tensor.data = ...): moves a parameter between devices while the
+// JS object, its autograd identity and the optimiser's reference stay the same.
+OP_BEGIN(setData_)
+  T(info[0]).set_data(T(info[1]));
+  return env.Undefined();
+OP_END(setData_)
 OP_BEGIN(fill_)
   at::Tensor& a = T(info[0]);
   a.fill_(scalarFor(a, num(info[1])));
@@ -209,7 +215,7 @@ void registerOps(Napi::Env env, Napi::Object exports) {
   EXPORT(matmul); EXPORT(maximum); EXPORT(minimum);
   EXPORT(addScalar); EXPORT(subScalar); EXPORT(mulScalar); EXPORT(divScalar); EXPORT(eqScalar); EXPORT(gtScalar);
   EXPORT(ltScalar); EXPORT(geScalar); EXPORT(leScalar); EXPORT(powScalar); EXPORT(rsubScalar); EXPORT(clamp);
-  EXPORT(where); EXPORT(copy_); EXPORT(fill_); EXPORT(zero_); EXPORT(mulScalar_); EXPORT(addScalar_); EXPORT(add_);
+  EXPORT(where); EXPORT(copy_); EXPORT(setData_); EXPORT(fill_); EXPORT(zero_); EXPORT(mulScalar_); EXPORT(addScalar_); EXPORT(add_);
   EXPORT(mul_); EXPORT(clamp_); EXPORT(normal_); EXPORT(uniform_); EXPORT(erfinv_);
   EXPORT(sum); EXPORT(mean); EXPORT(maxDim); EXPORT(argmax);
   EXPORT(reshape); EXPORT(view); EXPORT(flatten); EXPORT(permute); EXPORT(transpose); EXPORT(squeeze);

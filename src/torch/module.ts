@@ -2,7 +2,7 @@
  * Module: the container of parameters, buffers and child modules with PyTorch's dotted names
  * (`layer1.0.conv1.weight`), so state dicts map one-to-one onto torchvision/timm checkpoints.
  */
-import type { Tensor } from './tensor.js';
+import type { Device, Tensor } from './tensor.js';
 import { keep, noGrad } from './tensor.js';
 import { StateDictError } from './errors.js';
 
@@ -165,6 +165,19 @@ export abstract class Module {
       }
     });
     return { missing, unexpected };
+  }
+
+  /**
+   * Moves every parameter and buffer of this module and its descendants to a device, in place (torch.nn.Module.to):
+   * layers and optimisers keep their references. Move before the optimiser's first step (its moments are made where
+   * the parameters are then); gradients are dropped.
+   */
+  to(device: Device): this {
+    for (const [, m] of this.namedModules()) {
+      for (const t of m.params.values()) t?.moveTo_(device);
+      for (const t of m.buffers.values()) t?.moveTo_(device);
+    }
+    return this;
   }
 
   /** Frees every parameter and buffer of this module and its descendants. */

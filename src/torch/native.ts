@@ -96,6 +96,7 @@ export interface NativeAddon {
   clamp(a: H, min: number | null, max: number | null): H;
   where(c: H, a: H, b: H): H;
   copy_(a: H, src: H): void;
+  setData_(a: H, src: H): void;
   fill_(a: H, v: number): void;
   zero_(a: H): void;
   mulScalar_(a: H, v: number): void;

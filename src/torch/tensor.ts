@@ -213,7 +213,7 @@ export class Tensor {
   private readonly h: Handle;
   readonly shape: Shape;
   readonly dtype: DType;
-  readonly device: Device;
+  private dev: Device;
   readonly rank: number;
   readonly size: number;
   private disposed = false;
@@ -233,7 +233,7 @@ export class Tensor {
     this.rank = n;
     this.size = size;
     this.dtype = (NATIVE_DTYPE_NAMES[META[1] ?? 0] ?? 'float32') as DType;
-    this.device = META[2] === 1 ? 'cuda' : 'cpu';
+    this.dev = META[2] === 1 ? 'cuda' : 'cpu';
     finalizer.register(this, h, this);
     if (scope !== null) scope.push(this);
   }
@@ -243,6 +243,11 @@ export class Tensor {
     if (this.disposed)
       throw new TensorDisposedError(`tensor ${fmt(this.shape)} ${this.dtype} used after dispose()`);
     return this.h;
+  }
+
+  /** Where the data lives; changes only through {@link Tensor.moveTo_}. */
+  get device(): Device {
+    return this.dev;
   }
 
   get isDisposed(): boolean {
@@ -387,6 +392,24 @@ export class Tensor {
   }
 
   // ---- in place
+  /**
+   * Moves this tensor's data to a device in place (PyTorch's `t.data = t.to(device)`), keeping the object: how a
+   * module's parameters and buffers change device while layers and optimisers hold references to them. Any gradient
+   * is dropped. Not recorded by trace().
+   */
+  moveTo_(device: Device): this {
+    const code = deviceCode(device);
+    if (device === this.dev) return this;
+    this.setGrad(null);
+    const moved = new Tensor(N.toDevice(this.handle, code));
+    try {
+      N.setData_(this.handle, moved.handle);
+    } finally {
+      moved.dispose();
+    }
+    this.dev = device;
+    return this;
+  }
   copy_(src: Tensor): this {
     N.copy_(this.handle, src.handle);
     recordInPlace('copy_', this, [this, src]);
