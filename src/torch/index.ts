@@ -20,6 +20,8 @@ export {
   keep,
   trace,
   memoryStats,
+  setDefaultDevice,
+  getDefaultDevice,
   type DType,
   type Device,
   type Shape,

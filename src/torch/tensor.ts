@@ -34,6 +34,23 @@ export function dtypeCode(d: DType): number {
 }
 
 let cudaAvailable: boolean | null = null;
+let defaultDevice: Device = 'cpu';
+
+/**
+ * The device that creation functions use when their options name none (torch.set_default_device): a trainer sets it
+ * once so that models, batches and optimiser state are made on the GPU without threading a device through every
+ * call. Throws DeviceError for a device this build cannot use. Process-wide; set it around a job, then restore it.
+ * @param device - cpu or cuda
+ */
+export function setDefaultDevice(device: Device): void {
+  deviceCode(device);
+  defaultDevice = device;
+}
+
+/** The device creation functions use when none is named (default cpu). */
+export function getDefaultDevice(): Device {
+  return defaultDevice;
+}
 /** Numeric code of a device for the addon; `cuda` without CUDA support throws DeviceError. */
 export function deviceCode(d: Device): number {
   if (d === 'cpu') return 0;
@@ -620,7 +637,7 @@ export function tensor(data: TypedData | number[], shape: Shape, opts: TensorOpt
     else if (dtype === 'bool') buf = Uint8Array.from(data, (v) => (v ? 1 : 0));
     else {
       // float16 from numbers goes through float32 (a direct double-to-half rounding can differ in rare ties).
-      const f32 = tensor(data, shape, { device: opts.device ?? 'cpu' });
+      const f32 = tensor(data, shape, { device: opts.device ?? defaultDevice });
       const out = emit('tensor', N.toDType(f32.handle, DTYPE_CODE.float16), []);
       f32.dispose();
       return opts.requiresGrad === true ? out.requiresGrad_(true) : out;
@@ -644,7 +661,7 @@ export function tensor(data: TypedData | number[], shape: Shape, opts: TensorOpt
   }
   return emit(
     'tensor',
-    N.fromData(buf, shape, dtypeCode(dtype), deviceCode(opts.device ?? 'cpu'), opts.requiresGrad ?? false),
+    N.fromData(buf, shape, dtypeCode(dtype), deviceCode(opts.device ?? defaultDevice), opts.requiresGrad ?? false),
     [],
   );
 }
@@ -660,7 +677,7 @@ function create(name: string, fn: Creator, shape: Shape, opts: TensorOptions): T
   const dtype = opts.dtype ?? 'float32';
   return emit(
     name,
-    fn(shape, dtypeCode(dtype), deviceCode(opts.device ?? 'cpu'), opts.requiresGrad ?? false),
+    fn(shape, dtypeCode(dtype), deviceCode(opts.device ?? defaultDevice), opts.requiresGrad ?? false),
     [],
     { shape: [...shape], dtype },
   );
@@ -692,7 +709,7 @@ export function full(shape: Shape, value: number, opts: TensorOptions = {}): Ten
   const dtype = opts.dtype ?? 'float32';
   return emit(
     'full',
-    N.full(shape, value, dtypeCode(dtype), deviceCode(opts.device ?? 'cpu'), opts.requiresGrad ?? false),
+    N.full(shape, value, dtypeCode(dtype), deviceCode(opts.device ?? defaultDevice), opts.requiresGrad ?? false),
     [],
     { shape: [...shape], value, dtype },
   );
@@ -702,7 +719,7 @@ export function arange(n: number, opts: TensorOptions & { start?: number; step?:
   const dtype = opts.dtype ?? 'int64';
   const start = opts.start ?? 0;
   const step = opts.step ?? 1;
-  return emit('arange', N.arange(start, n, step, dtypeCode(dtype), deviceCode(opts.device ?? 'cpu')), [], {
+  return emit('arange', N.arange(start, n, step, dtypeCode(dtype), deviceCode(opts.device ?? defaultDevice)), [], {
     start,
     end: n,
     step,
@@ -713,7 +730,7 @@ export function arange(n: number, opts: TensorOptions & { start?: number; step?:
 export function bernoulli(shape: Shape, p: number, opts: { dtype?: DType; device?: Device } = {}): Tensor {
   checkShape('bernoulli', shape);
   const dtype = opts.dtype ?? 'float32';
-  return emit('bernoulli', N.bernoulli(shape, p, dtypeCode(dtype), deviceCode(opts.device ?? 'cpu')), [], {
+  return emit('bernoulli', N.bernoulli(shape, p, dtypeCode(dtype), deviceCode(opts.device ?? defaultDevice)), [], {
     shape: [...shape],
     p,
     dtype,

@@ -23,16 +23,19 @@ import { OOD_FEATURES_DESCRIPTION, pooledFeatures } from './ood-features.js';
 import {
   AdamW,
   F,
+  getDefaultDevice,
   manualSeed,
   noGrad,
   readSafetensors,
   safetensorsBytes,
   saveSafetensors,
+  setDefaultDevice,
   setDeterministic,
   setNumThreads,
   tensor,
   tidy,
   warmupCosine,
+  type Device,
   type Tensor,
 } from '../torch/index.js';
 import {
@@ -79,6 +82,11 @@ export interface BoneAgeTrainOptions {
   readonly workers?: number;
   /** Engine threads (default: cores − workers, at least 1). */
   readonly threads?: number;
+  /**
+   * Where the network trains (default cpu). On cuda the run is not bit-reproducible: several CUDA kernels (e.g. the
+   * adaptive average pool's backward) have no deterministic implementation, so deterministic mode stays off there.
+   */
+  readonly device?: Device;
   /** Continue from `outDir/checkpoint` when it exists. */
   readonly resume?: boolean;
   /** Initialise from a bundle folder or safetensors file (matching names and shapes only). */
@@ -193,6 +201,18 @@ function meanMonths(items: readonly LabelledBoneAgeItem[]): number {
  * @param o - data, output folder, recipe and hooks
  */
 export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrainResult> {
+  const device = o.device ?? 'cpu';
+  const previous = getDefaultDevice();
+  // everything the run creates (model, batches, optimiser state) lands on the run's device; throws DeviceError first
+  setDefaultDevice(device);
+  try {
+    return await trainOnDefaultDevice(o, device);
+  } finally {
+    setDefaultDevice(previous);
+  }
+}
+
+async function trainOnDefaultDevice(o: BoneAgeTrainOptions, device: Device): Promise<BoneAgeTrainResult> {
   const started = performance.now();
   const { config } = o;
   if (o.train.length === 0) throw new TrainConfigError('no training images');
@@ -217,7 +237,7 @@ export async function trainBoneAge(o: BoneAgeTrainOptions): Promise<BoneAgeTrain
 
   // seeded before the model exists: its initial weights come from the engine's generator
   manualSeed(config.seed);
-  setDeterministic(true);
+  setDeterministic(device === 'cpu');
   const model = createBoneAgeModel(config.arch, meanMonths(o.train));
   const init = o.init === undefined ? undefined : initFromWeights(model, o.init);
   const opt = new AdamW(model.parameters(), { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay });

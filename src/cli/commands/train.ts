@@ -90,12 +90,14 @@ export const trainCommand: Command = {
   usage: [
     'usage: physis train <task> --data <labels.csv | dir> [--out dir] [--arch name] [--size N] [--epochs N]',
     '                    [--batch N] [--lr X] [--weight-decay X] [--patience N] [--seed N] [--folds K] [--workers N] [--threads N]',
+    '                    [--device cpu|cuda]',
     '                    [--limit N] [--resume] [--no-augment] [--init bundle|file.safetensors] [--freeze-epochs N]',
     '                    [--weights-dtype float32|float16] [--sex M|F] [--ensemble] [--json]',
     '',
     'tasks: hand-bone-age (labels.csv: file,sex,boneage_months[,split]; split train/dev, else a seeded 80/20 split)',
     '--limit N trains on the first N training rows (smoke tests); --resume continues from <out>/checkpoint.',
     '--weights-dtype float16 ships half-size weights; the card\'s dev metrics are measured with the rounded weights.',
+    '--device cuda trains on the GPU (addon built with LIBTORCH=<CUDA-enabled torch>; CUDA runs are not bit-reproducible).',
     '--init copies every weight whose name and shape match (transfer); --freeze-epochs N trains only the last layer first.',
     '--sex M|F trains on one sex only (train and dev rows filtered; the card records it); pair two with `physis bundle compose`.',
     '--folds K --ensemble writes <out>/fold-1..K and <out>/composite.json (the fold ensemble, usable as --bundle), its 90%',
@@ -118,6 +120,7 @@ export const trainCommand: Command = {
     folds: { type: 'string' },
     workers: { type: 'string' },
     threads: { type: 'string' },
+    device: { type: 'string' },
     limit: { type: 'string' },
     resume: { type: 'boolean' },
     'no-augment': { type: 'boolean' },
@@ -176,6 +179,9 @@ export const trainCommand: Command = {
       throw new UsageError(`--weights-dtype must be float32 or float16, got '${weightsDTypeRaw}'`);
     }
     const weightsDType: 'float32' | 'float16' = weightsDTypeRaw;
+    const deviceRaw = stringOption(args, 'device') ?? 'cpu';
+    if (deviceRaw !== 'cpu' && deviceRaw !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${deviceRaw}'`);
+    const device: 'cpu' | 'cuda' = deviceRaw;
     const common = {
       config,
       weightsDType,
@@ -184,6 +190,7 @@ export const trainCommand: Command = {
       ...(sex === undefined ? {} : { sex }),
       workers,
       ...(threads === undefined ? {} : { threads }),
+      device,
       onProgress: progressPrinter(out),
       onEpoch: (e: { epoch: number; trainLossMonths: number; devMaeMonths: number; seconds: number }) =>
         out.info(
