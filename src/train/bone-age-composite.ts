@@ -11,13 +11,14 @@
  * half-width that covers a single fold model's error at the nominal level; applied around the ensemble mean,
  * which averages K such models and is usually closer, it is conservative.
  */
-import { buildRegressionReport, writeRegressionReport, type RegressionSample } from '../eval/index.js';
+import { buildRegressionReport, sampleSd, writeRegressionReport, type RegressionSample } from '../eval/index.js';
 import { isCompositeDir, loadBundle, loadComposite, type CompositeBundle, type CompositeKind, type ModelBundle } from '../infer/index.js';
 import type { ZooModel } from '../models/index.js';
 import type { OodModel } from '../tasks/index.js';
 import { loadBoneAgeBundleModel, predictBoneAges, type BoneAgeLoaderOptions, type LabelledBoneAgeItem } from './bone-age-model.js';
 import { TrainConfigError } from './errors.js';
 import { evaluateBoneAgeBundle, loadBundleOodModel } from './train-bone-age.js';
+import { conformalQuantile } from './tta.js';
 
 /** One opened member: its network, bundle, OOD model, and for a sex-specific composite the sex it predicts. */
 export interface BoneAgeMember {
@@ -82,9 +83,7 @@ export function ensembleMean(values: readonly number[], weights: readonly number
   }
   const w = weights.reduce((a, b) => a + b, 0);
   const mean = values.reduce((a, v, i) => a + v * (weights[i] as number), 0) / w;
-  const plain = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - plain) ** 2, 0) / (values.length - 1)) : 0;
-  return { meanMonths: mean, sdMonths: sd };
+  return { meanMonths: mean, sdMonths: values.length > 1 ? sampleSd(values) : 0 };
 }
 
 /** A constant-width interval calibrated on residuals, with its in-sample and held-out coverage. */
@@ -96,12 +95,6 @@ export interface ResidualIntervalCalibration {
   /** Two-fold cross-conformal coverage: calibrated on the even cases, measured on the odd, and the reverse. */
   readonly coverageHeldOut: number | null;
   readonly n: number;
-}
-
-function conformalQuantile(sortedAbs: readonly number[], level: number): number {
-  // the ⌈(n + 1) level⌉-th smallest |residual| (Lei et al. 2018), capped at the largest
-  const n = sortedAbs.length;
-  return sortedAbs[Math.min(n, Math.ceil((n + 1) * level)) - 1] as number;
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import type { ZooModel } from '../models/index.js';
 import { applyAugmentation, identityParams, sampleAugmentation, type AugmentationConfig, type GrayImage } from './augment.js';
-import { predictBatch } from './bone-age-model.js';
+import { mean, sampleSd } from '../eval/index.js';
 import { TrainConfigError } from './errors.js';
 import { Rng } from './rng.js';
 import { noGrad, tensor, tidy } from '../torch/index.js';
@@ -65,14 +65,7 @@ export function ttaViews(image: GrayImage, views = DEFAULT_TTA_VIEWS, seed = 0):
  * @param views - number of views
  */
 export function predictTta(model: ZooModel, image: GrayImage, sexValue: number, views = DEFAULT_TTA_VIEWS): TtaPrediction {
-  const vs = ttaViews(image, views);
-  const size = image.width;
-  const data = new Float32Array(vs.length * size * size);
-  vs.forEach((v, i) => data.set(v.data, i * size * size));
-  const preds = [...predictBatch(model, data, new Float32Array(vs.length).fill(sexValue), size)];
-  const mean = preds.reduce((a, b) => a + b, 0) / preds.length;
-  const sd = preds.length > 1 ? Math.sqrt(preds.reduce((a, b) => a + (b - mean) ** 2, 0) / (preds.length - 1)) : 0;
-  return { meanMonths: mean, sdMonths: sd, valuesMonths: preds };
+  return predictTtaSexes(model, image, [sexValue], views)[0] as TtaPrediction;
 }
 
 /**
@@ -98,9 +91,7 @@ export function predictTtaSexes(model: ZooModel, image: GrayImage, sexValues: re
   );
   return perSex.map((values) => {
     const preds = [...values];
-    const mean = preds.reduce((a, b) => a + b, 0) / preds.length;
-    const sd = preds.length > 1 ? Math.sqrt(preds.reduce((a, b) => a + (b - mean) ** 2, 0) / (preds.length - 1)) : 0;
-    return { meanMonths: mean, sdMonths: sd, valuesMonths: preds };
+    return { meanMonths: mean(preds), sdMonths: preds.length > 1 ? sampleSd(preds) : 0, valuesMonths: preds };
   });
 }
 
@@ -112,6 +103,17 @@ export interface IntervalCalibration {
   /** Share of calibration cases inside their interval. */
   readonly coverage: number;
   readonly n: number;
+}
+
+/**
+ * The split-conformal quantile of nonconformity scores: the ⌈(n + 1) level⌉-th smallest (Lei et al., JASA 2018),
+ * capped at the largest.
+ * @param sortedScores - scores in ascending order, at least one
+ * @param level - nominal coverage in (0, 1)
+ */
+export function conformalQuantile(sortedScores: readonly number[], level: number): number {
+  const n = sortedScores.length;
+  return sortedScores[Math.min(n, Math.ceil((n + 1) * level)) - 1] as number;
 }
 
 /**
@@ -130,9 +132,7 @@ export function calibrateInterval(
     .map((c) => Math.abs(c.referenceMonths - c.tta.meanMonths) / (c.tta.sdMonths + TTA_SD_FLOOR_MONTHS))
     .sort((a, b) => a - b);
   const n = scores.length;
-  // the ⌈(n + 1) level⌉-th smallest score (Lei et al. 2018), capped at the largest
-  const k = Math.min(n, Math.ceil((n + 1) * level));
-  const scale = scores[k - 1] as number;
+  const scale = conformalQuantile(scores, level);
   const inside = scores.filter((s) => s <= scale).length;
   return { level, scale, views, coverage: inside / n, n };
 }
