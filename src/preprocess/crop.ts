@@ -3,12 +3,17 @@
  * 1. strip edge rows/columns that are near-uniform (collimator shutters, detector margins: constant, often white);
  * 2. inside that, threshold by Otsu (1979) on a ≤128-px thumbnail and keep the bounding box of the large
  *    connected components (≥ 10 % of the largest), which keeps both bones of a knee and drops lead markers.
+ * An image spanning less than a quarter of [0, 1] is min/max-normalised first, so a 12-bit film stored in a 16-bit
+ * PNG (display values in [0, 1/16]) or a low-contrast DICOM (e.g. [0.4, 0.6]) crops like the film at full range.
  */
 import type { Box, GrayImage } from './image.js';
 
 /** Foreground crop parameters. */
 export interface CropOptions {
-  /** A border row/column with standard deviation below this counts as empty (default 0.02, for [0,1] input). */
+  /**
+   * A border row/column with standard deviation below this counts as empty (default 0.02, in display units;
+   * `foregroundBox` applies it after normalising images that span less than a quarter of [0, 1]).
+   */
   readonly uniformStd?: number;
   /** Margin added around the found box, as a fraction of its long side (default 0.02). */
   readonly marginFraction?: number;
@@ -113,12 +118,57 @@ function thumbnail(
 }
 
 /**
- * The bounding box of the body part in a display image ([0, 1], bright = dense), or the uniform-stripped box
- * when no clear foreground is found.
- * @param image - display image
+ * Images whose intensity range (max − min) lies in [DISPLAY_RANGE_MIN, 1] are taken as calibrated display
+ * values and cropped as they are; any other range is min/max-normalised to [0, 1] first.
+ * Why 1/4: 8-bit exports and windowed DICOM span most of [0, 1] (RSNA hand films: all 1023 span ≥ 0.36) and
+ * their crops, hence the shipped models' inputs, must not move; the narrowest of them (dev film 1689, range 0.43,
+ * marker beside the hand) even crops worse when normalised, because the relative border threshold then keeps
+ * its dim margin. A film stored with headroom (12 or 14 bits in a 16-bit PNG: range < 1/4) or a low-contrast
+ * window (e.g. [0.4, 0.6]) spans less and must be normalised.
+ */
+const DISPLAY_RANGE_MIN = 0.25;
+
+/**
+ * The image the crop decisions run on: the input itself (no copy) when its range is in
+ * [DISPLAY_RANGE_MIN, 1] or it is constant, otherwise a copy linearly mapped so that its min is 0 and max is 1.
+ */
+function cropScaleImage(image: GrayImage): GrayImage {
+  const { data } = image;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] ?? 0;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const range = max - min;
+  // A constant image (range 0) has no foreground to find; NaN/Infinity ranges cannot be normalised.
+  if (!(range > 0) || !Number.isFinite(range) || (range >= DISPLAY_RANGE_MIN && range <= 1)) return image;
+  const scale = 1 / range;
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = ((data[i] ?? 0) - min) * scale;
+  return { width: image.width, height: image.height, data: out };
+}
+
+/**
+ * The bounding box of the body part in a display image (bright = dense), or the uniform-stripped box when no
+ * clear foreground is found.
+ *
+ * Why the normalisation: display values of a 12-bit film in a 16-bit PNG lie in [0, 1/16], where every row's
+ * standard deviation is below an absolute 0.02 and the crop collapsed to 1×1; a low-contrast DICOM lost the
+ * thumb the same way. An image spanning less than a quarter of [0, 1] (or more than [0, 1]) is therefore
+ * min/max-normalised before the crop, so any affine intensity map a·x + b (a > 0) of a film spanning [0, 1]
+ * that leaves it narrower than 1/4 gives the same box as the film. Images spanning [1/4, 1] are cropped
+ * unchanged, which keeps today's boxes (and predictions) for 8-bit films bit-identical; between two such scales
+ * the border threshold differs by at most a factor of 4. Otsu (1979) thresholds are scale-free either way.
+ * @param image - display image (values in [0, 1] for display values; any finite range is accepted)
  * @param options - thresholds and margin
  */
 export function foregroundBox(image: GrayImage, options: CropOptions = {}): Box {
+  return foregroundBoxOnDisplayScale(cropScaleImage(image), options);
+}
+
+function foregroundBoxOnDisplayScale(image: GrayImage, options: CropOptions): Box {
   const inner = stripUniformBorders(image, options.uniformStd ?? 0.02);
   if (inner.width < 8 || inner.height < 8) return inner;
   const thumb = thumbnail(image, inner, 128);

@@ -3,9 +3,15 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { preprocess } from '../../src/preprocess/index.js';
-import { EMPTY_METADATA, readRadiograph, type Radiograph } from '../../src/radiograph/index.js';
+import {
+  EMPTY_METADATA,
+  encodeGrayPng,
+  readPng,
+  readRadiograph,
+  type Radiograph,
+} from '../../src/radiograph/index.js';
 import { assertGolden } from './golden.js';
-import { collimatedDisk } from './synthetic.js';
+import { collimatedDisk, rescaleIntensity } from './synthetic.js';
 
 /** A synthetic right-side radiograph in modality units with a window, MONOCHROME1 (so inversion matters). */
 function syntheticRadiograph(photometric: 'MONOCHROME1' | 'MONOCHROME2', laterality: 'L' | 'R'): Radiograph {
@@ -78,3 +84,17 @@ void test(
     );
   },
 );
+
+void test('a 12-bit film in a 16-bit PNG (display values in [0, 1/16]) crops like its 8-bit version', () => {
+  const film = rescaleIntensity(collimatedDisk(5), 0, 1);
+  const png8 = encodeGrayPng(film.width, film.height, film.data, 8);
+  const r8 = readPng(png8, 'disk_r40_collimated_240x200_8bit.png', null, 1 << 24);
+  // The same stored values times 16: a 12-bit range (0..4080) in a 16-bit PNG, as a 12-bit detector exports it.
+  const stored12 = Float32Array.from(r8.pixels, (v) => (v * 16) / 65535);
+  const png16 = encodeGrayPng(film.width, film.height, stored12, 16);
+  const r16 = readPng(png16, 'disk_r40_collimated_240x200_12in16bit.png', null, 1 << 24);
+  assert.equal(Math.max(...r16.pixels), 255 * 16);
+  const crop8 = preprocess(r8, { size: 64 }).crop;
+  assert.ok(crop8.width < film.width && crop8.height < film.height, JSON.stringify(crop8));
+  assert.deepEqual(preprocess(r16, { size: 64 }).crop, crop8);
+});

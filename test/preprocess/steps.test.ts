@@ -23,6 +23,7 @@ import {
   make,
   ramp32,
   rampOutliers32,
+  rescaleIntensity,
 } from './synthetic.js';
 
 // Golden images: one per step on a synthetic input named by its parameters.
@@ -91,6 +92,42 @@ void test('foreground crop falls back to the whole image when there is no foregr
   const flat = make(20, 20, () => 0.3);
   const box = foregroundBox(flat);
   assert.ok(box.width >= 1 && box.height >= 1 && box.x + box.width <= 20 && box.y + box.height <= 20);
+});
+
+// The same film under affine intensity maps a·x + b: each must crop like the full-range film. Before the crop
+// normalised narrow ranges, [0, 1/16] collapsed to a 1x1 box and [0.4, 0.6] lost the disk's edge rows.
+const INTENSITY_SCALES: readonly { name: string; lo: number; hi: number }[] = [
+  { name: '12 bits in a 16-bit PNG, [0, 4095/65535]', lo: 0, hi: 4095 / 65535 },
+  { name: '8 bits in a 16-bit PNG, [0, 255/65535]', lo: 0, hi: 255 / 65535 },
+  { name: 'low-contrast window, [0.4, 0.6]', lo: 0.4, hi: 0.6 },
+  { name: 'inverted offset, [-0.2, -0.1]', lo: -0.2, hi: -0.1 },
+  { name: 'raw 12-bit modality values, [0, 4095]', lo: 0, hi: 4095 },
+  { name: 'Hounsfield-like, [-1000, 3000]', lo: -1000, hi: 3000 },
+];
+for (const scale of [1, 5]) {
+  const fullRange = rescaleIntensity(collimatedDisk(scale), 0, 1);
+  for (const { name, lo, hi } of INTENSITY_SCALES) {
+    void test(`foreground crop of disk_collimated x${scale} in ${name} equals the full-range crop`, () => {
+      const expected = foregroundBox(fullRange);
+      assert.ok(
+        expected.width < fullRange.width && expected.height < fullRange.height,
+        JSON.stringify(expected),
+      );
+      assert.deepEqual(foregroundBox(rescaleIntensity(fullRange, lo, hi)), expected);
+    });
+  }
+}
+
+void test('a film spanning at least a quarter of [0, 1] keeps the absolute border threshold (8-bit crops unchanged)', () => {
+  // disk_collimated in [0, 0.7] under a 4-row band of std 0.015 (display units): below the absolute 0.02, so
+  // stripped as before; normalising this film to [0, 1] would raise the band's std to 0.021 and keep it.
+  const film = rescaleIntensity(collimatedDisk(), 0, 0.7);
+  const img = make(48, 44, (x, y) =>
+    y < 4 ? 0.25 + 0.026 * hashNoise(y * 48 + x) : (film.data[(y - 4) * 48 + x] ?? 0),
+  );
+  assert.deepEqual(stripUniformBorders(img), { x: 5, y: 8, width: 43, height: 36 });
+  const box = foregroundBox(img);
+  assert.ok(box.y >= 8, JSON.stringify(box));
 });
 
 void test('Otsu splits a two-level image between its levels', () => {

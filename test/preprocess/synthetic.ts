@@ -27,14 +27,32 @@ export const lowContrast32 = (): GrayImage =>
 
 /**
  * disk_r8_collimated_48x40: a bright disk (r = 8, centre (26, 22)) on a dark noisy background, with a uniform
- * white collimator band 5 columns wide on the left and 4 rows on the top.
+ * white collimator band 5 columns wide on the left and 4 rows on the top. `scale` k multiplies every length
+ * (disk_r40_collimated_240x200 for k = 5, large enough that the crop works on a 2x-reduced thumbnail); k = 1 is
+ * the golden images' input.
  */
-export const collimatedDisk = (): GrayImage =>
-  make(48, 40, (x, y) => {
-    if (x < 5 || y < 4) return 0.95;
-    const inside = (x - 26) ** 2 + (y - 22) ** 2 <= 64;
-    return inside ? 0.8 + 0.05 * hashNoise(y * 48 + x) : 0.1 + 0.05 * hashNoise(y * 48 + x);
+export const collimatedDisk = (scale = 1): GrayImage =>
+  make(48 * scale, 40 * scale, (x, y) => {
+    if (x < 5 * scale || y < 4 * scale) return 0.95;
+    const inside = (x - 26 * scale) ** 2 + (y - 22 * scale) ** 2 <= 64 * scale * scale;
+    const noise = 0.05 * hashNoise(y * 48 * scale + x);
+    return inside ? 0.8 + noise : 0.1 + noise;
   });
+
+/**
+ * The image under the affine intensity map that sends its own min to `lo` and max to `hi` (e.g. [0, 1] for a
+ * full-range film, [0, 4095/65535] for 12 bits stored in 16, [0.4, 0.6] for a low-contrast window).
+ */
+export function rescaleIntensity(image: GrayImage, lo: number, hi: number): GrayImage {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of image.data) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  const data = Float32Array.from(image.data, (v) => lo + ((v - min) / (max - min)) * (hi - lo));
+  return { width: image.width, height: image.height, data };
+}
 
 /** checkerboard_4px_32x20: 4-pixel squares, 0/1. */
 export const checkerboard = (): GrayImage =>
