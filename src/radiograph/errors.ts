@@ -8,8 +8,13 @@ export class RadiographError extends Error {
   override name = 'RadiographError';
   /** The file (or label) that failed. */
   readonly file: string;
-  constructor(file: string, reason: string) {
-    super(`${file}: ${reason}`);
+  /**
+   * @param file - the file (or label, e.g. `labels.csv:12`) that failed
+   * @param reason - why, in words
+   * @param options - `cause`: the lower-level error this one wraps
+   */
+  constructor(file: string, reason: string, options?: ErrorOptions) {
+    super(`${file}: ${reason}`, options);
     this.file = file;
   }
 }
@@ -57,4 +62,30 @@ export class UnsupportedPhotometricError extends RadiographError {
 /** A sidecar or CSV with metadata for a PNG/JPEG is malformed. */
 export class MetadataError extends RadiographError {
   override name = 'MetadataError';
+}
+
+/**
+ * A CSV (labels, manifest, per-image metadata) breaks RFC 4180 or the caller's header contract: unterminated
+ * or stray quote, a ragged row, a missing or repeated column. The message is `file:line: reason` (just `file:`
+ * when the problem is the whole file) so an editor can jump to it.
+ */
+export class CsvError extends RadiographError {
+  override name = 'CsvError';
+  /** The CSV as the caller named it (a path or a label). */
+  readonly source: string;
+  /** The 1-based line of the problem, or null when it concerns the whole file (empty file). */
+  readonly line: number | null;
+  /** The reason, without the location. */
+  readonly reason: string;
+  /**
+   * @param source - the CSV's path or label
+   * @param line - 1-based line, or null for the whole file
+   * @param reason - why, in words
+   */
+  constructor(source: string, line: number | null, reason: string) {
+    super(line === null ? source : `${source}:${line}`, reason);
+    this.source = source;
+    this.line = line;
+    this.reason = reason;
+  }
 }

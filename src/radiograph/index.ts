@@ -1,6 +1,7 @@
 /**
  * Radiograph I/O: DICOM (every common transfer syntax), PNG and JPEG -> Radiograph {pixels, VOI, metadata},
- * the VOI/inversion to display values, and typed errors for everything that cannot be read.
+ * the VOI/inversion to display values, and typed errors for everything that cannot be read; the project's one
+ * CSV reader.
  */
 export type {
   ChronologicalAge,
@@ -17,6 +18,7 @@ export type {
 } from './types.js';
 export {
   CodecError,
+  CsvError,
   ImageTooLargeError,
   InvalidImageError,
   MalformedDicomError,
@@ -57,4 +59,5 @@ export {
 export { decodeRle } from './rle.js';
 export { encodeGrayPng } from './png-writer.js';
 export { deidentifyDicom, remapUid, BASIC_PROFILE, type DeidentifyOptions } from './deidentify.js';
-export { readMetadataCsv, parseCsv } from './metadata-csv.js';
+export { readMetadataCsv } from './metadata-csv.js';
+export { parseCsv, parseCsvTable, type CsvRecord, type CsvTable } from './csv.js';
