@@ -61,3 +61,4 @@ export { encodeGrayPng } from './png-writer.js';
 export { deidentifyDicom, remapUid, BASIC_PROFILE, type DeidentifyOptions } from './deidentify.js';
 export { readMetadataCsv } from './metadata-csv.js';
 export { parseCsv, parseCsvTable, type CsvRecord, type CsvTable } from './csv.js';
+export { escapeForTerminal } from './escape-for-terminal.js';

@@ -5,6 +5,7 @@
 import type { DataSet } from 'dicom-parser';
 import { TextDecoder } from 'node:util';
 import type { ChronologicalAge, Laterality, PatientSex, PixelSpacing, RadiographMetadata } from './types.js';
+import { CONTROL_CHARACTERS } from './escape-for-terminal.js';
 
 /** Days per month on average (Gregorian year 365.2425 d / 12), the convention for ages in months. */
 export const DAYS_PER_MONTH = 365.2425 / 12;
@@ -100,7 +101,7 @@ const LATIN1 = new TextDecoder('latin1');
 
 /** Printable text: C0/C1 control characters (terminal escapes) dropped, trailing blanks/NULs trimmed (PS3.5 6.2 padding). */
 function clean(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim();
+  return value.replace(CONTROL_CHARACTERS, '').trim();
 }
 
 /** A reader for string attributes of one data set that honours its Specific Character Set. */
