@@ -89,3 +89,11 @@ export class CsvError extends RadiographError {
     this.reason = reason;
   }
 }
+
+/**
+ * Output file names cannot be planned as asked (a suffix with a path separator, or too long to leave room for
+ * a name under the 255-byte limit). Not a RadiographError: no input file is at fault.
+ */
+export class OutputPathError extends Error {
+  override name = 'OutputPathError';
+}

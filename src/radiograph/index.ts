@@ -25,6 +25,7 @@ export {
   MetadataError,
   NoPixelDataError,
   NotDicomError,
+  OutputPathError,
   RadiographError,
   UnsupportedPhotometricError,
   UnsupportedTransferSyntaxError,
@@ -62,3 +63,4 @@ export { deidentifyDicom, remapUid, BASIC_PROFILE, type DeidentifyOptions } from
 export { readMetadataCsv } from './metadata-csv.js';
 export { parseCsv, parseCsvTable, type CsvRecord, type CsvTable } from './csv.js';
 export { escapeForTerminal } from './escape-for-terminal.js';
+export { planOutputPaths, isSameFile } from './output-paths.js';
