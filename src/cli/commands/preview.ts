@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { intOption, stringOption, UsageError, type Command } from '../command.js';
-import { encodeGrayPng, readRadiograph } from '../../radiograph/index.js';
+import { encodeGrayPng, escapeForTerminal, isSameFile, readRadiograph } from '../../radiograph/index.js';
 import { preprocess, type PreprocessResult } from '../../preprocess/index.js';
 
 /** Options the preview command passes to preprocessing. */
@@ -14,15 +14,23 @@ export interface PreviewSettings {
 
 /**
  * Preprocess a file as the model will see it and write it as an 8-bit PNG.
+ * Refuses, before reading anything, an output that is the input itself (same path after resolving `..` and
+ * symlinks, or a hard link): `physis preview f.png -o f.png` used to replace the film with its preview.
  * @param file - the radiograph
  * @param outPath - PNG to write (folders are created)
  * @param settings - size, crop, CLAHE, window override
+ * @throws UsageError when `outPath` is the same file as `file`
  */
 export async function writePreview(
   file: string,
   outPath: string,
   settings: PreviewSettings,
 ): Promise<PreprocessResult> {
+  if (isSameFile(file, outPath)) {
+    throw new UsageError(
+      `-o ${escapeForTerminal(outPath)} is the input file itself and would be overwritten; give another output path`,
+    );
+  }
   const radiograph = await readRadiograph(file);
   const result = preprocess(radiograph, {
     size: settings.size,
@@ -53,6 +61,7 @@ export const previewCommand: Command = {
     '',
     'Applies VOI (the file window, or --window), MONOCHROME1 inversion, foreground crop, laterality',
     'mirroring to left, percentile normalisation, optional CLAHE and a letterboxed resize to N×N (default 512).',
+    'An output that is the input file itself (same path, a symlink or a hard link to it) is refused (exit 2).',
     '',
     'example:',
     '  $ physis preview samples/hand-0.png -o out/hand-0.png --size 256',
@@ -81,7 +90,7 @@ export const previewCommand: Command = {
     const c = result.crop;
     out.result(
       { file, out: outPath, size, crop: c, flipped: result.flipped, letterbox: result.letterbox },
-      `wrote ${outPath} (${size}x${size}, crop ${c.width}x${c.height} at ${c.x},${c.y}${result.flipped ? ', mirrored to left' : ''})`,
+      `wrote ${escapeForTerminal(outPath)} (${size}x${size}, crop ${c.width}x${c.height} at ${c.x},${c.y}${result.flipped ? ', mirrored to left' : ''})`,
     );
     return 0;
   },

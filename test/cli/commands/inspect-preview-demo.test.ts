@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { main } from '../../../src/cli/main.js';
 import { encodeGrayPng, readRadiograph } from '../../../src/radiograph/index.js';
 import { writeDicom, writeImage } from '../../radiograph/dicom-writer.js';
@@ -111,6 +111,56 @@ void test('preview of a file without pixels fails with one line naming the error
   assert.match(stderr, /^physis: NoPixelDataError: .*c_sr_no_pixels\.dcm: no Pixel Data/);
   assert.equal(stderr.trim().split('\n').length, 1);
   assert.equal(existsSync(join(dir, 'x.png')), false);
+});
+
+// `physis preview f.png -o f.png` used to overwrite the film with its preview. Every spelling of "the input"
+// must be refused with one line naming the problem, exit 2, and the input left byte for byte as it was.
+const SAME_FILE_CASES: readonly { name: string; out: (dir: string, input: string) => string }[] = [
+  { name: 'the same path', out: (_dir, input) => input },
+  { name: 'the same file through ..', out: (dir) => join(dir, 'sub', '..', 'd_gray_16x16.png') },
+  { name: 'the same file by a relative path', out: (_dir, input) => relative(process.cwd(), input) },
+  {
+    name: 'a symlink to the input',
+    out: (dir, input) => {
+      symlinkSync(input, join(dir, 'link.png'));
+      return join(dir, 'link.png');
+    },
+  },
+  {
+    name: 'a hard link to the input',
+    out: (dir, input) => {
+      linkSync(input, join(dir, 'hard.png'));
+      return join(dir, 'hard.png');
+    },
+  },
+];
+for (const { name, out } of SAME_FILE_CASES) {
+  void test(`preview refuses to write over its input: ${name}`, async () => {
+    const dir = folder();
+    const input = join(dir, 'd_gray_16x16.png');
+    const before = readFileSync(input);
+    const { code, stderr } = await run(['preview', input, '-o', out(dir, input), '--size', '32']);
+    assert.equal(code, 2);
+    assert.match(
+      stderr.split('\n')[0] ?? '',
+      /^physis: UsageError: -o .* is the input file itself and would be overwritten; give another output path$/,
+    );
+    assert.deepEqual(readFileSync(input), before);
+  });
+}
+
+void test('preview names a path with control characters escaped, on one line', async () => {
+  const dir = folder();
+  const input = join(dir, 'evil\n\x1b[2Jname.png');
+  writeFileSync(input, readFileSync(join(dir, 'd_gray_16x16.png')));
+  const refused = await run(['preview', input, '-o', input]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr.split('\n')[0] ?? '', /evil\\n\\x1b\[2Jname\.png is the input file itself/);
+  const outPath = join(dir, 'out\rx.png');
+  const written = await run(['preview', input, '-o', outPath, '--size', '16']);
+  assert.equal(written.code, 0, written.stderr);
+  assert.ok(written.stdout.startsWith(`wrote ${join(dir, 'out\\rx.png')} (16x16, `), written.stdout);
+  assert.equal(written.stdout.split('\n').length, 2, 'one line');
 });
 
 void test('preview without -o is a usage error (exit 2)', async () => {
