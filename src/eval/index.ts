@@ -48,3 +48,14 @@ export {
   type RegressionReport,
   type RegressionReportOptions,
 } from './regression-report.js';
+export {
+  conformalQuantile,
+  spreadOf,
+  calibrateScaledInterval,
+  scaledInterval,
+  scaledHeldOutCoverage,
+  calibrateResidualInterval,
+  type Spread,
+  type ScaledIntervalCalibration,
+  type ResidualIntervalCalibration,
+} from './conformal.js';

@@ -19,12 +19,34 @@ export const BUNDLE_FILES = Object.freeze({
   onnx: 'model.onnx',
 });
 
-/** A verified bundle: its card and the absolute paths of its files (contents are read by the predictor). */
+/** One verified artifact: its card entry and the bytes that were hashed. */
+export interface BundleArtifact {
+  readonly role: string;
+  readonly path: string;
+  readonly sha256: string;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * A verified bundle: its card, the absolute paths of its files, and the very bytes of the weights and artifacts
+ * whose sha256 were checked (so nothing is read again between the check and its use).
+ */
 export interface ModelBundle {
   readonly dir: string;
   readonly card: ModelCard;
   readonly weightsPath: string;
+  /** The weights file's bytes, as hashed. */
+  readonly weightsBytes: Uint8Array;
   readonly onnxPath: string | null;
+  /** Artifacts by role, as hashed. */
+  readonly artifacts: ReadonlyMap<string, BundleArtifact>;
+}
+
+/** An artifact to write with a bundle: its file name, role and bytes. */
+export interface ArtifactContents {
+  readonly path: string;
+  readonly role: string;
+  readonly bytes: Uint8Array;
 }
 
 /** The card fields a caller writes; files, hashes, dates and versions are filled in by `saveBundle`. */
@@ -38,6 +60,8 @@ export interface BundleContents {
   readonly weightsDType: 'float32' | 'float16';
   /** An ONNX model (e.g. from `exportOnnx`) and its opset; omit for a libtorch-only bundle. */
   readonly onnx?: { readonly bytes: Uint8Array; readonly opset: number };
+  /** Files that change an answer besides the weights (OOD statistics, calibration, training rows). */
+  readonly artifacts?: readonly ArtifactContents[];
   /** Creation time; defaults to now. */
   readonly createdAt?: Date;
 }
@@ -88,10 +112,13 @@ export function saveBundle(dir: string, contents: BundleContents): ModelBundle {
       : {}),
   };
   if (contents.onnx) writeAtomic(join(dir, BUNDLE_FILES.onnx), contents.onnx.bytes);
+  const artifacts = contents.artifacts ?? [];
+  for (const a of artifacts) writeAtomic(join(dir, a.path), a.bytes);
+  const listedArtifacts = artifacts.map((a) => ({ path: a.path, role: a.role, sha256: sha256Hex(a.bytes) }));
   const card: ModelCard = {
     schemaVersion: MODEL_CARD_SCHEMA_VERSION,
     ...contents.card,
-    files,
+    files: listedArtifacts.length > 0 ? { ...files, artifacts: listedArtifacts } : files,
     createdAt: (contents.createdAt ?? new Date()).toISOString(),
     physisVersion: physisVersion(),
   };
@@ -100,19 +127,26 @@ export function saveBundle(dir: string, contents: BundleContents): ModelBundle {
   return loadBundle(dir);
 }
 
-function verifyFile(dir: string, path: string, expected: string, role: string): string {
+function verifyFile(dir: string, path: string, expected: string, role: string): { full: string; bytes: Uint8Array } {
   const full = join(dir, path);
   if (!existsSync(full)) {
     throw new BundleIncompleteError(`${dir}: ${role} file '${path}' named in card.json is missing`);
   }
-  const actual = sha256Hex(readFileSync(full));
+  const bytes = readFileSync(full);
+  const actual = sha256Hex(bytes);
   if (actual !== expected) {
     throw new BundleIntegrityError(
       `${full}: sha256 ${actual} does not match ${expected} recorded in card.json (file changed after the bundle was made)`,
     );
   }
-  return full;
+  return { full, bytes };
 }
+
+/**
+ * File names that hold answer-changing data in bundles Physis writes; one present but not listed in the card is
+ * refused (a bundle mixed from two runs, or a file dropped in by hand).
+ */
+export const ARTIFACT_FILE_PATTERN = /\.(onnx|safetensors|json)$/;
 
 /**
  * Open a bundle directory: parse and validate card.json, check every file it names exists and matches its
@@ -133,18 +167,23 @@ export function loadBundle(dir: string): ModelBundle {
     throw new ModelCardError(`${cardPath}: not valid JSON (${(e as Error).message})`);
   }
   const card = validateModelCard(parsed, cardPath);
-  const weightsPath = verifyFile(dir, card.files.weights.path, card.files.weights.sha256, 'weights');
+  const weights = verifyFile(dir, card.files.weights.path, card.files.weights.sha256, 'weights');
   const onnxPath = card.files.onnx
-    ? verifyFile(dir, card.files.onnx.path, card.files.onnx.sha256, 'ONNX')
+    ? verifyFile(dir, card.files.onnx.path, card.files.onnx.sha256, 'ONNX').full
     : null;
-  const listed = new Set([BUNDLE_FILES.card, card.files.weights.path, card.files.onnx?.path]);
+  const artifacts = new Map<string, BundleArtifact>();
+  for (const a of card.files.artifacts ?? []) {
+    if (artifacts.has(a.role)) throw new ModelCardError(`${cardPath}: two artifacts have the role '${a.role}'`);
+    artifacts.set(a.role, { role: a.role, path: a.path, sha256: a.sha256, bytes: verifyFile(dir, a.path, a.sha256, a.role).bytes });
+  }
+  const listed = new Set([BUNDLE_FILES.card, card.files.weights.path, card.files.onnx?.path, ...[...artifacts.values()].map((a) => a.path)]);
   for (const name of readdirSync(dir)) {
-    if (listed.has(name)) continue;
-    if (name.endsWith('.onnx') || name.endsWith('.safetensors')) {
+    if (listed.has(name) || name.startsWith('.')) continue;
+    if (ARTIFACT_FILE_PATTERN.test(name)) {
       throw new BundleIntegrityError(
-        `${join(dir, name)}: model file present but card.json records no sha256 for it (bundle mixed or partial)`,
+        `${join(dir, name)}: file present but card.json records no sha256 for it (bundle mixed or partial)`,
       );
     }
   }
-  return { dir, card, weightsPath, onnxPath };
+  return { dir, card, weightsPath: weights.full, weightsBytes: weights.bytes, onnxPath, artifacts };
 }

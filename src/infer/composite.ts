@@ -2,8 +2,8 @@
  * Composite bundles: a folder whose `composite.json` names member bundles (folders relative to it) with each
  * member's card id and weights sha256 — a fold ensemble, or one model per sex.
  *
- * Why: issue 5 asks for "optional ensembling of the fold models" and "sex-specific models (two bundles, one per
- * sex)". A composite does not copy its members; it pins them. Loading verifies every member as `loadBundle` does
+ * Why: a fold ensemble and one model per sex (Larson et al., Radiology 2018) are both several bundles answering as
+ * one. A composite does not copy its members; it pins them. Loading verifies every member as `loadBundle` does
  * and then checks that its card id and weights hash are the ones recorded when the composite was made, so a
  * member replaced after validation (a retrained fold, the other sex's model) is refused, not silently used
  * (the configuration management of IEC 62304, as for single bundles).
@@ -21,11 +21,17 @@ import type { CardMetric } from './model-card.js';
 /** The manifest file that makes a folder a composite bundle. */
 export const COMPOSITE_FILE = 'composite.json';
 
-/** Current composite manifest schema version; bump when a field changes meaning. */
-export const COMPOSITE_SCHEMA_VERSION = 1;
+/**
+ * Current composite manifest schema version; bump when a field changes meaning. Version 2 routes members by any
+ * input (`routeBy`, each member's `route`) where version 1 knew only sex, and states the interval's unit.
+ */
+export const COMPOSITE_SCHEMA_VERSION = 2;
 
-/** How a composite combines its members. */
-export type CompositeKind = 'ensemble' | 'sex-specific';
+/**
+ * How a composite combines its members: `ensemble` averages them; `routed` answers each film with the member whose
+ * `route` equals the film's value of the input named by `routeBy` (e.g. one model per sex, as Larson et al. 2018).
+ */
+export type CompositeKind = 'ensemble' | 'routed';
 
 /** One member as composite.json pins it. */
 export interface CompositeMember {
@@ -35,8 +41,8 @@ export interface CompositeMember {
   readonly id: string;
   /** The member card's weights sha256 when the composite was made. */
   readonly weightsSha256: string;
-  /** sex-specific: the sex this member predicts (its card's `trainingData.sex` must agree). */
-  readonly sex?: 'M' | 'F';
+  /** routed: the value of the composite's `routeBy` input this member answers (its card's subset must agree). */
+  readonly route?: string;
   /** ensemble: the member's weight in the mean (default equal weights). */
   readonly weight?: number;
 }
@@ -47,7 +53,9 @@ export interface CompositeMember {
  */
 export interface CompositeInterval {
   readonly level: number;
-  readonly halfWidthMonths: number;
+  readonly halfWidth: number;
+  /** Unit of the half-width (the output's unit, e.g. months). */
+  readonly unit: string;
   /** Plain words: the method and the data (e.g. out-of-fold residuals of 1023 images, split conformal). */
   readonly method: string;
   /** Share of calibration cases inside their interval (in-sample). */
@@ -62,6 +70,8 @@ export interface CompositeManifest {
   readonly format: 'physis-composite';
   readonly schemaVersion: number;
   readonly kind: CompositeKind;
+  /** routed: the input whose value chooses the member. */
+  readonly routeBy?: string;
   readonly id: string;
   readonly task: string;
   readonly members: readonly CompositeMember[];
@@ -83,9 +93,10 @@ export interface CompositeBundle {
 /** What a caller gives {@link saveComposite}: members as folders (relative to `dir`); ids and hashes are read. */
 export interface CompositeDraft {
   readonly kind: CompositeKind;
+  readonly routeBy?: string;
   readonly id: string;
   readonly task: string;
-  readonly members: readonly (string | { readonly path: string; readonly sex?: 'M' | 'F'; readonly weight?: number })[];
+  readonly members: readonly (string | { readonly path: string; readonly route?: string; readonly weight?: number })[];
   readonly description: string;
   readonly metrics?: readonly CardMetric[];
   readonly interval90?: CompositeInterval;
@@ -119,17 +130,21 @@ export function validateComposite(value: unknown, source = COMPOSITE_FILE): Comp
   const num = (v: unknown, field: string): number => (typeof v === 'number' && Number.isFinite(v) ? v : fail(field, 'must be a finite number'));
   const c = obj(value, 'composite');
   if (c['format'] !== 'physis-composite') fail('format', `must be 'physis-composite', got ${JSON.stringify(c['format'])}`);
+  if (c['schemaVersion'] === 1) {
+    throw new CompositeError(`${source}: composite schema 1; upgrade it once with \`physis bundle upgrade <dir>\``);
+  }
   if (c['schemaVersion'] !== COMPOSITE_SCHEMA_VERSION) {
     fail('schemaVersion', `must be ${COMPOSITE_SCHEMA_VERSION}, got ${JSON.stringify(c['schemaVersion'])}`);
   }
   const kind = c['kind'];
-  if (kind !== 'ensemble' && kind !== 'sex-specific') fail('kind', `must be 'ensemble' or 'sex-specific', got ${JSON.stringify(kind)}`);
+  if (kind !== 'ensemble' && kind !== 'routed') fail('kind', `must be 'ensemble' or 'routed', got ${JSON.stringify(kind)}`);
+  const routeBy = kind === 'routed' ? str(c['routeBy'], 'routeBy (the input that chooses the member)') : undefined;
   str(c['id'], 'id');
   str(c['task'], 'task');
   str(c['description'], 'description');
   if (!Array.isArray(c['members']) || c['members'].length === 0) fail('members', 'must be a non-empty array');
   const members = c['members'] as unknown[];
-  const sexes: string[] = [];
+  const routes: string[] = [];
   members.forEach((m, i) => {
     const o = obj(m, `members[${i}]`);
     checkMemberPath(str(o['path'], `members[${i}].path`), source, i);
@@ -138,13 +153,10 @@ export function validateComposite(value: unknown, source = COMPOSITE_FILE): Comp
       fail(`members[${i}].weightsSha256`, 'must be 64 lowercase hex digits');
     }
     if (o['weight'] !== undefined && !(num(o['weight'], `members[${i}].weight`) > 0)) fail(`members[${i}].weight`, 'must be > 0');
-    if (kind === 'sex-specific') {
-      if (o['sex'] !== 'M' && o['sex'] !== 'F') fail(`members[${i}].sex`, `must be 'M' or 'F' in a sex-specific composite`);
-      sexes.push(o['sex'] as string);
-    }
+    if (kind === 'routed') routes.push(str(o['route'], `members[${i}].route (the ${routeBy ?? ''} value it answers)`));
   });
-  if (kind === 'sex-specific' && (sexes.length !== 2 || !sexes.includes('M') || !sexes.includes('F'))) {
-    fail('members', `of a sex-specific composite must be one M and one F member, got [${sexes.join(', ')}]`);
+  if (kind === 'routed' && new Set(routes).size !== routes.length) {
+    fail('members', `of a routed composite must answer different ${routeBy ?? ''} values, got [${routes.join(', ')}]`);
   }
   if (kind === 'ensemble' && members.length < 2) fail('members', 'of an ensemble must be at least two');
   if (!Array.isArray(c['metrics'])) fail('metrics', 'must be an array');
@@ -157,7 +169,8 @@ export function validateComposite(value: unknown, source = COMPOSITE_FILE): Comp
   if (c['interval90'] !== undefined) {
     const iv = obj(c['interval90'], 'interval90');
     num(iv['level'], 'interval90.level');
-    if (!(num(iv['halfWidthMonths'], 'interval90.halfWidthMonths') >= 0)) fail('interval90.halfWidthMonths', 'must be >= 0');
+    if (!(num(iv['halfWidth'], 'interval90.halfWidth') >= 0)) fail('interval90.halfWidth', 'must be >= 0');
+    str(iv['unit'], 'interval90.unit');
     str(iv['method'], 'interval90.method');
     num(iv['coverage'], 'interval90.coverage');
     if (iv['coverageHeldOut'] !== undefined) num(iv['coverageHeldOut'], 'interval90.coverageHeldOut');
@@ -184,10 +197,11 @@ function checkMember(dir: string, manifest: CompositeManifest, m: CompositeMembe
   if (card.task !== manifest.task) {
     throw new CompositeMemberError(`${memberDir}: member task '${card.task}' is not the composite's '${manifest.task}'`);
   }
-  if (manifest.kind === 'sex-specific' && card.trainingData.sex !== m.sex) {
+  if (manifest.kind === 'routed' && manifest.routeBy !== undefined && card.trainingData.subset?.[manifest.routeBy] !== m.route) {
+    const has = card.trainingData.subset?.[manifest.routeBy];
     throw new CompositeMemberError(
-      `${memberDir}: the ${m.sex ?? '?'} member's card says it was trained on ` +
-        `${card.trainingData.sex === undefined ? 'both sexes' : `sex ${card.trainingData.sex} only`}`,
+      `${memberDir}: the ${manifest.routeBy} ${m.route ?? '?'} member's card says it was trained on ` +
+        `${has === undefined ? `every ${manifest.routeBy}` : `${manifest.routeBy} ${has} only`}`,
     );
   }
   return bundle;
@@ -195,12 +209,12 @@ function checkMember(dir: string, manifest: CompositeManifest, m: CompositeMembe
 
 /**
  * Open a composite folder: validate composite.json, verify every member bundle (files and hashes, as
- * `loadBundle`), and check each member is the one pinned (card id, weights sha256, and for a sex-specific
- * composite the sex its card says it was trained on).
+ * `loadBundle`), and check each member is the one pinned (card id, weights sha256, and for a routed
+ * composite the subset its card says it was trained on).
  * @param dir - the composite folder
  * @throws BundleIncompleteError when composite.json or a member folder is missing
  * @throws CompositeError when composite.json is malformed
- * @throws CompositeMemberError when a member is not the one pinned, of another task, or of the wrong sex
+ * @throws CompositeMemberError when a member is not the one pinned, of another task, or trained on another subset
  * @throws BundleIntegrityError when a member's own files do not match its card
  */
 export function loadComposite(dir: string): CompositeBundle {
@@ -234,7 +248,7 @@ export function saveComposite(dir: string, draft: CompositeDraft): CompositeBund
       path: spec.path,
       id: b.card.id,
       weightsSha256: b.card.files.weights.sha256,
-      ...(spec.sex === undefined ? {} : { sex: spec.sex }),
+      ...(spec.route === undefined ? {} : { route: spec.route }),
       ...(spec.weight === undefined ? {} : { weight: spec.weight }),
     };
   });
@@ -242,6 +256,7 @@ export function saveComposite(dir: string, draft: CompositeDraft): CompositeBund
     format: 'physis-composite',
     schemaVersion: COMPOSITE_SCHEMA_VERSION,
     kind: draft.kind,
+    ...(draft.routeBy === undefined ? {} : { routeBy: draft.routeBy }),
     id: draft.id,
     task: draft.task,
     members,

@@ -14,17 +14,21 @@ export {
   MODEL_CARD_SCHEMA_VERSION,
   validateModelCard,
   type CardExtraInput,
+  type CardArtifact,
   type CardFile,
   type CardMetric,
   type CardOutput,
   type ModelCard,
 } from './model-card.js';
 export {
+  ARTIFACT_FILE_PATTERN,
   BUNDLE_FILES,
   loadBundle,
   physisVersion,
   saveBundle,
   sha256Hex,
+  type ArtifactContents,
+  type BundleArtifact,
   type BundleContents,
   type ModelBundle,
   type ModelCardDraft,
@@ -65,3 +69,4 @@ export {
   type CompositeManifest,
   type CompositeMember,
 } from './composite.js';
+export { openModelSet, disposeModelSet, membersFor, subsetRefusal, type ModelSet, type ModelSetMember } from './model-set.js';

@@ -11,7 +11,6 @@ import {
   type RawTensor,
 } from '../torch/index.js';
 import { getArchitecture, type ZooModel } from '../models/index.js';
-import { readFileSync } from 'node:fs';
 import { physisVersion, saveBundle, type ModelBundle, type ModelCardDraft } from './bundle.js';
 import { loadBundleModel } from './torch-predictor.js';
 import { PredictorError } from './errors.js';
@@ -172,9 +171,10 @@ export function addOnnxToBundle(bundle: ModelBundle): ModelBundle {
         ...draft,
         featureMap: { output: featureMapOutput, module: getArchitecture(model.architecture).featureBlock },
       },
-      weights: readFileSync(bundle.weightsPath),
+      weights: bundle.weightsBytes,
       weightsDType: card.files.weights.dtype,
       onnx: { bytes: onnx, opset: ONNX_OPSET },
+      artifacts: [...bundle.artifacts.values()].map((a) => ({ path: a.path, role: a.role, bytes: a.bytes })),
       createdAt: new Date(createdAt),
     });
   } finally {

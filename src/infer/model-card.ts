@@ -8,8 +8,12 @@
  */
 import { ModelCardError } from './errors.js';
 
-/** Current card schema version; bump when a field changes meaning. */
-export const MODEL_CARD_SCHEMA_VERSION = 1;
+/**
+ * Current card schema version; bump when a field changes meaning. Version 2 lists every file that changes an
+ * answer (`files.artifacts`: OOD statistics, interval calibration, …) with its sha256, and names a training subset
+ * by input (`trainingData.subset`, e.g. `{ sex: 'M' }`) instead of version 1's `trainingData.sex`.
+ */
+export const MODEL_CARD_SCHEMA_VERSION = 2;
 
 /** One model output: its ONNX/predictor name, its unit (e.g. 'months', 'probability', 'logit') and meaning. */
 export interface CardOutput {
@@ -39,6 +43,15 @@ export interface CardFile {
   readonly sha256: string;
 }
 
+/**
+ * A bundle file besides the weights and graph that changes an answer or records what made it (OOD statistics,
+ * interval calibration, the list of training rows); `role` says what it is, and the task that reads it looks it
+ * up by role.
+ */
+export interface CardArtifact extends CardFile {
+  readonly role: string;
+}
+
 /** A model card as stored in card.json. */
 export interface ModelCard {
   readonly schemaVersion: number;
@@ -65,15 +78,19 @@ export interface ModelCard {
     /** The command that trains this bundle from scratch (resuming an interrupted run gives the same weights). */
     readonly command?: string;
     /**
-     * Set when the model was trained (and its metrics measured) on one sex only (issue 5: sex-specific models,
-     * one bundle per sex); a sex-specific composite refuses a member without the matching value.
+     * Set when the model was trained (and its metrics measured) on a subset of the data chosen by an input, e.g.
+     * `{ sex: 'M' }` for the male model of a sex-specific pair (Larson et al., Radiology 2018, trained one model per
+     * sex); a composite routed by that input refuses a member whose subset does not match its slot, and the model
+     * refuses a film whose input is another value.
      */
-    readonly sex?: 'M' | 'F';
+    readonly subset?: Readonly<Record<string, string>>;
   };
   readonly metrics: readonly CardMetric[];
   readonly files: {
     readonly weights: CardFile & { readonly dtype: 'float32' | 'float16' };
     readonly onnx?: CardFile & { readonly opset: number };
+    /** Every other file that changes an answer, each hashed (checked by `loadBundle` and `physis bundle verify`). */
+    readonly artifacts?: readonly CardArtifact[];
   };
   /** ISO 8601 creation time. */
   readonly createdAt: string;
@@ -103,6 +120,12 @@ export function validateModelCard(value: unknown, source = 'card.json'): ModelCa
     Array.isArray(v) ? v : fail(field, 'must be an array');
 
   const c = obj(value, 'card');
+  if (c['schemaVersion'] === 1) {
+    throw new ModelCardError(
+      `${source}: card schema 1 does not hash the bundle's OOD statistics and interval calibration; ` +
+        `upgrade it once with \`physis bundle upgrade <dir>\` (weights unchanged)`,
+    );
+  }
   if (c['schemaVersion'] !== MODEL_CARD_SCHEMA_VERSION) {
     fail('schemaVersion', `must be ${MODEL_CARD_SCHEMA_VERSION}, got ${JSON.stringify(c['schemaVersion'])}`);
   }
@@ -143,8 +166,8 @@ export function validateModelCard(value: unknown, source = 'card.json'): ModelCa
   const td = obj(c['trainingData'], 'trainingData');
   str(td['summary'], 'trainingData.summary');
   if (td['command'] !== undefined) str(td['command'], 'trainingData.command');
-  if (td['sex'] !== undefined && td['sex'] !== 'M' && td['sex'] !== 'F') {
-    fail('trainingData.sex', `must be 'M' or 'F' when present, got ${JSON.stringify(td['sex'])}`);
+  if (td['subset'] !== undefined) {
+    for (const [k, v] of Object.entries(obj(td['subset'], 'trainingData.subset'))) str(v, `trainingData.subset.${k}`);
   }
   arr(c['metrics'], 'metrics').forEach((e, i) => {
     const m = obj(e, `metrics[${i}]`);
@@ -167,6 +190,15 @@ export function validateModelCard(value: unknown, source = 'card.json'): ModelCa
   const w = checkFile(files['weights'], 'files.weights');
   if (w['dtype'] !== 'float32' && w['dtype'] !== 'float16') {
     fail('files.weights.dtype', `must be 'float32' or 'float16', got ${JSON.stringify(w['dtype'])}`);
+  }
+  if (files['artifacts'] !== undefined) {
+    const seen = new Set<string>([String(w['path'])]);
+    arr(files['artifacts'], 'files.artifacts').forEach((e, i) => {
+      const a = checkFile(e, `files.artifacts[${i}]`);
+      str(a['role'], `files.artifacts[${i}].role`);
+      if (seen.has(String(a['path']))) fail(`files.artifacts[${i}].path`, `'${String(a['path'])}' is listed twice`);
+      seen.add(String(a['path']));
+    });
   }
   if (files['onnx'] !== undefined) {
     const o = checkFile(files['onnx'], 'files.onnx');

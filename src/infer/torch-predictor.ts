@@ -1,5 +1,4 @@
 /** The libtorch implementation of `Predictor`: the zoo model rebuilt from the card, weights from safetensors. */
-import { readFileSync } from 'node:fs';
 import {
   noGrad,
   parseSafetensors,
@@ -23,20 +22,13 @@ export interface TorchPredictorOptions {
 
 /**
  * Build the card's architecture and load the bundle's weights into it strictly (every key, every shape), in eval
- * mode. The weights file is hashed again from the very bytes that are parsed, so a file swapped after
- * `loadBundle` is still refused.
+ * mode. The weights are parsed from the very bytes whose sha256 `loadBundle` checked, so the file is read once and
+ * a file swapped afterwards cannot slip in.
  * @param bundle - a loaded bundle
- * @throws BundleIntegrityError when the weights no longer match the card
  */
 export function loadBundleModel(bundle: ModelBundle): ZooModel {
   const { card } = bundle;
-  const bytes = readFileSync(bundle.weightsPath);
-  const actual = sha256Hex(bytes);
-  if (actual !== card.files.weights.sha256) {
-    throw new BundleIntegrityError(
-      `${bundle.weightsPath}: sha256 ${actual} does not match ${card.files.weights.sha256} recorded in card.json`,
-    );
-  }
+  const bytes = bundle.weightsBytes;
   let model: ZooModel;
   try {
     model = createModel(card.architecture.name, card.architecture.options as ModelOptions);

@@ -17,3 +17,20 @@ export { foregroundBox, stripUniformBorders, otsuThreshold, type CropOptions } f
 export { resize, resizeToSquare, type LetterboxTransform } from './resize.js';
 export { normalizeLaterality } from './laterality.js';
 export { preprocess, displayImage, type PreprocessOptions, type PreprocessResult } from './pipeline.js';
+export {
+  augment,
+  NO_AUGMENTATION,
+  applyAugmentation,
+  sampleAugmentation,
+  validateAugmentation,
+  augmentationInverseMatrix,
+  warpAffine,
+  adjustIntensity,
+  randomCrop,
+  identityParams,
+  AugmentationError,
+  type RandomSource,
+  type AffineMatrix,
+  type AugmentationConfig,
+  type AugmentationParams,
+} from './augment.js';

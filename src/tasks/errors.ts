@@ -19,3 +19,13 @@ export class SexError extends Error {
 export class OodModelError extends Error {
   override name = 'OodModelError';
 }
+
+/** A task name registered twice, or one that is not registered. */
+export class TaskRegistryError extends Error {
+  override name = 'TaskRegistryError';
+}
+
+/** A film's input value that cannot be used (an invalid manifest value, a required input that is unknown). */
+export class InputError extends Error {
+  override name = 'InputError';
+}

@@ -1,7 +1,36 @@
 /**
- * Clinical tasks: one folder per task (labels schema, sex/age handling, reference tables, default
- * config), plus the CSV reader they share.
+ * Clinical tasks: the Task interface and registry, the one inference pipeline, training and evaluation of a
+ * registered task, and one folder per task. Each built-in task is registered here with one line.
+ *
+ * @example
+ * import { getTask, openTaskModels, analyseFilm } from './tasks/index.js';
+ * const models = openTaskModels(getTask('hand-bone-age'), 'models/hand-bone-age');
  */
-export { LabelsError, SexError, OodModelError } from './errors.js';
-export { parseCsv, parseCsvTable, type CsvRecord, type CsvTable } from './csv.js';
-export * from './hand-bone-age/index.js';
+import { HAND_BONE_AGE_TASK } from './hand-bone-age/index.js';
+import { registerTask } from './registry.js';
+
+export { LabelsError, SexError, OodModelError, TaskRegistryError, InputError } from './errors.js';
+export type {
+  Task,
+  InputSpec,
+  InputSource,
+  ResolvedInput,
+  Refusal,
+  FirstPass,
+  Variant,
+  MemberRoute,
+  FilmContext,
+  TaskAnswer,
+  ModelProvenance,
+  FilmResult,
+} from './task.js';
+export { registerTask, unregisterTask, getTask, listTasks } from './registry.js';
+export { resolveInputs, variantsOf, type GivenInputs } from './inputs.js';
+export { readManifest, type ManifestEntry } from './manifest.js';
+export { openTaskModels, closeTaskModels, analyseFilm, cardPreprocessing, type TaskModels, type AnalyseOptions } from './pipeline.js';
+export { trainTask, labelsPath, type TrainTaskOptions, type TrainTaskResult } from './training.js';
+export { evaluateModels, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
+export * as handBoneAge from './hand-bone-age/index.js';
+export { HAND_BONE_AGE_TASK, HAND_BONE_AGE_RECIPE } from './hand-bone-age/index.js';
+
+registerTask(HAND_BONE_AGE_TASK);

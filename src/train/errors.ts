@@ -19,3 +19,8 @@ export class CheckpointError extends Error {
 export class DataLoaderError extends Error {
   override name = 'DataLoaderError';
 }
+
+/** A run whose loss or dev metric stopped being finite; the message names the epoch and step. */
+export class TrainDivergedError extends Error {
+  override name = 'TrainDivergedError';
+}

@@ -8,21 +8,6 @@
  */
 export { TrainConfigError, CheckpointError, DataLoaderError } from './errors.js';
 export { Rng, mixSeed, type RngState } from './rng.js';
-export {
-  augment,
-  applyAugmentation,
-  sampleAugmentation,
-  validateAugmentation,
-  augmentationInverseMatrix,
-  warpAffine,
-  adjustIntensity,
-  randomCrop,
-  identityParams,
-  type GrayImage,
-  type AffineMatrix,
-  type AugmentationConfig,
-  type AugmentationParams,
-} from './augment.js';
 export { stratifiedKFold, groupedKFold, type Fold, type StratifyItem, type StratifiedKFoldOptions } from './folds.js';
 export {
   ProgressReporter,
@@ -49,53 +34,57 @@ export {
 } from './early-stopping.js';
 export { DataLoader, type DataLoaderOptions } from './data-loader.js';
 export { collate, loadBatch, type Batch, type Sample, type SampleContext, type SampleModule } from './load-batch.js';
-export { loadSample as loadBoneAgeSample, preprocessBoneAgeImage, type BoneAgeItem, type BoneAgeSampleOptions } from './bone-age-sample.js';
+export { TrainDivergedError } from './errors.js';
 export {
-  boneAgeModelOptions,
-  createBoneAgeModel,
-  loadBoneAgeBundleModel,
-  predictBatch,
-  predictBoneAges,
-  predictWithLoader,
-  createBoneAgeLoader,
+  RunLockedError,
+  OutputExistsError,
+  NothingToResumeError,
+  SplitError,
+  DatasetTooSmallError,
+  RecipeError,
+} from './run-errors.js';
+export {
+  acquireRunLock,
+  assertFreshOutput,
+  isProcessAlive,
+  RUN_LOCK_FILE,
+  RUN_CHECKPOINT_DIR,
+  type RunLock,
+  type RunLockInfo,
+  type RunLockOptions,
+  type FreshOutputOptions,
+} from './run-lock.js';
+export {
+  assignSplits,
+  checkMinimumSizes,
+  TRAIN_SPLIT,
+  DEV_SPLIT,
+  type SplitPlan,
+  type ExcludedSplit,
+  type AssignSplitsOptions,
+  type MinimumSizesOptions,
+  type MinimumSizes,
+} from './splits.js';
+export { applyRecipe, recipeDiff, NO_AUGMENTATION_KEYS, type RecipeValue, type ApplyRecipeOptions } from './recipe.js';
+export type { TrainingItem, TrainRecipe, Evaluation, TaskReport, FinaliseContext, Finalised, TrainingTask } from './training-task.js';
+export {
+  trainModel,
+  taskLoader,
+  predictOutputs,
   initFromWeights,
   setBackboneFrozen,
-  BONE_AGE_SAMPLE_MODULE,
-  type InitReport,
-  type LabelledBoneAgeItem,
-  type BoneAgeLoaderOptions,
-} from './bone-age-model.js';
-export {
-  trainBoneAge,
-  evaluateBoneAgeBundle,
-  loadBundleOodModel,
-  OOD_FILE,
-  type BoneAgeTrainOptions,
-  type BoneAgeTrainResult,
+  TRAINING_ROWS_ROLE,
+  TRAINING_ROWS_FILE,
+  type TrainOptions,
+  type TrainResult,
   type EpochRecord,
-} from './train-bone-age.js';
+  type InitReport,
+} from './trainer.js';
 export {
-  ttaViews,
-  predictTta,
-  predictTtaSexes,
-  calibrateInterval,
-  heldOutCoverage,
-  intervalOf,
-  TTA_AUGMENTATION,
-  DEFAULT_TTA_VIEWS,
-  TTA_SD_FLOOR_MONTHS,
-  type TtaPrediction,
-  type IntervalCalibration,
-} from './tta.js';
-export { pooledFeatures, featuresAndHead, OOD_FEATURES_DESCRIPTION } from './ood-features.js';
-export {
-  openBoneAgeModels,
-  disposeBoneAgeModels,
-  ensembleMean,
-  calibrateOofInterval,
-  predictBoneAgesWithSet,
-  evaluateBoneAgeModels,
-  type BoneAgeMember,
-  type BoneAgeModelSet,
-  type ResidualIntervalCalibration,
-} from './bone-age-composite.js';
+  crossValidate,
+  type CrossValidateOptions,
+  type CrossValidateResult,
+  type EnsembleCalibration,
+} from './cross-validate.js';
+export { ttaViews, predictTtaVariants, TTA_AUGMENTATION, DEFAULT_TTA_VIEWS } from './tta.js';
+export { pooledFeatures, featuresAndHead, predictWithFeatures, POOLED_FEATURES_DESCRIPTION, type ItemPass } from './features.js';

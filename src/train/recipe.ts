@@ -255,3 +255,13 @@ export function recipeDiff<C extends object>(defaults: C, config: C): string[] {
   for (const k of Object.keys(defs)) diffInto(defs[k], conf[k], k, out);
   return out;
 }
+
+/** The `--set` overrides that switch a recipe's augmentation to the identity (what `--no-augment` trains with). */
+export const NO_AUGMENTATION_KEYS: readonly string[] = Object.freeze([
+  'augmentation.rotationDeg=0',
+  'augmentation.scale=[1,1]',
+  'augmentation.translate=0',
+  'augmentation.brightness=0',
+  'augmentation.contrast=[1,1]',
+  'augmentation.gamma=[1,1]',
+]);

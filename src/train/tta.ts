@@ -1,16 +1,13 @@
 /**
- * Test-time augmentation (TTA) and a calibrated 90% interval for bone age.
+ * Test-time augmentation (TTA): seeded, mild geometric views of a preprocessed image and the network's outputs on
+ * them, with one backbone forward shared by every variant of the extra inputs.
  *
- * Why: issue 5 asks every prediction for a 90% interval whose coverage is measured on dev. TTA gives a
- * per-image spread (mean and SD over mildly rotated/scaled/shifted views of the preprocessed image);
- * alone it under-covers, so the half-width is scaled by a factor calibrated on the dev split with
- * split-conformal prediction on normalised residuals |y − ŷ| / (σ_TTA + 1 month) (Papadopoulos et al.
- * 2002; Lei et al., JASA 2018, "Distribution-free predictive inference for regression"). The coverage
- * stated in the card is measured on the same dev images that calibrated it (in-sample).
+ * Why: the spread of the outputs over plausible re-acquisitions of the same film is a per-film uncertainty that a
+ * calibrated interval can scale (see eval's conformal calibration); when an extra input is unknown (sex), every
+ * candidate value needs an answer, and since extra inputs enter only the head, the backbone runs once.
  */
 import type { ZooModel } from '../models/index.js';
-import { applyAugmentation, identityParams, sampleAugmentation, type AugmentationConfig, type GrayImage } from './augment.js';
-import { mean, sampleSd } from '../eval/index.js';
+import { applyAugmentation, identityParams, sampleAugmentation, type AugmentationConfig, type GrayImage } from '../preprocess/index.js';
 import { TrainConfigError } from './errors.js';
 import { Rng } from './rng.js';
 import { noGrad, tensor, tidy } from '../torch/index.js';
@@ -31,16 +28,6 @@ export const TTA_AUGMENTATION: AugmentationConfig = Object.freeze({
 /** Default number of TTA views (the identity plus seven augmented). */
 export const DEFAULT_TTA_VIEWS = 8;
 
-/** Added to the TTA SD (months) so an image whose views agree exactly still gets a non-zero interval. */
-export const TTA_SD_FLOOR_MONTHS = 1;
-
-/** Mean, SD and individual values of the TTA predictions of one image. */
-export interface TtaPrediction {
-  readonly meanMonths: number;
-  readonly sdMonths: number;
-  readonly valuesMonths: readonly number[];
-}
-
 /**
  * The TTA views of an image: the image itself, then `views - 1` seeded augmentations (same seed → same views).
  * @param image - preprocessed square image in [0, 1]
@@ -58,118 +45,28 @@ export function ttaViews(image: GrayImage, views = DEFAULT_TTA_VIEWS, seed = 0):
 }
 
 /**
- * Predict one image under TTA.
- * @param model - bone-age network
+ * Head outputs of one image's TTA views for several values of the extra inputs, the backbone run once on the batch
+ * of views. Result `[v][i]` is variant v's output on view i (first output of the head).
+ * @param model - the network (eval mode)
  * @param image - preprocessed square image
- * @param sexValue - the model's sex input (1 = M, 0 = F)
+ * @param extras - one extra-input vector per variant (length `model.extraInputs`; empty when it takes none)
  * @param views - number of views
  */
-export function predictTta(model: ZooModel, image: GrayImage, sexValue: number, views = DEFAULT_TTA_VIEWS): TtaPrediction {
-  return predictTtaSexes(model, image, [sexValue], views)[0] as TtaPrediction;
-}
-
-/**
- * TTA predictions of one image for several sex inputs, with one backbone forward of the views shared by all.
- * Why: sex enters only the head (GAP features ⊕ sex → linear), so when sex is unknown the two answers need the
- * backbone once, not twice. Each result equals `predictTta(model, image, sexValues[i], views)` bit for bit
- * (same views, same batch, `forward = forwardHead(forwardFeatures(x), extra)`).
- * @param model - bone-age network (eval mode)
- * @param image - preprocessed square image
- * @param sexValues - the model's sex inputs (1 = M, 0 = F), one result each
- * @param views - number of views
- */
-export function predictTtaSexes(model: ZooModel, image: GrayImage, sexValues: readonly number[], views = DEFAULT_TTA_VIEWS): TtaPrediction[] {
+export function predictTtaVariants(model: ZooModel, image: GrayImage, extras: readonly (readonly number[])[], views = DEFAULT_TTA_VIEWS): number[][] {
   const vs = ttaViews(image, views);
   const size = image.width;
   const data = new Float32Array(vs.length * size * size);
   vs.forEach((v, i) => data.set(v.data, i * size * size));
-  const perSex = tidy(() =>
+  const k = model.extraInputs;
+  return tidy(() =>
     noGrad(() => {
       const features = model.forwardFeatures(tensor(data, [vs.length, 1, size, size]));
-      return sexValues.map((s) => model.forwardHead(features, tensor(new Float32Array(vs.length).fill(s), [vs.length, 1])).toFloat32Array());
+      return extras.map((e) => {
+        const extra = k === 0 ? undefined : tensor(Float32Array.from({ length: vs.length * k }, (_, j) => e[j % k] as number), [vs.length, k]);
+        const out = model.forwardHead(features, extra).toFloat32Array();
+        const per = out.length / vs.length;
+        return Array.from({ length: vs.length }, (_, i) => out[i * per] as number);
+      });
     }),
   );
-  return perSex.map((values) => {
-    const preds = [...values];
-    return { meanMonths: mean(preds), sdMonths: preds.length > 1 ? sampleSd(preds) : 0, valuesMonths: preds };
-  });
-}
-
-/** A calibrated interval rule: half-width = scale × (σ_TTA + floor). */
-export interface IntervalCalibration {
-  readonly level: number;
-  readonly scale: number;
-  readonly views: number;
-  /** Share of calibration cases inside their interval. */
-  readonly coverage: number;
-  readonly n: number;
-}
-
-/**
- * The split-conformal quantile of nonconformity scores: the ⌈(n + 1) level⌉-th smallest (Lei et al., JASA 2018),
- * capped at the largest.
- * @param sortedScores - scores in ascending order, at least one
- * @param level - nominal coverage in (0, 1)
- */
-export function conformalQuantile(sortedScores: readonly number[], level: number): number {
-  const n = sortedScores.length;
-  return sortedScores[Math.min(n, Math.ceil((n + 1) * level)) - 1] as number;
-}
-
-/**
- * Split-conformal calibration of the interval scale on (TTA prediction, reference) pairs.
- * @param cases - TTA predictions with their reference ages
- * @param level - nominal coverage, default 0.9
- * @param views - the TTA views used (recorded)
- */
-export function calibrateInterval(
-  cases: readonly { readonly tta: TtaPrediction; readonly referenceMonths: number }[],
-  level = 0.9,
-  views = DEFAULT_TTA_VIEWS,
-): IntervalCalibration {
-  if (cases.length === 0) throw new TrainConfigError('no cases to calibrate the interval on');
-  const scores = cases
-    .map((c) => Math.abs(c.referenceMonths - c.tta.meanMonths) / (c.tta.sdMonths + TTA_SD_FLOOR_MONTHS))
-    .sort((a, b) => a - b);
-  const n = scores.length;
-  const scale = conformalQuantile(scores, level);
-  const inside = scores.filter((s) => s <= scale).length;
-  return { level, scale, views, coverage: inside / n, n };
-}
-
-/**
- * The interval of one TTA prediction under a calibration.
- * @param tta - the prediction
- * @param cal - the calibration
- */
-export function intervalOf(tta: TtaPrediction, cal: Pick<IntervalCalibration, 'scale'>): { lowMonths: number; highMonths: number } {
-  const half = cal.scale * (tta.sdMonths + TTA_SD_FLOOR_MONTHS);
-  return { lowMonths: Math.max(0, tta.meanMonths - half), highMonths: tta.meanMonths + half };
-}
-
-/**
- * Out-of-sample coverage of the calibration rule by two-fold cross-conformal checking: calibrate on
- * the even-indexed cases, measure coverage on the odd ones, and the reverse; the mean of the two.
- * Why: the coverage on the calibration set itself is at least the nominal level by construction;
- * this says how the rule does on images it was not calibrated on.
- * @param cases - TTA predictions with their reference ages
- * @param level - nominal coverage, default 0.9
- */
-export function heldOutCoverage(
-  cases: readonly { readonly tta: TtaPrediction; readonly referenceMonths: number }[],
-  level = 0.9,
-): number {
-  const a = cases.filter((_, i) => i % 2 === 0);
-  const b = cases.filter((_, i) => i % 2 === 1);
-  if (a.length === 0 || b.length === 0) throw new TrainConfigError('held-out coverage needs at least two cases');
-  const covered = (cal: typeof cases, test: typeof cases): number => {
-    const { scale } = calibrateInterval(cal, level);
-    return (
-      test.filter((c) => {
-        const iv = intervalOf(c.tta, { scale });
-        return c.referenceMonths >= iv.lowMonths && c.referenceMonths <= iv.highMonths;
-      }).length / test.length
-    );
-  };
-  return (covered(a, b) + covered(b, a)) / 2;
 }

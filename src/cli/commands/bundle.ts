@@ -9,11 +9,12 @@
  * $ physis bundle verify runs/hand-bone-age
  * runs/hand-bone-age: hand-bone-age 0.1.0 (resnet18, 1x512x512), weights float32 sha256 3f2a…, ONNX opset 17 sha256 9c1e…: ok
  */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   addOnnxToBundle,
   BUNDLE_FILES,
+  COMPOSITE_FILE,
   CompositeMemberError,
   isCompositeDir,
   loadBundle,
@@ -22,7 +23,7 @@ import {
   type CompositeBundle,
   type ModelBundle,
 } from '../../infer/index.js';
-import { OOD_FILE } from '../../train/index.js';
+import { getTask } from '../../tasks/index.js';
 import { stringOption, UsageError, type Command } from '../command.js';
 
 function summary(b: ModelBundle): Record<string, unknown> {
@@ -37,6 +38,7 @@ function summary(b: ModelBundle): Record<string, unknown> {
     outputs: c.outputs,
     weights: c.files.weights,
     onnx: c.files.onnx ?? null,
+    artifacts: c.files.artifacts ?? [],
     createdAt: c.createdAt,
     physisVersion: c.physisVersion,
   };
@@ -50,7 +52,8 @@ function human(b: ModelBundle): string {
     : 'no ONNX graph';
   return (
     `${b.dir}: ${c.id} ${c.version} (${c.architecture.name}, ${c.input.shape.join('x')}), ` +
-    `weights ${w.dtype} sha256 ${w.sha256.slice(0, 12)}…, ${onnx}: ok`
+    `weights ${w.dtype} sha256 ${w.sha256.slice(0, 12)}…, ${onnx}` +
+    `${(c.files.artifacts ?? []).map((a) => `, ${a.role} ${a.path} sha256 ${a.sha256.slice(0, 12)}…`).join('')}: ok`
   );
 }
 
@@ -70,27 +73,28 @@ function compositeSummary(c: CompositeBundle): Record<string, unknown> {
 
 function compositeHuman(c: CompositeBundle): string {
   const members = c.manifest.members
-    .map((p) => `${p.path}${p.sex ? ` [${p.sex}]` : ''} ${p.id} sha256 ${p.weightsSha256.slice(0, 12)}…`)
+    .map((p) => `${p.path}${p.route ? ` [${c.manifest.routeBy ?? ''} ${p.route}]` : ''} ${p.id} sha256 ${p.weightsSha256.slice(0, 12)}…`)
     .join(', ');
   return `${c.dir}: ${c.manifest.kind} composite ${c.manifest.id} of ${c.members.length} verified members (${members}): ok`;
 }
 
 /**
- * Copy one sex's bundle into the composite folder after checking its card says it was trained on that sex.
- * Only the bundle's own files travel (card, weights, ONNX graph, OOD model), not its checkpoint or log.
+ * Copy a member bundle into the composite folder after checking its card says it was trained on the subset of its
+ * slot. Only the bundle's own files travel (card, weights, ONNX graph, artifacts), not its checkpoint or log.
  */
-function copySexMember(src: string, sex: 'M' | 'F', dest: string): void {
+function copyRoutedMember(src: string, routeBy: string, value: string, dest: string): void {
   const b = loadBundle(src);
-  if (b.card.trainingData.sex !== sex) {
-    const has = b.card.trainingData.sex === undefined ? 'both sexes' : `sex ${b.card.trainingData.sex} only`;
+  const has = b.card.trainingData.subset?.[routeBy];
+  if (has !== value) {
     throw new CompositeMemberError(
-      `${src}: given as the ${sex === 'M' ? 'male' : 'female'} model, but its card says it was trained on ${has} ` +
-        `(train one with \`physis train hand-bone-age --sex ${sex}\`)`,
+      `${src}: given as the ${routeBy} ${value} model, but its card says it was trained on ` +
+        `${has === undefined ? `every ${routeBy}` : `${routeBy} ${has} only`} ` +
+        `(train one with \`physis train ${b.card.task} --subset ${routeBy}=${value}\`)`,
     );
   }
   mkdirSync(dest, { recursive: true });
-  const names = [BUNDLE_FILES.card, b.card.files.weights.path, b.card.files.onnx?.path, OOD_FILE];
-  for (const name of names) if (name !== undefined && existsSync(join(src, name))) copyFileSync(join(src, name), join(dest, name));
+  const names = [BUNDLE_FILES.card, b.card.files.weights.path, b.card.files.onnx?.path, ...(b.card.files.artifacts ?? []).map((a) => a.path)];
+  for (const name of names) if (name !== undefined) copyFileSync(join(src, name), join(dest, name));
   loadBundle(dest);
 }
 
@@ -101,59 +105,79 @@ export const bundleCommand: Command = {
   usage: [
     'usage: physis bundle verify <dir> [--json]',
     '       physis bundle add-onnx <dir> [--json]',
-    '       physis bundle compose --male <bundle> --female <bundle> --out <dir> [--id name] [--json]',
+    '       physis bundle compose --by <input> <value>=<bundle>… --out <dir> [--id name] [--json]',
+    '       physis bundle upgrade <dir> [--training-labels labels.csv] [--json]',
     '',
-    'verify    checks card.json, that every file it names exists and matches its sha256, and that no unlisted',
-    '          model file is present; exits 1 with the reason otherwise. A composite folder (composite.json):',
-    '          every member is verified and must be the one pinned (card id and weights sha256)',
-    'compose   a sex-specific composite: copies the two bundles (trained with `physis train … --sex M|F`; others are',
-    '          refused) into <out>/male and <out>/female and writes <out>/composite.json; predict, evaluate and explain',
-    '          take <out> as --bundle and choose the member by the resolved sex (unknown sex: both answers)',
+    'verify    checks card.json, that every file it names (weights, graph, OOD statistics, calibration, training rows)',
+    '          exists and matches its sha256, and that no unlisted model file is present; exits 1 with the reason',
+    '          otherwise. A composite folder: every member is verified and must be the one pinned (id and weights sha256)',
+    'compose   a composite routed by an input: copies each bundle (trained with `physis train … --subset <input>=<value>`;',
+    '          others are refused) into <out>/<value> and writes <out>/composite.json; predict, evaluate and explain take',
+    '          <out> as --bundle and choose the member by the film\'s value (unknown: every member, each for its value)',
+    'upgrade   rewrites a bundle or composite made by Physis 0.1 (card schema 1) in place: its OOD statistics and interval',
+    '          calibration become hashed artifacts; the weights file is not touched. --training-labels records the train',
+    '          and dev rows of the labels file it was trained on, so evaluate can flag overlap',
     'add-onnx  exports the bundle model to model.onnx (opset 17, with the Grad-CAM feature map as a second',
     '          output) and records its sha256 in card.json; the weights file is not changed',
     '',
     'example:',
     '  $ physis bundle verify runs/hand-bone-age',
     '  runs/hand-bone-age: hand-bone-age 0.1.0 (resnet18, 1x512x512), weights float32 sha256 3f2a…, no ONNX graph: ok',
-    '  $ physis bundle compose --male runs/boys --female runs/girls --out runs/by-sex',
+    '  $ physis bundle compose --by sex M=runs/boys F=runs/girls --out runs/by-sex',
   ].join('\n'),
   options: {
-    male: { type: 'string' },
-    female: { type: 'string' },
+    by: { type: 'string' },
     out: { type: 'string', short: 'o' },
     id: { type: 'string' },
+    'training-labels': { type: 'string' },
   },
   allowPositionals: true,
   run(args, out) {
     const [action, dir, ...extra] = args.positionals;
     if (action === 'compose') {
-      if (dir !== undefined) throw new UsageError('compose takes --male, --female and --out, not a positional folder');
-      const male = stringOption(args, 'male', true);
-      const female = stringOption(args, 'female', true);
+      const routeBy = stringOption(args, 'by', true);
+      const slots = [dir, ...extra].filter((x): x is string => x !== undefined).map((x) => {
+        const eq = x.indexOf('=');
+        if (eq <= 0) throw new UsageError(`compose: expected <value>=<bundle>, got '${x}'`);
+        return { value: x.slice(0, eq), src: x.slice(eq + 1) };
+      });
+      if (slots.length < 2) throw new UsageError('compose needs at least two <value>=<bundle> members');
       const outDir = stringOption(args, 'out', true);
       if (isCompositeDir(outDir) || existsSync(join(outDir, BUNDLE_FILES.card))) {
         throw new UsageError(`${outDir} already holds a bundle or composite; choose a new --out folder`);
       }
-      const [ms, fs] = [loadBundle(male).card.input.shape.join('x'), loadBundle(female).card.input.shape.join('x')];
-      if (ms !== fs) throw new CompositeMemberError(`${male} takes input ${ms} but ${female} takes ${fs}; a pair must share the input size`);
-      copySexMember(male, 'M', join(outDir, 'male'));
-      copySexMember(female, 'F', join(outDir, 'female'));
-      const m = loadBundle(join(outDir, 'male')).card;
-      const f = loadBundle(join(outDir, 'female')).card;
+      const shapes = slots.map((s) => `${s.src} takes ${loadBundle(s.src).card.input.shape.join('x')}`);
+      if (new Set(shapes.map((x) => x.split(' takes ')[1])).size > 1) throw new CompositeMemberError(`members must share the input size: ${shapes.join(', ')}`);
+      for (const s of slots) copyRoutedMember(s.src, routeBy, s.value, join(outDir, s.value));
+      const cards = slots.map((s) => loadBundle(join(outDir, s.value)).card);
+      const first = cards[0] as ModelBundle['card'];
       const c = saveComposite(outDir, {
-        kind: 'sex-specific',
-        id: stringOption(args, 'id') ?? `${m.task}-by-sex`,
-        task: m.task,
-        members: [
-          { path: 'male', sex: 'M' },
-          { path: 'female', sex: 'F' },
-        ],
+        kind: 'routed',
+        routeBy,
+        id: stringOption(args, 'id') ?? `${first.task}-by-${routeBy}`,
+        task: first.task,
+        members: slots.map((s) => ({ path: s.value, route: s.value })),
         description:
-          `Sex-specific pair: boys are predicted by ${m.id} (from ${male}; ${m.trainingData.summary}), girls by ${f.id} ` +
-          `(from ${female}; ${f.trainingData.summary}). Each member's metrics and 90% interval are its own card's, ` +
-          `measured on dev images of its sex.`,
+          `Routed by ${routeBy}: ` +
+          slots.map((s, i) => `${routeBy} ${s.value} is answered by ${cards[i]?.id ?? '?'} (from ${s.src}; ${cards[i]?.trainingData.summary ?? ''})`).join('; ') +
+          `. Each member's metrics and interval are its own card's, measured on dev images of its ${routeBy}.`,
       });
       out.result(compositeSummary(c), compositeHuman(c));
+      return Promise.resolve(0);
+    }
+    if (action === 'upgrade') {
+      if (dir === undefined || extra.length > 0) throw new UsageError('give one bundle or composite folder');
+      const composite = join(dir, COMPOSITE_FILE);
+      const raw = JSON.parse(readFileSync(existsSync(composite) ? composite : join(dir, BUNDLE_FILES.card), 'utf8')) as { task?: unknown };
+      const task = getTask(String(raw.task));
+      if (task.upgradeBundle === undefined) throw new UsageError(`${task.name} has no older bundle format to upgrade`);
+      const lines = [task.upgradeBundle(dir)];
+      const labels = stringOption(args, 'training-labels');
+      if (labels !== undefined) {
+        if (task.recordTrainingRows === undefined) throw new UsageError(`${task.name} cannot record training rows`);
+        lines.push(task.recordTrainingRows(dir, labels));
+      }
+      out.result({ dir, upgraded: lines }, lines.join('\n'));
       return Promise.resolve(0);
     }
     if (dir === undefined || extra.length > 0)
@@ -174,6 +198,6 @@ export const bundleCommand: Command = {
       out.result(summary(b), human(b));
       return Promise.resolve(0);
     }
-    throw new UsageError(`unknown action '${action ?? ''}'; expected 'verify', 'add-onnx' or 'compose'`);
+    throw new UsageError(`unknown action '${action ?? ''}'; expected 'verify', 'add-onnx', 'compose' or 'upgrade'`);
   },
 };

@@ -1,18 +1,25 @@
 /**
- * `physis evaluate <bundle> --data <labels.csv | dir>`: run a bundle over labelled radiographs and write
- * the HTML report (predicted vs reference, Bland-Altman, error by age band) and the same numbers as JSON.
+ * `physis evaluate <bundle> --data <labels.csv | dir> [--split name] [--out dir]`: run a bundle or composite over
+ * labelled radiographs through the same suitability check as predict, and write the task's HTML and JSON report
+ * (outside the bundle unless --out says otherwise). Rows the model was trained or early-stopped on are flagged.
  *
  * @example
- * $ physis evaluate /tmp/tiny --data ../shared/data/rsna-hand --split dev --out /tmp/tiny-eval
- * 177 images: MAE 38.53 months, RMSE 45.76, bias -19.20; report /tmp/tiny-eval/report.html
+ * $ physis evaluate models/hand-bone-age --data ../shared/data/rsna-hand --split dev --out eval/
+ * 177 images (177 scored, 0 refused): devMaeMonths 13.80, devRmseMonths 16.96, devBiasMonths -1.46; report eval/report.html
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { isCompositeDir, loadBundle, loadComposite } from '../../infer/index.js';
-import { labelsInSplit, readBoneAgeLabels } from '../../tasks/index.js';
-import { evaluateBoneAgeModels } from '../../train/index.js';
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { closeTaskModels, evaluateModels, labelsPath } from '../../tasks/index.js';
 import { intOption, stringOption, UsageError, type Command } from '../command.js';
-import { labelsPath, toItem } from './train.js';
+import { openModelsFromArgs } from '../task-args.js';
+
+/** A fresh report folder in the working directory: evaluation-<bundle>, then -2, -3… */
+function defaultOutDir(bundleDir: string): string {
+  const base = `evaluation-${basename(resolve(bundleDir))}`;
+  let dir = base;
+  for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
+  return dir;
+}
 
 /** The `physis evaluate` command (see the module comment for an example). */
 export const evaluateCommand: Command = {
@@ -21,13 +28,13 @@ export const evaluateCommand: Command = {
   usage: [
     'usage: physis evaluate <bundle> --data <labels.csv | dir> [--split name] [--out dir] [--workers N] [--json]',
     '',
-    '--split keeps rows of that split (e.g. dev); default every row.',
-    '<bundle> may be a composite folder (composite.json): an ensemble is scored on the mean of its members, a',
-    'sex-specific pair on each row\'s member of the row\'s sex. A fold ensemble trained on every row of a labels.csv',
-    'has no untouched rows there: its honest numbers are the out-of-fold ones in composite.json and <dir>/cv/.',
+    '--split keeps rows of that split (e.g. dev); default every row. Films the suitability check refuses are counted',
+    'and listed, not scored. --out defaults to ./evaluation-<bundle folder name> (a new folder, never the bundle).',
+    '<bundle> may be a composite folder: an ensemble is scored on the mean of its members, a routed composite on each',
+    "row's member. Rows a member was trained or early-stopped on are flagged (warning and report).",
     '',
     'example:',
-    '  $ physis evaluate hand-bone-age-bundle --data ../shared/data/rsna-hand --split dev --out eval/',
+    '  $ physis evaluate models/hand-bone-age --data ../shared/data/rsna-hand --split dev --out eval/',
   ].join('\n'),
   options: {
     data: { type: 'string' },
@@ -38,32 +45,35 @@ export const evaluateCommand: Command = {
   allowPositionals: true,
   async run(args, out) {
     const bundleDir = args.positionals[0];
-    if (bundleDir === undefined) throw new UsageError('name the bundle folder');
-    const composite = isCompositeDir(bundleDir) ? loadComposite(bundleDir).manifest : null;
-    const task = composite ? composite.task : loadBundle(bundleDir).card.task;
-    if (composite?.kind === 'ensemble') {
-      out.warn(
-        `${bundleDir} is a fold ensemble: rows of the labels.csv it was trained on trained some member (in-sample); ` +
-          `its out-of-fold numbers are in composite.json`,
+    if (bundleDir === undefined || args.positionals.length > 1) throw new UsageError('name one bundle folder');
+    const models = openModelsFromArgs(args, out, bundleDir);
+    try {
+      const { task } = models;
+      const csv = labelsPath(stringOption(args, 'data', true));
+      const split = stringOption(args, 'split');
+      const all = task.readLabels(csv);
+      const rows = split === undefined ? all : all.filter((r) => task.splitOf(r) === split);
+      if (rows.length === 0) throw new UsageError(`${csv}: no rows${split === undefined ? '' : ` with split '${split}'`}`);
+      if (models.set.kind === 'ensemble') {
+        out.warn(`${bundleDir} is a fold ensemble: every row of the labels.csv it was trained on trained some member; its out-of-fold numbers are in composite.json`);
+      }
+      const outDir = stringOption(args, 'out') ?? defaultOutDir(bundleDir);
+      const r = await evaluateModels(models, rows, {
+        outDir,
+        workers: intOption(args, 'workers', 1, 0, 64),
+        dataSummary: `${csv}${split === undefined ? '' : ` (split ${split})`}: ${rows.length} images`,
+      });
+      for (const o of r.overlap) out.warn(`${o.train} training and ${o.dev} dev rows of ${o.member} are among these rows: their numbers are in-sample`);
+      for (const id of r.unchecked) out.warn(`${id} does not list its training rows; overlap with these rows was not checked`);
+      for (const x of r.refused.slice(0, 5)) out.warn(`refused ${x.id}: ${x.reason}`);
+      const metrics = Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+      out.result(
+        { bundle: bundleDir, images: rows.length, scored: r.accepted, refused: r.refused, metrics: r.metrics, overlap: r.overlap, report: r.reportHtml, json: r.reportJson },
+        `${rows.length} images (${r.accepted} scored, ${r.refused.length} refused): ${metrics || 'no metrics'}; report ${r.reportHtml}`,
       );
+      return 0;
+    } finally {
+      closeTaskModels(models);
     }
-    if (task !== 'hand-bone-age') throw new UsageError(`${bundleDir}: task '${task}' has no evaluator yet`);
-    const csv = labelsPath(stringOption(args, 'data', true));
-    const split = stringOption(args, 'split');
-    const all = readBoneAgeLabels(csv);
-    const rows = split === undefined ? all : labelsInSplit(all, split);
-    if (rows.length === 0) throw new UsageError(`${csv}: no rows with split '${split}'`);
-    const outDir = stringOption(args, 'out') ?? join(bundleDir, 'evaluation');
-    const r = await evaluateBoneAgeModels(bundleDir, rows.map(toItem), {
-      outDir,
-      workers: intOption(args, 'workers', 1, 0, 64),
-      dataSummary: `${csv}${split === undefined ? '' : ` (split ${split})`}: ${rows.length} images`,
-    });
-    const m = (JSON.parse(readFileSync(r.reportJson, 'utf8')) as { metrics: { overall: { mae: number; rmse: number; bias: number } } }).metrics.overall;
-    out.result(
-      { bundle: bundleDir, images: rows.length, maeMonths: m.mae, rmseMonths: m.rmse, biasMonths: m.bias, report: r.reportHtml, json: r.reportJson },
-      `${rows.length} images: MAE ${m.mae.toFixed(2)} months, RMSE ${m.rmse.toFixed(2)}, bias ${m.bias.toFixed(2)}; report ${r.reportHtml}`,
-    );
-    return 0;
   },
 };

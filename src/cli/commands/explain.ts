@@ -1,59 +1,49 @@
 /**
- * `physis explain <file> --bundle <dir> -o heat.png`: a Grad-CAM heat map (Selvaraju et al. 2017) of a
- * bone-age prediction, overlaid on the radiograph as the model saw it (preprocessed, letterboxed).
+ * `physis explain <file> [--task t] [--bundle dir] -o heat.png`: the task's answer for one film with its Grad-CAM heat
+ * map (Selvaraju et al. 2017) overlaid on the radiograph as the model saw it (preprocessed, letterboxed). With an input
+ * unknown the map is the mean over its values; for a composite, the mean over the members that answered.
  *
  * @example
- * $ physis explain samples/hand-0.png --bundle /tmp/run128 --sex F -o heat.png
- * samples/hand-0.png: bone age 99.6 months, sex F from cli; heat map heat.png
+ * $ physis explain samples/hand-0.png --sex F -o heat.png
+ * samples/hand-0.png: bone age 41.2 months (3.4 y), sex F from cli [90% 0.0-94.5]; heat map heat.png
  */
-import { requireSex } from '../../tasks/index.js';
-import { disposeBoneAgeModels, openBoneAgeModels } from '../../train/index.js';
+import { isSameFile } from '../../radiograph/index.js';
+import { analyseFilm, closeTaskModels } from '../../tasks/index.js';
 import { stringOption, UsageError, type Command } from '../command.js';
-import { analyseRadiograph, compositeNote } from './predict.js';
+import { cliInputs, inputOptions, inputUsage, openModelsFromArgs, printResult } from '../task-args.js';
 
 /** The `physis explain` command (see the module comment for an example). */
 export const explainCommand: Command = {
   name: 'explain',
   summary: 'Grad-CAM heat map of a prediction, overlaid on the preprocessed radiograph (PNG)',
   usage: [
-    'usage: physis explain <file> --bundle <dir> -o heat.png [--sex M|F] [--json]',
+    'usage: physis explain <file> [--task name] [--bundle dir] -o heat.png [--<input> value] [--json]',
     '',
-    'Unknown sex (no --sex, no DICOM PatientSex): the map is the mean over both sexes.',
-    '--bundle may be a composite folder: the map is the mean of the Grad-CAM maps of the members used',
-    '(every fold model of an ensemble; the member of the resolved sex, or both, of a sex-specific pair).',
+    inputUsage(),
+    'With an input unknown the map is the mean over its values; a composite shows the mean of its members\' maps.',
     '',
     'example:',
-    '  $ physis explain samples/hand-0.png --bundle hand-bone-age-bundle --sex F -o heat.png',
+    '  $ physis explain samples/hand-0.png --sex F -o heat.png',
   ].join('\n'),
   options: {
+    task: { type: 'string' },
     bundle: { type: 'string' },
     out: { type: 'string', short: 'o' },
-    sex: { type: 'string' },
+    ...inputOptions(),
   },
   allowPositionals: true,
   async run(args, out) {
     const file = args.positionals[0];
     if (file === undefined || args.positionals.length > 1) throw new UsageError('give exactly one radiograph file');
     const heatmapPath = stringOption(args, 'out', true);
-    const rawSex = stringOption(args, 'sex');
-    const set = openBoneAgeModels(stringOption(args, 'bundle', true));
+    if (isSameFile(file, heatmapPath)) throw new UsageError(`-o ${heatmapPath} is the input film itself; choose another output`);
+    const models = openModelsFromArgs(args, out);
     try {
-      const a = await analyseRadiograph(set, file, {
-        cliSex: rawSex === undefined ? null : requireSex(rawSex, '--sex'),
-        heatmapPath,
-      });
-      if (a.rejected) {
-        out.result(a, `${file}: rejected: ${a.rejected.reason}`);
-        return 1;
-      }
-      const age =
-        a.boneAgeMonths !== undefined
-          ? `bone age ${a.boneAgeMonths.toFixed(1)} months, sex ${a.sex} from ${a.sexSource}`
-          : `sex unknown: ${a.boneAgeMonthsBySex?.M.toFixed(1)} months if male, ${a.boneAgeMonthsBySex?.F.toFixed(1)} if female`;
-      out.result(a, `${file}: ${age}${compositeNote(a)}; heat map ${heatmapPath}${a.heatmapMethod ? ` (${a.heatmapMethod})` : ''}`);
+      const r = await analyseFilm(models, file, { given: { cli: cliInputs(models.task, args) }, heatmapPath });
+      printResult(models.task, r, out);
+      return r.answer !== undefined ? 0 : 1;
     } finally {
-      disposeBoneAgeModels(set);
+      closeTaskModels(models);
     }
-    return 0;
   },
 };

@@ -1,22 +1,13 @@
 /**
- * The hand-bone-age task: labels and manifest schema, sex resolution, Greulich-Pyle reference SDs and
- * SDS, and the default model/recipe.
+ * The hand-bone-age task: labels and manifest schema, sex parsing, Greulich-Pyle reference SDs and SDS, the OOD
+ * check, the default recipe, and the task object registered as `hand-bone-age`.
  *
  * @example
- * import { readBoneAgeLabels, resolveSex } from './tasks/index.js';
- * const rows = readBoneAgeLabels('../shared/data/rsna-hand/labels.csv'); // 1023 rows
- * resolveSex({ manifest: '', dicom: 'O' }); // { sex: null, sexSource: 'unknown' }
+ * import { getTask } from './tasks/index.js';
+ * const rows = getTask('hand-bone-age').readLabels('../shared/data/rsna-hand/labels.csv'); // 1023 rows
  */
-export { parseSex, requireSex, resolveSex, type Sex, type SexSource, type ResolvedSex, type SexSources } from './sex.js';
-export {
-  parseBoneAgeLabels,
-  readBoneAgeLabels,
-  parseManifest,
-  labelsInSplit,
-  MAX_BONE_AGE_MONTHS,
-  type BoneAgeLabel,
-  type ManifestEntry,
-} from './labels.js';
+export { parseSex, requireSex, type Sex } from './sex.js';
+export { parseBoneAgeLabels, readBoneAgeLabels, MAX_BONE_AGE_MONTHS, type BoneAgeLabel } from './labels.js';
 export {
   GP_REFERENCE,
   referenceSdMonths,
@@ -25,7 +16,7 @@ export {
   type BoneAgeSds,
   type ReferenceSdRow,
 } from './gp-reference.js';
-export { HAND_BONE_AGE_DEFAULT_CONFIG, sexInput, type HandBoneAgeConfig, type TaskAugmentation } from './config.js';
+export { HAND_BONE_AGE_RECIPE, sexInput } from './config.js';
 export {
   OOD_DESCRIPTORS,
   OOD_FORMAT,
@@ -41,3 +32,7 @@ export {
   type OodFitOptions,
   type OodVerdict,
 } from './ood.js';
+export { OOD_ROLE, OOD_FILE, INTERVAL_ROLE, INTERVAL_FILE, parseIntervalCalibration, type HandState, type IntervalCalibrationFile } from './state.js';
+export { preprocessHandImage } from './sample.js';
+export { upgradeHandBundle, recordHandTrainingRows } from './upgrade.js';
+export { HAND_BONE_AGE_TASK, TTA_SD_FLOOR_MONTHS, calibrateHandEnsemble, formatHandBoneAge, type HandItem } from './task.js';

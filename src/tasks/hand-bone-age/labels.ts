@@ -1,7 +1,6 @@
 /**
  * The hand-bone-age labels file: `file,sex,boneage_months[,split]` (extra columns allowed), as in
- * ../shared/data/rsna-hand/labels.csv (`file,rsna_id,boneage_months,sex,split`), and the prediction
- * manifest: `file` plus an optional `sex` column.
+ * ../shared/data/rsna-hand/labels.csv (`file,rsna_id,boneage_months,sex,split`).
  *
  * Why: one strict reader so training, evaluation and prediction agree on the schema; file paths are
  * relative to the CSV so a data folder can be moved whole. Bone ages outside 0–240 months (0–20 years,
@@ -9,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseCsvTable } from '../csv.js';
+import { parseCsvTable } from '../../radiograph/index.js';
 import { LabelsError } from '../errors.js';
 import { parseSex, type Sex } from './sex.js';
 
@@ -24,15 +23,6 @@ export interface BoneAgeLabel {
   /** `split` column when present (e.g. `train`, `dev`). */
   readonly split?: string;
   /** 1-based line in the CSV. */
-  readonly line: number;
-}
-
-/** One radiograph to predict, with the sex given by the manifest if any. */
-export interface ManifestEntry {
-  readonly file: string;
-  readonly path: string;
-  /** Raw `sex` column value ('' when empty or absent); resolve with resolveSex. */
-  readonly sex: string;
   readonly line: number;
 }
 
@@ -93,33 +83,4 @@ export function readBoneAgeLabels(csvPath: string): BoneAgeLabel[] {
     throw new LabelsError(`${csvPath}: cannot read labels (${(error as Error).message})`);
   }
   return parseBoneAgeLabels(text, csvPath);
-}
-
-/**
- * Parse a prediction manifest (`file` required, `sex` optional; empty sex stays unknown).
- * @param text - the CSV
- * @param source - its path
- */
-export function parseManifest(text: string, source: string): ManifestEntry[] {
-  const { columns, records } = parseCsvTable(text, source, ['file']);
-  const base = dirname(resolve(source));
-  const seen = new Map<string, number>();
-  return records.map((r) => {
-    const file = field(r.fields, columns.get('file'));
-    checkFile(file, source, r.line, seen);
-    const sex = field(r.fields, columns.get('sex'));
-    if (sex !== '' && parseSex(sex) === null && sex.toUpperCase() !== 'O') {
-      throw new LabelsError(`${source}:${r.line}: sex '${sex}' must be M, F, O or empty`);
-    }
-    return { file, path: isAbsolute(file) ? file : resolve(base, file), sex, line: r.line };
-  });
-}
-
-/**
- * Split labels by their `split` column.
- * @param rows - parsed labels
- * @param name - the split to keep (e.g. `dev`)
- */
-export function labelsInSplit(rows: readonly BoneAgeLabel[], name: string): BoneAgeLabel[] {
-  return rows.filter((r) => r.split === name);
 }

@@ -4,18 +4,18 @@ import {
   adjustIntensity,
   applyAugmentation,
   augment,
+  AugmentationError,
   identityParams,
   randomCrop,
-  Rng,
   sampleAugmentation,
-  TrainConfigError,
   validateAugmentation,
   type GrayImage,
-} from '../../src/train/index.js';
-import { HAND_BONE_AGE_DEFAULT_CONFIG } from '../../src/tasks/index.js';
+} from '../../src/preprocess/index.js';
+import { Rng } from '../../src/train/index.js';
+import { HAND_BONE_AGE_RECIPE } from '../../src/tasks/index.js';
 
 /** The shipped task recipe's ranges, as the trainer receives them. */
-const HAND_AUGMENTATION = HAND_BONE_AGE_DEFAULT_CONFIG.augmentation;
+const HAND_AUGMENTATION = HAND_BONE_AGE_RECIPE.augmentation;
 
 /** ramp_WxH: pixel (x, y) = (y * W + x) / (W * H), distinct everywhere. */
 function ramp(w: number, h: number): GrayImage {
@@ -76,7 +76,7 @@ void test('the crop window of the parameters is cut from the warped image', () =
 void test('left-right flips are refused unless laterality was normalised, and mirror exactly when allowed', () => {
   assert.throws(
     () => validateAugmentation({ ...HAND_AUGMENTATION, flipLeftRightProbability: 0.5 }),
-    (e: unknown) => e instanceof TrainConfigError && /lateralityNormalised/.test(e.message),
+    (e: unknown) => e instanceof AugmentationError && /lateralityNormalised/.test(e.message),
   );
   validateAugmentation({ ...HAND_AUGMENTATION, flipLeftRightProbability: 0.5, lateralityNormalised: true });
   const img = ramp(4, 2);
@@ -124,7 +124,7 @@ void test('randomCrop cuts an existing window; a crop larger than the image is r
   const x0 = idx % 8;
   const y0 = Math.floor(idx / 8);
   for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) assert.equal(px(out, x, y), px(img, x0 + x, y0 + y));
-  assert.throws(() => randomCrop(img, 9, 2, new Rng(1)), TrainConfigError);
+  assert.throws(() => randomCrop(img, 9, 2, new Rng(1)), AugmentationError);
 });
 
 void test('invalid ranges name the field', () => {

@@ -8,16 +8,26 @@
  * resampled once. Left-right flips are off by default and refused unless laterality was normalised:
  * a flipped left hand looks like a right hand, which a PA left-hand model never sees.
  */
-import type { TaskAugmentation } from '../tasks/index.js';
-import { TrainConfigError } from './errors.js';
-import type { Rng } from './rng.js';
+import { PreprocessError, type GrayImage } from './image.js';
 
-/** A single-channel image, row-major, `data.length === width * height`. */
-export interface GrayImage {
-  readonly width: number;
-  readonly height: number;
-  readonly data: Float32Array;
+/** An augmentation range or image that cannot be used; the message names the field. */
+export class AugmentationError extends PreprocessError {
+  override name = 'AugmentationError';
 }
+
+/**
+ * The random stream augmentation draws from (the trainer's seeded Rng satisfies it): each sample gets its own
+ * stream, so an augmentation never depends on which worker drew it.
+ */
+export interface RandomSource {
+  /** Uniform in [low, high). */
+  uniform(low: number, high: number): number;
+  /** True with probability p. */
+  bernoulli(p: number): boolean;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+}
+
 
 /**
  * A 2×3 affine matrix [a, b, c, d, e, f] mapping (x, y) to (a x + b y + c, d x + e y + f), in pixel
@@ -26,13 +36,44 @@ export interface GrayImage {
 export type AffineMatrix = readonly [number, number, number, number, number, number];
 
 /**
- * Ranges the augmentation samples from; intensities assume images scaled to [0, 1]. The ranges themselves are the
- * task's data ({@link TaskAugmentation}, declared in src/tasks so a task's default recipe needs no trainer import).
+ * Ranges the augmentation samples from, as data (a task's recipe holds one); intensities assume images scaled to
+ * [0, 1].
  */
-export interface AugmentationConfig extends TaskAugmentation {
+export interface AugmentationConfig {
+  /** Rotation uniform in ±rotationDeg degrees. */
+  readonly rotationDeg: number;
+  /** Isotropic scale, log-uniform in [min, max]. */
+  readonly scale: readonly [number, number];
+  /** Translation uniform in ±translate × side length. */
+  readonly translate: number;
+  /** Added intensity, uniform in ±brightness. */
+  readonly brightness: number;
+  /** Contrast factor around the image mean, log-uniform in [min, max]. */
+  readonly contrast: readonly [number, number];
+  /** Gamma exponent, log-uniform in [min, max]. */
+  readonly gamma: readonly [number, number];
+  /** Output crop [width, height] taken at a random position; null keeps the input size. */
+  readonly cropSize: readonly [number, number] | null;
+  /** Probability of a left-right mirror; must stay 0 unless `lateralityNormalised`. */
+  readonly flipLeftRightProbability: number;
+  /** Value for pixels warped in from outside the image. */
+  readonly fill: number;
   /** Set when every image was brought to the same side first, which makes flips anatomy-preserving. */
   readonly lateralityNormalised?: boolean;
 }
+
+/** No augmentation: the identity ranges (what `--no-augment` trains with). */
+export const NO_AUGMENTATION: AugmentationConfig = Object.freeze({
+  rotationDeg: 0,
+  scale: [1, 1] as const,
+  translate: 0,
+  brightness: 0,
+  contrast: [1, 1] as const,
+  gamma: [1, 1] as const,
+  cropSize: null,
+  flipLeftRightProbability: 0,
+  fill: 0,
+});
 
 /** The drawn values of one augmentation, so that it can be logged and replayed. */
 export interface AugmentationParams {
@@ -71,12 +112,12 @@ export function identityParams(width: number, height: number): AugmentationParam
 
 function checkRange(name: string, r: readonly [number, number], positive: boolean): void {
   if (!(Number.isFinite(r[0]) && Number.isFinite(r[1]) && r[0] <= r[1]) || (positive && r[0] <= 0)) {
-    throw new TrainConfigError(`augmentation ${name} range [${r[0]}, ${r[1]}] must be ordered${positive ? ' and > 0' : ''}`);
+    throw new AugmentationError(`augmentation ${name} range [${r[0]}, ${r[1]}] must be ordered${positive ? ' and > 0' : ''}`);
   }
 }
 
 /**
- * Validate a configuration; throws TrainConfigError naming the bad field.
+ * Validate a configuration; throws AugmentationError naming the bad field.
  * @param config - the augmentation ranges
  */
 export function validateAugmentation(config: AugmentationConfig): void {
@@ -88,18 +129,18 @@ export function validateAugmentation(config: AugmentationConfig): void {
     ['translate', config.translate],
     ['brightness', config.brightness],
   ] as const) {
-    if (!Number.isFinite(v) || v < 0) throw new TrainConfigError(`augmentation ${k} = ${v} must be >= 0`);
+    if (!Number.isFinite(v) || v < 0) throw new AugmentationError(`augmentation ${k} = ${v} must be >= 0`);
   }
   const p = config.flipLeftRightProbability;
-  if (!(p >= 0 && p <= 1)) throw new TrainConfigError(`flipLeftRightProbability ${p} must be in [0, 1]`);
+  if (!(p >= 0 && p <= 1)) throw new AugmentationError(`flipLeftRightProbability ${p} must be in [0, 1]`);
   if (p > 0 && config.lateralityNormalised !== true) {
-    throw new TrainConfigError(
+    throw new AugmentationError(
       'left-right flips change which hand the image shows; set lateralityNormalised only after mirroring every image to one side',
     );
   }
 }
 
-const logUniform = (rng: Rng, r: readonly [number, number]): number =>
+const logUniform = (rng: RandomSource, r: readonly [number, number]): number =>
   r[0] === r[1] ? r[0] : Math.exp(rng.uniform(Math.log(r[0]), Math.log(r[1])));
 
 /**
@@ -109,12 +150,12 @@ const logUniform = (rng: Rng, r: readonly [number, number]): number =>
  * @param width - input width in pixels
  * @param height - input height in pixels
  */
-export function sampleAugmentation(rng: Rng, config: AugmentationConfig, width: number, height: number): AugmentationParams {
+export function sampleAugmentation(rng: RandomSource, config: AugmentationConfig, width: number, height: number): AugmentationParams {
   validateAugmentation(config);
   const outWidth = config.cropSize?.[0] ?? width;
   const outHeight = config.cropSize?.[1] ?? height;
   if (outWidth > width || outHeight > height) {
-    throw new TrainConfigError(`crop ${outWidth}x${outHeight} is larger than the image ${width}x${height}`);
+    throw new AugmentationError(`crop ${outWidth}x${outHeight} is larger than the image ${width}x${height}`);
   }
   return {
     rotationDeg: rng.uniform(-config.rotationDeg, config.rotationDeg),
@@ -168,7 +209,7 @@ export function augmentationInverseMatrix(p: AugmentationParams, width: number, 
  */
 export function warpAffine(image: GrayImage, inverse: AffineMatrix, outWidth: number, outHeight: number, fill = 0): GrayImage {
   const { width: w, height: h, data } = image;
-  if (data.length !== w * h) throw new TrainConfigError(`image data has ${data.length} values, expected ${w}x${h}`);
+  if (data.length !== w * h) throw new AugmentationError(`image data has ${data.length} values, expected ${w}x${h}`);
   const [a, b, c, d, e, f] = inverse;
   const out = new Float32Array(outWidth * outHeight);
   const at = (x: number, y: number): number => (x >= 0 && x < w && y >= 0 && y < h ? (data[y * w + x] as number) : fill);
@@ -235,7 +276,7 @@ export function applyAugmentation(image: GrayImage, p: AugmentationParams, fill 
  * @param rng - the sample's random stream
  * @param config - ranges (a task's recipe, e.g. HAND_BONE_AGE_DEFAULT_CONFIG.augmentation)
  */
-export function augment(image: GrayImage, rng: Rng, config: AugmentationConfig): GrayImage {
+export function augment(image: GrayImage, rng: RandomSource, config: AugmentationConfig): GrayImage {
   return applyAugmentation(image, sampleAugmentation(rng, config, image.width, image.height), config.fill);
 }
 
@@ -246,9 +287,9 @@ export function augment(image: GrayImage, rng: Rng, config: AugmentationConfig):
  * @param height - crop height
  * @param rng - random stream choosing the corner
  */
-export function randomCrop(image: GrayImage, width: number, height: number, rng: Rng): GrayImage {
+export function randomCrop(image: GrayImage, width: number, height: number, rng: RandomSource): GrayImage {
   if (width > image.width || height > image.height || width < 1 || height < 1) {
-    throw new TrainConfigError(`crop ${width}x${height} does not fit in the image ${image.width}x${image.height}`);
+    throw new AugmentationError(`crop ${width}x${height} does not fit in the image ${image.width}x${image.height}`);
   }
   const x0 = rng.int(image.width - width + 1);
   const y0 = rng.int(image.height - height + 1);

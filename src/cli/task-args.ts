@@ -1,0 +1,88 @@
+/**
+ * What predict, explain and evaluate share on the command line: which task and which models (`--task`, `--bundle`,
+ * else the task's shipped default model, named in the output), the task's inputs as options (`--sex M`, from the
+ * registered tasks' input list, so no command names a task), and the human lines of results.
+ */
+import { fileURLToPath } from 'node:url';
+import { isCompositeDir, loadBundle, loadComposite } from '../infer/index.js';
+import { escapeForTerminal } from '../radiograph/index.js';
+import { getTask, listTasks, openTaskModels, type FilmResult, type Task, type TaskModels } from '../tasks/index.js';
+import { stringOption, UsageError, type Command, type ParsedArgs } from './command.js';
+import type { Output } from './output.js';
+
+/** The task used when neither `--task` nor `--bundle` says (until the suitability gate routes films). */
+export const DEFAULT_TASK = 'hand-bone-age';
+
+/** The repository (package) root, where shipped models live. */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** One `--<input>` option per input of any registered task (e.g. `--sex`). */
+export function inputOptions(): Command['options'] {
+  return Object.fromEntries(listTasks().flatMap((t) => t.inputs.map((i) => [i.name, { type: 'string' as const }])));
+}
+
+/** The usage lines describing the inputs options. */
+export function inputUsage(): string {
+  return listTasks()
+    .flatMap((t) => t.inputs.map((i) => `--${i.name}: ${i.description} (${t.name}); else the manifest column '${i.name}', else DICOM`))
+    .join('\n');
+}
+
+/**
+ * The task's inputs given on the command line, parsed strictly.
+ * @param task - the task
+ * @param args - parsed arguments
+ */
+export function cliInputs(task: Task, args: ParsedArgs): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const spec of task.inputs) {
+    const raw = stringOption(args, spec.name);
+    if (raw !== undefined) out[spec.name] = spec.parse(raw, `--${spec.name}`);
+  }
+  for (const name of Object.keys(args.values)) {
+    const known = ['task', 'bundle', 'manifest', 'heatmap', 'out', 'json', 'data', 'split', 'workers'];
+    if (!known.includes(name) && args.values[name] !== undefined && !task.inputs.some((i) => i.name === name)) {
+      throw new UsageError(`--${name} is not an input of ${task.name} (its inputs: ${task.inputs.map((i) => i.name).join(', ') || 'none'})`);
+    }
+  }
+  return out;
+}
+
+/** The task named by a bundle or composite folder's card. @param dir - the folder */
+function taskOfFolder(dir: string): string {
+  return isCompositeDir(dir) ? loadComposite(dir).manifest.task : loadBundle(dir).card.task;
+}
+
+/**
+ * Open the models a command runs: `--bundle` (its task must match `--task` when both are given), else the task's
+ * shipped default; says which on stderr.
+ * @param args - parsed arguments
+ * @param out - the output (for the note naming the default model)
+ * @param bundleDir - a positional bundle (evaluate), taking the place of `--bundle`
+ */
+export function openModelsFromArgs(args: ParsedArgs, out: Output, bundleDir?: string): TaskModels {
+  const dir = bundleDir ?? stringOption(args, 'bundle');
+  const taskName = stringOption(args, 'task');
+  if (dir !== undefined) {
+    const task = getTask(taskName ?? taskOfFolder(dir));
+    return openTaskModels(task, dir);
+  }
+  const task = getTask(taskName ?? DEFAULT_TASK);
+  if (task.defaultModel === undefined) throw new UsageError(`${task.name} ships no default model; give --bundle`);
+  const models = openTaskModels(task, `${PACKAGE_ROOT}${task.defaultModel}`);
+  const m = models.set.members[0]?.bundle.card;
+  out.warn(`no --bundle: using the default ${task.name} model ${task.defaultModel} (${m?.id ?? '?'}, weights sha256 ${m?.files.weights.sha256.slice(0, 12) ?? '?'}…)`);
+  return models;
+}
+
+/**
+ * Print one film's result: the task's line for an answer, `rejected:` with the reason, or `error:` with the name;
+ * warnings on their own lines.
+ * @param task - the task
+ * @param r - the result
+ * @param out - the output
+ */
+export function printResult(task: Task, r: FilmResult, out: Output): void {
+  const line = r.answer !== undefined ? task.format(r) : r.rejected ? `${r.file}: rejected: ${r.rejected.reason}` : `${r.file}: error: ${r.error?.name ?? 'Error'}: ${r.error?.message ?? ''}`;
+  out.result(r, [escapeForTerminal(line), ...(r.warnings ?? []).map((w) => `  warning: ${escapeForTerminal(w)}`)].join('\n'));
+}

@@ -1,0 +1,136 @@
+/**
+ * Evaluating a bundle or composite on labelled films, through the same checks as predict: every film first passes
+ * the task's suitability check (a refused film is counted and named, not scored), each row is answered by the member
+ * its inputs route it to (an ensemble by the weighted mean of its members' un-augmented forwards), and rows that
+ * trained or early-stopped the model are flagged.
+ *
+ * Why: a metric on films the model would have refused, or on its own training films, overstates what a user gets.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { spreadOf } from '../eval/index.js';
+import type { ModelSetMember } from '../infer/index.js';
+import { predictWithFeatures, taskLoader, TRAINING_ROWS_ROLE, type ItemPass, type TrainingItem } from '../train/index.js';
+import type { TaskModels } from './pipeline.js';
+
+/** Options of {@link evaluateModels}. */
+export interface EvaluateOptions {
+  /** Report folder. */
+  readonly outDir: string;
+  readonly workers?: number;
+  readonly batchSize?: number;
+  /** What the rows are, in words (the labels file and split). */
+  readonly dataSummary: string;
+}
+
+/** What an evaluation found. */
+export interface EvaluateResult {
+  /** The task's metrics on the accepted rows. */
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly accepted: number;
+  /** Rows the suitability check refused, with the reason. */
+  readonly refused: readonly { readonly id: string; readonly reason: string }[];
+  /** Rows that trained (or early-stopped) a member, by member id. */
+  readonly overlap: readonly { readonly member: string; readonly train: number; readonly dev: number }[];
+  /** Members that list no training rows (overlap not checked). */
+  readonly unchecked: readonly string[];
+  readonly reportHtml: string;
+  readonly reportJson: string;
+}
+
+interface TrainingRowsDoc {
+  readonly train: readonly { readonly sha256: string }[];
+  readonly dev: readonly { readonly sha256: string }[];
+}
+
+/**
+ * Evaluate a task's models on labelled rows.
+ * @param models - from openTaskModels
+ * @param rows - the task's labelled items
+ * @param o - report folder, loader options, data description
+ */
+export async function evaluateModels<Item extends TrainingItem, State>(models: TaskModels<State>, rows: readonly Item[], o: EvaluateOptions): Promise<EvaluateResult> {
+  const task = models.task as unknown as import('./task.js').Task<Item, State>;
+  const { set } = models;
+  // overlap: by image content, whatever folder the files are in now
+  const hashes = rows.map((r) => createHash('sha256').update(readFileSync(r.path)).digest('hex'));
+  const overlap: { member: string; train: number; dev: number }[] = [];
+  const unchecked: string[] = [];
+  for (const m of set.members) {
+    const art = m.bundle.artifacts.get(TRAINING_ROWS_ROLE);
+    if (!art) {
+      unchecked.push(m.bundle.card.id);
+      continue;
+    }
+    const doc = JSON.parse(new TextDecoder().decode(art.bytes)) as TrainingRowsDoc;
+    const train = new Set(doc.train.map((r) => r.sha256));
+    const dev = new Set(doc.dev.map((r) => r.sha256));
+    const t = hashes.filter((h) => train.has(h)).length;
+    const d = hashes.filter((h) => dev.has(h)).length;
+    if (t + d > 0) overlap.push({ member: m.bundle.card.id, train: t, dev: d });
+  }
+  const recipe = { ...task.recipe, inputSize: set.inputShape[1] as number, batchSize: o.batchSize ?? 16 };
+  // which member answers each row: every member, or (routed) the member of the row's value
+  const rowsOf = (m: ModelSetMember): number[] =>
+    set.kind === 'routed' && set.routeBy !== undefined ? rows.flatMap((r, i) => (task.inputValue(r, set.routeBy as string) === m.route ? [i] : [])) : rows.map((_, i) => i);
+  const passes = new Map<ModelSetMember, Map<number, ItemPass>>();
+  for (const m of set.members) {
+    const mine = rowsOf(m);
+    const byRow = new Map<number, ItemPass>();
+    if (mine.length > 0) {
+      const loader = taskLoader(task, mine.map((i) => rows[i] as Item), { recipe, workers: o.workers ?? 1 });
+      try {
+        const got = await predictWithFeatures(m.model, loader, mine.length, recipe.inputSize);
+        mine.forEach((row, j) => byRow.set(row, got[j] as ItemPass));
+      } finally {
+        await loader.close();
+      }
+    }
+    passes.set(m, byRow);
+  }
+  const refused: { id: string; reason: string }[] = [];
+  const outputs: Float32Array[] = [];
+  const accepted: Item[] = [];
+  rows.forEach((row, i) => {
+    const used = set.members.filter((m) => passes.get(m)?.has(i));
+    if (used.length === 0) {
+      refused.push({ id: row.id, reason: `no member of ${set.dir} answers this row's ${set.routeBy ?? 'inputs'}` });
+      return;
+    }
+    for (const m of used) {
+      const p = passes.get(m)?.get(i) as ItemPass;
+      const reason = task.suitability(models.states.get(m) as State, p.pooled, p.fields);
+      if (reason !== null) {
+        refused.push({ id: row.id, reason: set.composite ? `${reason} (check of member ${m.bundle.card.id})` : reason });
+        return;
+      }
+    }
+    const first = passes.get(used[0] as ModelSetMember)?.get(i) as ItemPass;
+    if (set.kind === 'ensemble') {
+      const per = first.outputs.length;
+      const out = new Float32Array(per);
+      for (let k = 0; k < per; k++) {
+        out[k] = spreadOf(used.map((m) => passes.get(m)?.get(i)?.outputs[k] as number), used.map((m) => m.weight)).mean;
+      }
+      outputs.push(out);
+    } else {
+      outputs.push(first.outputs);
+    }
+    accepted.push(row);
+  });
+  const members = set.members.map((m) => `${m.bundle.card.id}${m.route ? ` [${set.routeBy} ${m.route}]` : ''} sha256 ${m.bundle.card.files.weights.sha256}`);
+  const data = `${o.dataSummary}; ${accepted.length} accepted, ${refused.length} refused by the suitability check`;
+  const report = task.report(outputs, accepted, {
+    title: `${set.composite?.manifest.id ?? set.members[0]?.bundle.card.id ?? set.dir}: evaluation`,
+    data,
+    facts: {
+      model: set.composite ? `${set.composite.manifest.id} (${set.kind} of ${set.members.length})` : `${set.members[0]?.bundle.card.id} ${set.members[0]?.bundle.card.version}`,
+      members: members.join('; '),
+      data,
+      ...(overlap.length === 0 ? {} : { overlap: overlap.map((x) => `${x.member}: ${x.train} train + ${x.dev} dev rows`).join('; ') }),
+    },
+  });
+  const { htmlPath, jsonPath } = report.write(o.outDir);
+  const metrics = accepted.length > 0 ? task.evaluate(outputs, accepted).metrics : {};
+  return { metrics, accepted: accepted.length, refused, overlap, unchecked, reportHtml: htmlPath, reportJson: jsonPath };
+}

@@ -1,0 +1,74 @@
+/**
+ * The sample module of hand-bone-age loaders (run inside data-loader workers): read the radiograph, preprocess it to
+ * the model's square input, augment it when training, and return `image`, `target` (months), `extra` (sex: 1 = M,
+ * 0 = F), the un-augmented film's OOD `descriptors` and its `filmSize` (columns, rows).
+ *
+ * Why: decoding and preprocessing are the expensive, parallel part of each step; running them here keeps the engine
+ * busy. The preprocessed (un-augmented) image is cached per worker when `cache` is set, so later epochs only pay for
+ * the augmentation warp.
+ */
+import { preprocess } from '../../preprocess/index.js';
+import { readRadiograph } from '../../radiograph/index.js';
+import { augment, type AugmentationConfig, type GrayImage } from '../../preprocess/index.js';
+import type { Sample, SampleContext } from '../../train/index.js';
+import { sexInput } from './config.js';
+import { handDescriptors } from './ood.js';
+
+/** One item as the loader sends it to a worker. */
+export interface HandLoaderItem {
+  readonly path: string;
+  readonly boneAgeMonths: number;
+  readonly sex: 'M' | 'F';
+}
+
+/** Options of this sample module (the loader's `moduleOptions`). */
+export interface HandSampleOptions {
+  /** Square input side in pixels. */
+  readonly size: number;
+  /** Augmentation for training passes; null: none. */
+  readonly augmentation: AugmentationConfig | null;
+  /** Keep preprocessed images in this worker's memory between epochs. */
+  readonly cache: boolean;
+}
+
+const cache = new Map<string, { image: GrayImage; descriptors: Float32Array; filmSize: Float32Array }>();
+
+/**
+ * Preprocess one radiograph to the square model input in [0, 1], with its OOD descriptors.
+ * @param path - the image file
+ * @param options - size and cache
+ */
+export async function preprocessHandImage(path: string, options: Pick<HandSampleOptions, 'size' | 'cache'>): Promise<{ image: GrayImage; descriptors: Float32Array; filmSize: Float32Array }> {
+  const hit = options.cache ? cache.get(path) : undefined;
+  if (hit) return hit;
+  const radiograph = await readRadiograph(path);
+  const pre = preprocess(radiograph, { size: options.size });
+  const result = {
+    image: { width: pre.image.width, height: pre.image.height, data: pre.image.data },
+    descriptors: Float32Array.from(handDescriptors({ width: radiograph.columns, height: radiograph.rows }, pre)),
+    filmSize: Float32Array.from([radiograph.columns, radiograph.rows]),
+  };
+  if (options.cache) cache.set(path, result);
+  return result;
+}
+
+/**
+ * Load one sample.
+ * @param item - a {@link HandLoaderItem}
+ * @param context - random stream, train flag and the module options
+ */
+export async function loadSample(item: unknown, context: SampleContext): Promise<Sample> {
+  const it = item as HandLoaderItem;
+  const options = context.options as HandSampleOptions;
+  const pre = await preprocessHandImage(it.path, options);
+  let image = pre.image;
+  if (context.train && options.augmentation) image = augment(image, context.rng, options.augmentation);
+  // copies: cached arrays must not be transferred (detached) to the main thread
+  return {
+    image: Float32Array.from(image.data),
+    target: it.boneAgeMonths,
+    extra: sexInput(it.sex),
+    descriptors: Float32Array.from(pre.descriptors),
+    filmSize: Float32Array.from(pre.filmSize),
+  };
+}

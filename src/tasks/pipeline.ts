@@ -1,0 +1,213 @@
+/**
+ * The one inference pipeline every task runs: read the film, preprocess it as the bundle's card says, resolve the
+ * task's inputs (never defaulted), choose the members that answer, refuse a film outside a member's training subset
+ * or failing the task's suitability check (with the reason), then the task's answer, the saliency map and the
+ * model provenance. A batch never stops at one film: a file that cannot be read or analysed gets an error result.
+ *
+ * Why one pipeline: predict, explain, evaluate and the server must give the same answer for the same film and
+ * bundle; transformers.js pipelines and MONAI's inferers put pre- and post-processing around one model call the same
+ * way for every task.
+ *
+ * @example
+ * const models = openTaskModels(getTask('hand-bone-age'), 'models/hand-bone-age');
+ * const r = await analyseFilm(models, 'samples/hand-0.png', { given: {} });
+ * r.answer; // { boneAgeMonthsBySex: { M: 42.7…, F: 41.2… }, … }
+ * closeTaskModels(models);
+ */
+import { writeFileSync } from 'node:fs';
+import { encodeRgbaPng, gradCam, overlayHeatmap, type SaliencyMap } from '../explain/index.js';
+import { disposeModelSet, membersFor, openModelSet, subsetRefusal, type ModelSet, type ModelSetMember } from '../infer/index.js';
+import { preprocess, type PreprocessOptions, type PreprocessResult } from '../preprocess/index.js';
+import { readRadiograph, type Radiograph } from '../radiograph/index.js';
+import { tensor, tidy } from '../torch/index.js';
+import { featuresAndHead, type TrainingItem } from '../train/index.js';
+import { InputError } from './errors.js';
+import { resolveInputs, variantsOf, type GivenInputs } from './inputs.js';
+import type { FilmContext, FilmResult, MemberRoute, ModelProvenance, ResolvedInput, Task, Variant } from './task.js';
+
+/** A task with its opened model set and each member's parsed artifacts. */
+export interface TaskModels<State = unknown> {
+  readonly task: Task<TrainingItem, State>;
+  readonly set: ModelSet;
+  readonly states: ReadonlyMap<ModelSetMember, State>;
+  /** How every member preprocesses (from the card; all members of a set must agree). */
+  readonly preprocessing: PreprocessOptions;
+}
+
+const PREPROCESSING_KEYS = new Set(['size', 'crop', 'lateralityTarget', 'normalize', 'clahe', 'padValue', 'display']);
+
+/**
+ * The preprocessing options a card records, checked: every key known, `size` equal to the input shape.
+ * Why: the bundle says how its films were prepared; using anything else gives an answer it was never validated on.
+ * @param member - a set member
+ * @throws InputError naming the card and the key
+ */
+export function cardPreprocessing(member: ModelSetMember): PreprocessOptions {
+  const { card, dir } = member.bundle;
+  const p = card.input.preprocessing;
+  for (const key of Object.keys(p)) {
+    if (!PREPROCESSING_KEYS.has(key)) throw new InputError(`${dir}/card.json: input.preprocessing.${key} is not a preprocessing option Physis knows`);
+  }
+  const size = card.input.shape[1];
+  if (p['size'] !== size || card.input.shape[2] !== size) {
+    throw new InputError(`${dir}/card.json: input.preprocessing.size ${String(p['size'])} does not match input.shape ${card.input.shape.join('x')}`);
+  }
+  return p as PreprocessOptions;
+}
+
+/**
+ * Open a bundle or composite folder for a task: verify it, build every member's network, parse its artifacts.
+ * @param task - the task
+ * @param dir - a bundle or composite folder
+ */
+export function openTaskModels<Item extends TrainingItem, State>(task: Task<Item, State>, dir: string): TaskModels<State> {
+  const set = openModelSet(dir, { task: task.name });
+  try {
+    const states = new Map<ModelSetMember, State>();
+    for (const m of set.members) states.set(m, task.openMember(m));
+    const first = cardPreprocessing(set.members[0] as ModelSetMember);
+    for (const m of set.members.slice(1)) {
+      if (JSON.stringify(cardPreprocessing(m)) !== JSON.stringify(first)) {
+        throw new InputError(`${dir}: members preprocess differently (${m.bundle.dir})`);
+      }
+    }
+    return { task: task as unknown as Task<TrainingItem, State>, set, states, preprocessing: first };
+  } catch (e) {
+    disposeModelSet(set);
+    throw e;
+  }
+}
+
+/** Free the networks. @param models - from {@link openTaskModels} */
+export function closeTaskModels(models: TaskModels<unknown>): void {
+  disposeModelSet(models.set);
+}
+
+function provenance(m: ModelSetMember): ModelProvenance {
+  const c = m.bundle.card;
+  return { id: c.id, version: c.version, weightsSha256: c.files.weights.sha256, dir: m.bundle.dir, ...(m.route === undefined ? {} : { route: m.route }) };
+}
+
+/** Options of {@link analyseFilm}. */
+export interface AnalyseOptions {
+  readonly given: GivenInputs;
+  /** Where the manifest row came from, for messages. */
+  readonly source?: string;
+  /** Write the Grad-CAM overlay here. */
+  readonly heatmapPath?: string;
+}
+
+function errorResult(file: string, task: string, e: unknown): FilmResult {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { file, task, error: { name: err.name, message: err.message.replace(/\s*\n\s*/g, ' ') } };
+}
+
+/** Which members answer which variants, member-major in set order. */
+function routesOf<State>(models: TaskModels<State>, variants: readonly Variant[]): { member: ModelSetMember; variants: number[] }[] {
+  const byMember = new Map<ModelSetMember, number[]>();
+  variants.forEach((v, i) => {
+    for (const m of membersFor(models.set, v.values)) byMember.set(m, [...(byMember.get(m) ?? []), i]);
+  });
+  return models.set.members.filter((m) => byMember.has(m)).map((m) => ({ member: m, variants: byMember.get(m) as number[] }));
+}
+
+/**
+ * Analyse one film with a task's models; never throws for a problem of the film itself (its result carries
+ * `error` or `rejected` instead).
+ * @param models - from {@link openTaskModels}
+ * @param file - the film's path
+ * @param o - given inputs, heat-map path
+ */
+export async function analyseFilm<State>(models: TaskModels<State>, file: string, o: AnalyseOptions): Promise<FilmResult> {
+  const { task, set } = models;
+  let radiograph: Radiograph;
+  try {
+    radiograph = await readRadiograph(file);
+  } catch (e) {
+    return errorResult(file, task.name, e);
+  }
+  const warnings = radiograph.warnings.length > 0 ? { warnings: radiograph.warnings } : {};
+  const composite = set.composite
+    ? { composite: { id: set.composite.manifest.id, kind: set.composite.manifest.kind, dir: set.dir } }
+    : { model: provenance(set.members[0] as ModelSetMember) };
+  let inputs: Record<string, ResolvedInput> = {};
+  try {
+    inputs = resolveInputs(task.inputs, radiograph, o.given, o.source);
+    const variants = variantsOf(task.inputs, inputs);
+    const prepared = preprocess(radiograph, models.preprocessing);
+    const size = prepared.image.width;
+    const fields = task.filmFields(radiograph, prepared);
+    const planned = routesOf(models, variants);
+    const members = set.composite ? { members: planned.map((r) => provenance(r.member)) } : {};
+    const base = { file, task: task.name, inputs, ...composite, ...members, ...warnings };
+    const known: Record<string, string | null> = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.value]));
+    const routes: MemberRoute<State>[] = [];
+    for (const r of planned) {
+      // a routed member is checked against the value it was chosen for; any other against what is known of the film
+      const refusal =
+        set.kind === 'routed'
+          ? r.variants.map((i) => subsetRefusal(r.member, (variants[i] as Variant).values)).find((x) => x !== null)
+          : subsetRefusal(r.member, known);
+      if (refusal) return { ...base, rejected: { reason: refusal } };
+      const state = models.states.get(r.member) as State;
+      const firstPass = featuresAndHead(r.member.model, prepared.image.data, size, r.variants.map((i) => (variants[i] as Variant).extra));
+      const reason = task.suitability(state, firstPass.pooled, fields);
+      if (reason !== null) {
+        return { ...base, rejected: { reason: set.composite ? `${reason} (check of member ${r.member.bundle.card.id})` : reason } };
+      }
+      routes.push({ member: r.member, state, variants: r.variants, firstPass });
+    }
+    const iv = set.composite?.manifest.interval90;
+    const ctx: FilmContext<State> = {
+      file,
+      radiograph,
+      prepared,
+      inputs,
+      variants,
+      setKind: set.kind,
+      routes,
+      ...(iv ? { compositeInterval: { level: iv.level, halfWidth: iv.halfWidth, method: iv.method, coverage: iv.coverage, n: iv.n } } : {}),
+      ...(set.composite ? { compositeId: set.composite.manifest.id } : {}),
+    };
+    const answer = task.predict(ctx);
+    const heat = o.heatmapPath === undefined ? {} : writeHeatmap(routes, variants, prepared, o.heatmapPath, set.composite !== null);
+    return { ...base, answer, ...heat };
+  } catch (e) {
+    return { ...errorResult(file, task.name, e), ...(Object.keys(inputs).length > 0 ? { inputs } : {}), ...composite, ...warnings };
+  }
+}
+
+/**
+ * The Grad-CAM overlay (Selvaraju et al. 2017) of every member and variant that answered, averaged: with an unknown
+ * input the map is the mean over its values, so the picture does not pretend to know; a composite shows the mean of
+ * its members'. The map is scaled on the film and 0 on the letterbox padding.
+ */
+function writeHeatmap<State>(
+  routes: readonly MemberRoute<State>[],
+  variants: readonly Variant[],
+  prepared: PreprocessResult,
+  path: string,
+  isComposite: boolean,
+): { heatmap: string; heatmapMethod?: string } {
+  const { image, letterbox } = prepared;
+  const size = image.width;
+  const region = { x: letterbox.offsetX, y: letterbox.offsetY, width: letterbox.contentWidth, height: letterbox.contentHeight };
+  const maps: SaliencyMap[] = routes.flatMap((r) =>
+    r.variants.map((i) => {
+      const extra = (variants[i] as Variant).extra;
+      const k = r.member.model.extraInputs;
+      return tidy(() =>
+        gradCam(r.member.model, tensor(image.data, [1, 1, size, size]), {
+          ...(k === 0 ? {} : { extra: tensor([...extra], [1, k]) }),
+          region,
+        }),
+      );
+    }),
+  );
+  const data = new Float32Array(size * size);
+  for (const m of maps) for (let i = 0; i < data.length; i++) data[i] = (data[i] as number) + (m.data[i] as number) / maps.length;
+  writeFileSync(path, encodeRgbaPng(overlayHeatmap(image, { width: size, height: size, data }), size, size));
+  if (!isComposite) return { heatmap: path };
+  const described = routes.map((r) => `${r.member.bundle.card.id} × ${r.variants.map((i) => Object.values((variants[i] as Variant).values).join('/')).join('/')}`);
+  return { heatmap: path, heatmapMethod: `mean of ${maps.length} Grad-CAM maps (${described.join(', ')})` };
+}

@@ -1,0 +1,167 @@
+/**
+ * The Task interface: what a clinical task is to Physis — its labels, recipe, extra inputs, network head, loss,
+ * metrics, interval, suitability check, per-film answer and its one-line human form. Generic layers (train/,
+ * infer/, eval/, explain/) never name a task; a task is one folder under src/tasks/ that implements this and is
+ * registered by name (src/tasks/registry.ts).
+ *
+ * Why this shape: transformers.js' `SUPPORTED_TASKS` (a name → a pipeline that owns its pre- and post-processing),
+ * Lightning's module/trainer split and MONAI's trainer arguments; the training half is {@link TrainingTask}, which
+ * the generic trainer runs.
+ *
+ * What a new task provides (see src/tasks/hand-bone-age/ for a complete one):
+ * - `name`, `description`, `recipe` (the default recipe, as data) and optionally `defaultModel` (a shipped bundle);
+ * - `readLabels` (through the one CSV reader), `splitOf`, `stratum`, `target`, `inputValue`;
+ * - `inputs` (extra inputs: how each is parsed and read from DICOM; never defaulted);
+ * - the training half: `sampleModule`, `loaderItem`, `sampleOptions`, `modelOptions`, `loss`, `evaluate`,
+ *   `selection`, `report`, `card`, `finalise`;
+ * - the inference half: `openMember` (parse the bundle's artifacts), `filmFields`, `suitability`, `predict`, `format`.
+ */
+import type { ModelSetMember } from '../infer/index.js';
+import type { PreprocessResult } from '../preprocess/index.js';
+import type { Radiograph } from '../radiograph/index.js';
+import type { EnsembleCalibration, TrainingItem, TrainingTask, TrainRecipe } from '../train/index.js';
+
+/** An extra input of a task's network (sex, chronological age, view…), resolved per film and never defaulted. */
+export interface InputSpec {
+  /** Name as in the card's `input.extra`, the manifest column and the `--<name>` option. */
+  readonly name: string;
+  /** One line for help texts. */
+  readonly description: string;
+  /**
+   * The values of a categorical input. When a film's value is unknown the task answers for every value (and says
+   * so); an input without values must be known, or the film is refused.
+   */
+  readonly values?: readonly string[];
+  /**
+   * Parse a given value strictly (command line or manifest); null for a spelling that means unknown (empty, `O`).
+   * @throws a typed error naming `where` for anything else
+   */
+  parse(raw: string, where: string): string | null;
+  /** The value the DICOM header gives, if any. */
+  fromRadiograph(radiograph: Radiograph): string | null;
+  /** The network's extra-input values for a value. */
+  encode(value: string): readonly number[];
+}
+
+/** Where a resolved input value came from: the command line, a manifest column, the DICOM header, or nowhere. */
+export type InputSource = 'cli' | 'manifest' | 'dicom' | 'unknown';
+
+/** One input resolved for a film. */
+export interface ResolvedInput {
+  readonly value: string | null;
+  readonly source: InputSource;
+  /** Set when two sources disagree; the higher-priority one wins and this says so. */
+  readonly conflict?: string;
+}
+
+/** A suitability verdict of a task's own check: null when the film passes, else the reason in words. */
+export type Refusal = string | null;
+
+/** What the first forward of each member gave (the features its check measures, the head per variant). */
+export interface FirstPass {
+  readonly pooled: Float32Array;
+  /** The head's first output for each variant, in `variants` order. */
+  readonly outputs: readonly number[];
+}
+
+/** One combination of input values the film is answered for (several when a categorical input is unknown). */
+export interface Variant {
+  readonly values: Readonly<Record<string, string>>;
+  /** The network's extra inputs for these values. */
+  readonly extra: readonly number[];
+}
+
+/** A member with its task state (parsed artifacts) and the variants it answers. */
+export interface MemberRoute<State> {
+  readonly member: ModelSetMember;
+  readonly state: State;
+  /** Indices into the film's variants that this member answers. */
+  readonly variants: readonly number[];
+  readonly firstPass: FirstPass;
+}
+
+/** Everything a task's `predict` gets for one film that passed every check. */
+export interface FilmContext<State> {
+  readonly file: string;
+  readonly radiograph: Radiograph;
+  readonly prepared: PreprocessResult;
+  readonly inputs: Readonly<Record<string, ResolvedInput>>;
+  readonly variants: readonly Variant[];
+  readonly setKind: 'single' | 'ensemble' | 'routed';
+  readonly routes: readonly MemberRoute<State>[];
+  /** The composite's interval rule, when the set is a composite that has one. */
+  readonly compositeInterval?: { readonly level: number; readonly halfWidth: number; readonly method: string; readonly coverage: number; readonly n: number };
+  readonly compositeId?: string;
+}
+
+/** A task's answer for one film: the fields it adds to the result (JSON-able), in the task's own words. */
+export type TaskAnswer = Readonly<Record<string, unknown>>;
+
+/**
+ * A clinical task.
+ * @typeParam Item - a labelled item
+ * @typeParam State - what `openMember` parses from a bundle (OOD statistics, calibration)
+ */
+export interface Task<Item extends TrainingItem = TrainingItem, State = unknown> extends TrainingTask<Item> {
+  readonly description: string;
+  /** The default recipe. */
+  readonly recipe: TrainRecipe;
+  /** The shipped default bundle, relative to the repository root (used when `--bundle` is not given). */
+  readonly defaultModel?: string;
+  readonly inputs: readonly InputSpec[];
+  /** Read a labels CSV (paths relative to it). */
+  readLabels(csvPath: string): Item[];
+  /** The item's `split` column value, if any. */
+  splitOf(item: Item): string | undefined;
+  /** The item's value of an input (to filter a subset, to route evaluation, to pass as the extra input). */
+  inputValue(item: Item, name: string): string | null;
+  /** Parse what the task needs from a verified member bundle. */
+  openMember(member: ModelSetMember): State;
+  /** Warnings about a member that people must see before its answers (e.g. no OOD statistics to check films). */
+  memberWarnings?(state: State, member: ModelSetMember): string[];
+  /** Film descriptors the suitability check needs beside the features (computed in loaders and for single films). */
+  filmFields(radiograph: Radiograph, prepared: PreprocessResult): Readonly<Record<string, Float32Array>>;
+  /** The task's own check (a second line after the suitability gate): null to accept, else the reason in words. */
+  suitability(state: State, pooled: Float32Array, fields: Readonly<Record<string, Float32Array>>): Refusal;
+  /** The answer for a film that passed every check. */
+  predict(ctx: FilmContext<State>): TaskAnswer;
+  /** One line for people. `result` is the whole JSON result (file, answer, model, warnings). */
+  format(result: FilmResult): string;
+  /** Calibrate a fold ensemble's interval on out-of-fold head outputs (regression tasks). */
+  calibrateEnsemble?(outputs: readonly Float32Array[], items: readonly Item[], data: string): EnsembleCalibration;
+  /** Rewrite an older bundle folder in place to the current card schema (weights untouched). */
+  upgradeBundle?(dir: string): string;
+  /** Record the train and dev rows of the labels file an upgraded bundle was trained on (for evaluate's overlap check). */
+  recordTrainingRows?(dir: string, labelsCsv: string): string;
+}
+
+/** The provenance of one model that answered. */
+export interface ModelProvenance {
+  readonly id: string;
+  readonly version: string;
+  readonly weightsSha256: string;
+  readonly dir: string;
+  /** Routed composites: the input value this member answers. */
+  readonly route?: string;
+}
+
+/** The result for one film: an answer, a refusal with its reason, or an error; always the file and what ran. */
+export interface FilmResult {
+  readonly file: string;
+  readonly task: string;
+  /** The task's answer (absent when refused or failed). */
+  readonly answer?: TaskAnswer;
+  /** Why no answer was given (unsuitable film, subset mismatch). */
+  readonly rejected?: { readonly reason: string };
+  /** A film that could not be read or analysed. */
+  readonly error?: { readonly name: string; readonly message: string };
+  readonly inputs?: Readonly<Record<string, ResolvedInput>>;
+  /** The bundle (single) or composite and the members that answered. */
+  readonly model?: ModelProvenance;
+  readonly composite?: { readonly id: string; readonly kind: string; readonly dir: string };
+  readonly members?: readonly ModelProvenance[];
+  readonly heatmap?: string;
+  readonly heatmapMethod?: string;
+  /** Decoder and metadata warnings (multi-frame, colour, implausible rescale or age). */
+  readonly warnings?: readonly string[];
+}

@@ -1,0 +1,104 @@
+/**
+ * Pooled features: the global average of the network's last convolutional feature map, one vector per image — what
+ * a feature-distance out-of-distribution check measures (Lee et al., NeurIPS 2018, use the same penultimate
+ * features) — computed in the same forward as the head's outputs for several extra-input variants.
+ */
+import type { ZooModel } from '../models/index.js';
+import type { DataLoader } from './data-loader.js';
+import { noGrad, tensor, tidy } from '../torch/index.js';
+
+/** How a bundle's OOD statistics describe these features. */
+export const POOLED_FEATURES_DESCRIPTION =
+  'global-average-pooled last feature map (forwardFeatures, mean over H and W), un-augmented image, eval mode';
+
+/**
+ * Pooled last-layer features of a batch of square grey images, one no-grad forward.
+ * @param model - the network (in eval mode)
+ * @param images - `n` images of `size`×`size`, row-major, concatenated
+ * @param size - the input side
+ * @returns `n` feature vectors
+ */
+export function pooledFeatures(model: ZooModel, images: Float32Array, size: number): Float32Array[] {
+  const n = images.length / (size * size);
+  const flat = tidy(() =>
+    noGrad(() =>
+      model
+        .forwardFeatures(tensor(images, [n, 1, size, size]))
+        .mean([2, 3])
+        .toFloat32Array(),
+    ),
+  );
+  const d = flat.length / n;
+  return Array.from({ length: n }, (_, i) => flat.slice(i * d, (i + 1) * d));
+}
+
+/**
+ * One no-grad forward of one un-augmented image that serves both a feature-distance check and the prediction: the
+ * pooled features (as {@link pooledFeatures}, bit for bit) and the head's first output for each extra-input variant.
+ * @param model - the network (eval mode)
+ * @param image - `size`×`size` values, row-major
+ * @param size - the input side
+ * @param extras - one extra-input vector per variant (empty vectors when the network takes none)
+ */
+export function featuresAndHead(
+  model: ZooModel,
+  image: Float32Array,
+  size: number,
+  extras: readonly (readonly number[])[],
+): { pooled: Float32Array; outputs: number[] } {
+  const k = model.extraInputs;
+  return tidy(() =>
+    noGrad(() => {
+      const features = model.forwardFeatures(tensor(image, [1, 1, size, size]));
+      const pooled = features.mean([2, 3]).toFloat32Array();
+      const outputs = extras.map((e) => model.forwardHead(features, k === 0 ? undefined : tensor([...e], [1, k])).toFloat32Array()[0] as number);
+      return { pooled, outputs };
+    }),
+  );
+}
+
+/** One item's pass through {@link predictWithFeatures}. */
+export interface ItemPass {
+  /** Head outputs. */
+  readonly outputs: Float32Array;
+  /** Pooled last-layer features. */
+  readonly pooled: Float32Array;
+  /** The sample's other fields (all but `image`), e.g. film descriptors for a suitability check. */
+  readonly fields: Readonly<Record<string, Float32Array>>;
+}
+
+/**
+ * Head outputs and pooled features of every item through a non-augmenting loader, one forward per batch, in item
+ * order; the head outputs equal {@link predictOutputs}' bit for bit (the same backbone and head calls).
+ * @param model - the network (eval mode)
+ * @param loader - a loader over the items (train: false)
+ * @param count - number of items
+ * @param size - input side
+ */
+export async function predictWithFeatures(model: ZooModel, loader: DataLoader<unknown>, count: number, size: number): Promise<ItemPass[]> {
+  model.eval();
+  const out = new Array<ItemPass>(count);
+  const k = model.extraInputs;
+  for await (const batch of loader.epoch(0)) {
+    const n = batch.size;
+    const [flat, pooledFlat] = tidy(() =>
+      noGrad(() => {
+        const features = model.forwardFeatures(tensor(batch.fields['image'] as Float32Array, [n, 1, size, size]));
+        const extra = k === 0 ? undefined : tensor(batch.fields['extra'] as Float32Array, [n, k]);
+        return [model.forwardHead(features, extra).toFloat32Array(), features.mean([2, 3]).toFloat32Array()] as const;
+      }),
+    );
+    const per = flat.length / n;
+    const d = pooledFlat.length / n;
+    batch.indices.forEach((index, j) => {
+      const fields: Record<string, Float32Array> = {};
+      for (const [name, values] of Object.entries(batch.fields)) {
+        if (name === 'image') continue;
+        const len = batch.fieldLengths[name] ?? 1;
+        fields[name] = values.slice(j * len, (j + 1) * len);
+      }
+      out[index] = { outputs: flat.slice(j * per, (j + 1) * per), pooled: pooledFlat.slice(j * d, (j + 1) * d), fields };
+    });
+  }
+  return out;
+}

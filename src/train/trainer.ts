@@ -1,0 +1,547 @@
+/**
+ * The generic trainer: AdamW with linear warm-up and cosine decay, the task's loss, early stopping on the task's
+ * primary dev metric, a checkpoint every epoch with `resume`, progress events, a JSONL epoch log, and at the end
+ * a bundle whose every answer-changing file is hashed in the card.
+ *
+ * Why one loop: every task trains the same way and differs only in what {@link TrainingTask} supplies (MONAI's
+ * `SupervisedTrainer` and its handlers; Lightning's trainer/module split). Checkpoints hold the optimiser moments
+ * and the seed stream, so an interrupted run resumes where it stopped and gives the same weights. A loss that is
+ * not finite stops the run at the step it happens, with the epoch and step named.
+ *
+ * @example
+ * const result = await trainModel(task, { train, dev, outDir: 'runs/a', recipe: { ...task.defaultRecipe, epochs: 2 } });
+ * result.evaluation.metrics; // e.g. { devMaeMonths: 30.1, … }
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { saveBundle, type ArtifactContents, type CardMetric, type ModelBundle } from '../infer/index.js';
+import { createModel, type ZooModel } from '../models/index.js';
+import {
+  AdamW,
+  getDefaultDevice,
+  loadSafetensors,
+  manualSeed,
+  noGrad,
+  readSafetensors,
+  safetensorsBytes,
+  saveSafetensors,
+  setDefaultDevice,
+  setDeterministic,
+  setNumThreads,
+  tensor,
+  tidy,
+  warmupCosine,
+  type Device,
+  type Tensor,
+} from '../torch/index.js';
+import { CHECKPOINT_VERSION, configFingerprint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
+import { DataLoader } from './data-loader.js';
+import { EarlyStopping } from './early-stopping.js';
+import { TrainConfigError, TrainDivergedError } from './errors.js';
+import { JsonlLogger } from './jsonl-logger.js';
+import { acquireRunLock, assertFreshOutput } from './run-lock.js';
+import { checkMinimumSizes } from './splits.js';
+import { ProgressReporter, type ProgressListener } from './progress.js';
+import { Rng } from './rng.js';
+import type { Evaluation, TrainingItem, TrainingTask, TrainRecipe } from './training-task.js';
+
+/** The bundle artifact listing every training row (id and image sha256), so evaluation can flag overlap. */
+export const TRAINING_ROWS_ROLE = 'training-rows';
+/** Its file name in a bundle. */
+export const TRAINING_ROWS_FILE = 'training-rows.json';
+
+/** One epoch's record, as written to the JSONL log. */
+export interface EpochRecord {
+  readonly epoch: number;
+  /** Mean training loss of the epoch (in the task's loss unit). */
+  readonly trainLoss: number;
+  /** The task's dev metrics, units in their names. */
+  readonly dev: Readonly<Record<string, number>>;
+  readonly lr: number;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+  readonly improved: boolean;
+}
+
+/** Options of {@link trainModel}. */
+export interface TrainOptions<Item extends TrainingItem> {
+  readonly train: readonly Item[];
+  readonly dev: readonly Item[];
+  /** Bundle folder; also holds `train.jsonl`, `checkpoint/` and `report/`. */
+  readonly outDir: string;
+  readonly recipe: TrainRecipe;
+  /** Data-loader worker threads (default 1). */
+  readonly workers?: number;
+  /** Engine threads (default: cores − workers, at least 1). */
+  readonly threads?: number;
+  /** Where the network trains (default cpu); CUDA runs are not bit-reproducible (no deterministic kernels). */
+  readonly device?: Device;
+  /** Continue from `outDir/checkpoint` (which must exist). */
+  readonly resume?: boolean;
+  /** Replace a finished bundle already in `outDir` (otherwise refused). */
+  readonly force?: boolean;
+  /** Initialise from a bundle folder or safetensors file (matching names and shapes only). */
+  readonly init?: string;
+  /** Epochs at the start with the backbone frozen (only the final layer trains); default 0. */
+  readonly freezeBackboneEpochs?: number;
+  /** Keep preprocessed images in worker memory (default true). */
+  readonly cache?: boolean;
+  readonly modelId: string;
+  readonly version?: string;
+  /** One line on the training data for the card. */
+  readonly dataSummary: string;
+  /** The command line that reproduces this run, recorded in the card. */
+  readonly command?: string;
+  /** Precision of the bundle's weights (default float32); the card's metrics are measured with the rounded weights. */
+  readonly weightsDType?: 'float32' | 'float16';
+  /** The subset of the data this model is for (e.g. `{ sex: 'M' }`), recorded in the card. */
+  readonly subset?: Readonly<Record<string, string>>;
+  readonly onProgress?: ProgressListener;
+  readonly onEpoch?: (record: EpochRecord) => void;
+}
+
+/** What a training run produced, in memory. */
+export interface TrainResult {
+  readonly bundle: ModelBundle;
+  readonly bestEpoch: number;
+  /** The dev evaluation of the shipped weights. */
+  readonly evaluation: Evaluation;
+  /** Head outputs of the dev items with the shipped weights (out-of-fold predictions in cross-validation). */
+  readonly devOutputs: readonly Float32Array[];
+  readonly epochsRun: number;
+  readonly stoppedEarly: boolean;
+  readonly history: readonly EpochRecord[];
+  readonly reportHtml: string;
+  readonly reportJson: string;
+  readonly seconds: number;
+  /** What `init` transferred, when given. */
+  readonly init?: InitReport;
+}
+
+/** What {@link initFromWeights} copied and what it left at its fresh initialisation. */
+export interface InitReport {
+  readonly loaded: readonly string[];
+  /** Keys of the model left as initialised, with the reason (missing in the file, or another shape). */
+  readonly skipped: readonly string[];
+}
+
+const CKPT_DIR = 'checkpoint';
+const LAST = 'last.safetensors';
+const BEST = 'best.safetensors';
+const OPTIM = 'optimizer.safetensors';
+
+function saveOptimizer(path: string, opt: AdamW): void {
+  const state = opt.stateDict();
+  try {
+    saveSafetensors(path, state.tensors, { hyper: JSON.stringify(state.hyper) });
+  } finally {
+    for (const [k, t] of state.tensors) if (k.endsWith('.step')) t.dispose();
+  }
+}
+
+function loadOptimizer(path: string, opt: AdamW): void {
+  const { tensors, metadata } = readSafetensors(path);
+  try {
+    opt.loadStateDict({ tensors, hyper: JSON.parse(metadata['hyper'] ?? '{}') as Record<string, number> });
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+}
+
+function loadWeights(model: ZooModel, path: string): void {
+  const { tensors } = readSafetensors(path);
+  try {
+    model.loadStateDict(tensors);
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+}
+
+/** Round every float32 weight and buffer to float16 in place (nearest even, as PyTorch's .half()). */
+function roundWeightsToHalf(model: ZooModel): void {
+  noGrad(() => {
+    for (const [, t] of model.stateDict()) {
+      if (t.dtype !== 'float32') continue;
+      const half = t.to('float16');
+      t.copy_(half);
+      half.dispose();
+    }
+  });
+}
+
+/** The model's state dict as safetensors bytes, float tensors stored in `dtype`. */
+function weightsBytes(model: ZooModel, dtype: 'float32' | 'float16', metadata: Record<string, string>): Uint8Array {
+  if (dtype === 'float32') return safetensorsBytes(model.stateDict(), metadata);
+  return tidy(() => {
+    const halves = new Map<string, Tensor>();
+    for (const [name, t] of model.stateDict()) halves.set(name, t.dtype === 'float32' ? t.to('float16') : t);
+    return safetensorsBytes(halves, metadata);
+  });
+}
+
+/**
+ * Transfer weights into a model: every parameter and buffer whose name and shape match is copied; the rest keeps
+ * its fresh initialisation (e.g. a head with other extra inputs). The source is a bundle folder (its weights, as
+ * verified by loadBundle) or a safetensors file with PyTorch names; the knee model starts from the hand's this way.
+ * @param model - the model to initialise
+ * @param source - a `.safetensors` file, or a bundle's verified weights path
+ */
+export function initFromWeights(model: ZooModel, source: string): InitReport {
+  const tensors = loadSafetensors(source);
+  const loaded: string[] = [];
+  const skipped: string[] = [];
+  try {
+    noGrad(() => {
+      for (const [name, target] of [...model.namedParameters(), ...model.namedBuffers()]) {
+        const src = tensors.get(name);
+        if (!src) {
+          skipped.push(`${name} (not in ${source})`);
+        } else if (src.shape.join(',') !== target.shape.join(',')) {
+          skipped.push(`${name} ([${src.shape.join(', ')}] in the file, [${target.shape.join(', ')}] in the model)`);
+        } else {
+          const converted = src.dtype === target.dtype ? src : src.to(target.dtype);
+          target.copy_(converted);
+          if (converted !== src) converted.dispose();
+          loaded.push(name);
+        }
+      }
+    });
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+  return { loaded, skipped };
+}
+
+/**
+ * Freeze or unfreeze every parameter outside the final linear layer (the backbone).
+ * @param model - the model
+ * @param frozen - true stops gradients (and therefore optimiser updates) of the backbone
+ */
+export function setBackboneFrozen(model: ZooModel, frozen: boolean): void {
+  const head = `${model.headLinearName}.`;
+  for (const [name, p] of model.namedParameters()) if (!name.startsWith(head)) p.requiresGrad_(!frozen);
+}
+
+/**
+ * A loader over a task's items.
+ * @param task - the task (its sample module and options)
+ * @param items - the items
+ * @param o - recipe, augmentation (training passes only), workers, seed, shuffle, cache
+ */
+export function taskLoader<Item extends TrainingItem>(
+  task: TrainingTask<Item>,
+  items: readonly Item[],
+  o: { recipe: TrainRecipe; augment?: boolean; workers?: number; shuffle?: boolean; cache?: boolean; batchSize?: number; dropLast?: boolean },
+): DataLoader<unknown> {
+  const augment = o.augment === true;
+  return new DataLoader<unknown>({
+    module: task.sampleModule,
+    items: items.map((i) => task.loaderItem(i)),
+    batchSize: o.batchSize ?? o.recipe.batchSize,
+    workers: o.workers ?? 1,
+    seed: o.recipe.seed,
+    train: augment,
+    shuffle: o.shuffle ?? false,
+    ...(o.dropLast === true ? { dropLast: true } : {}),
+    moduleOptions: task.sampleOptions(o.recipe, augment ? o.recipe.augmentation : null, o.cache ?? false),
+  });
+}
+
+/** The image (and extra inputs, when the batch has them) of a collated batch as tensors. */
+function batchInputs(fields: Readonly<Record<string, Float32Array>>, n: number, size: number, extraInputs: number): [Tensor, Tensor | undefined] {
+  const x = tensor(fields['image'] as Float32Array, [n, 1, size, size]);
+  if (extraInputs === 0) return [x, undefined];
+  const extra = fields['extra'];
+  if (!extra) throw new TrainConfigError(`the sample module gave no 'extra' field, but the network takes ${extraInputs} extra input(s)`);
+  return [x, tensor(extra, [n, extraInputs])];
+}
+
+/**
+ * Head outputs of every item through a non-augmenting loader, in item order.
+ * @param model - the network (put in eval mode here)
+ * @param loader - a loader over the items (train: false)
+ * @param count - number of items
+ * @param size - input side
+ */
+export async function predictOutputs(model: ZooModel, loader: DataLoader<unknown>, count: number, size: number): Promise<Float32Array[]> {
+  model.eval();
+  const out: Float32Array[] = new Array<Float32Array>(count);
+  for await (const batch of loader.epoch(0)) {
+    const flat = tidy(() =>
+      noGrad(() => {
+        const [x, extra] = batchInputs(batch.fields, batch.size, size, model.extraInputs);
+        return (extra === undefined ? model.call(x) : model.call(x, extra)).toFloat32Array();
+      }),
+    );
+    const k = flat.length / batch.size;
+    batch.indices.forEach((index, j) => {
+      out[index] = flat.slice(j * k, (j + 1) * k);
+    });
+  }
+  return out;
+}
+
+function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/**
+ * The training-rows artifact: every training and dev item's id and image sha256. Why: `physis evaluate` warns
+ * when its rows overlap the data a model was trained or early-stopped on, whatever folder the files sit in now.
+ */
+function trainingRowsArtifact(train: readonly TrainingItem[], dev: readonly TrainingItem[]): ArtifactContents {
+  const rows = (items: readonly TrainingItem[]): { id: string; sha256: string }[] => items.map((i) => ({ id: i.id, sha256: sha256File(i.path) }));
+  const doc = { format: 'physis-training-rows', version: 1, train: rows(train), dev: rows(dev) };
+  return { path: TRAINING_ROWS_FILE, role: TRAINING_ROWS_ROLE, bytes: new TextEncoder().encode(`${JSON.stringify(doc)}\n`) };
+}
+
+/**
+ * Train a task's model and write its bundle, log and dev report into `outDir`.
+ * @param task - the task
+ * @param o - data, output folder, recipe and hooks
+ */
+export async function trainModel<Item extends TrainingItem>(task: TrainingTask<Item>, o: TrainOptions<Item>): Promise<TrainResult> {
+  const device = o.device ?? 'cpu';
+  const previous = getDefaultDevice();
+  // everything the run creates (model, batches, optimiser state) lands on the run's device; throws DeviceError first
+  // sizes and output are checked before anything is written; the lock keeps a second run out of this folder
+  checkMinimumSizes({ train: o.train.length, dev: o.dev.length, batchSize: o.recipe.batchSize });
+  assertFreshOutput(o.outDir, { force: o.force === true, resume: o.resume === true, bundleFiles: ['card.json'] });
+  const lock = acquireRunLock(o.outDir, o.command === undefined ? {} : { command: o.command });
+  setDefaultDevice(device);
+  try {
+    return await trainOnDefaultDevice(task, o, device);
+  } finally {
+    setDefaultDevice(previous);
+    lock.release();
+  }
+}
+
+async function trainOnDefaultDevice<Item extends TrainingItem>(task: TrainingTask<Item>, o: TrainOptions<Item>, device: Device): Promise<TrainResult> {
+  const started = performance.now();
+  const { recipe } = o;
+  if (o.train.length === 0) throw new TrainConfigError('no training images');
+  if (o.dev.length === 0) throw new TrainConfigError('no dev images: early stopping and the report need a dev split');
+  if (!Number.isInteger(recipe.epochs) || recipe.epochs < 1) throw new TrainConfigError(`epochs ${recipe.epochs} must be >= 1`);
+  const workers = o.workers ?? 1;
+  setNumThreads(o.threads ?? Math.max(1, availableParallelism() - workers));
+  const size = recipe.inputSize;
+  const ckptDir = join(o.outDir, CKPT_DIR);
+  const fingerprint = configFingerprint({
+    task: task.name,
+    recipe,
+    init: o.init ?? null,
+    freezeBackboneEpochs: o.freezeBackboneEpochs ?? 0,
+    subset: o.subset ?? null,
+    train: o.train.map((i) => i.path),
+    dev: o.dev.map((i) => i.path),
+  });
+  const { trainDropLast } = checkMinimumSizes({ train: o.train.length, dev: o.dev.length, batchSize: recipe.batchSize });
+  mkdirSync(ckptDir, { recursive: true });
+
+  // seeded before the model exists: its initial weights come from the engine's generator
+  manualSeed(recipe.seed);
+  setDeterministic(device === 'cpu');
+  const model = createModel(recipe.arch, task.modelOptions(recipe));
+  task.initModel?.(model, o.train);
+  const init = o.init === undefined ? undefined : initFromWeights(model, o.init);
+  const opt = new AdamW(model.parameters(), { lr: recipe.optimizer.lr, weightDecay: recipe.optimizer.weightDecay });
+  const cache = o.cache ?? true;
+  // a last batch of one image would give batch normalisation a single sample (its running variance divides by n − 1)
+  const trainLoader = taskLoader(task, o.train, { recipe, augment: true, shuffle: true, workers, cache, dropLast: trainDropLast });
+  const devLoader = taskLoader(task, o.dev, { recipe, workers, cache });
+  const stepsPerEpoch = trainLoader.stepsPerEpoch;
+  const schedule = warmupCosine({
+    baseLr: recipe.optimizer.lr,
+    warmupSteps: Math.max(1, Math.round(recipe.schedule.warmupEpochs * stepsPerEpoch)),
+    totalSteps: recipe.epochs * stepsPerEpoch,
+    minLr: recipe.optimizer.lr * recipe.schedule.minLrFactor,
+  });
+  const stopper = new EarlyStopping({ patience: recipe.earlyStopping.patience, mode: task.selection.mode });
+  let rng = new Rng(recipe.seed);
+  let epoch = 0;
+  let step = 0;
+  const log = new JsonlLogger(join(o.outDir, 'train.jsonl'));
+  let resumed: TrainState | null = null;
+  if (o.resume === true) {
+    resumed = loadCheckpoint(ckptDir, fingerprint);
+    loadWeights(model, join(ckptDir, resumed.weightsFile));
+    loadOptimizer(join(ckptDir, resumed.optimizerStateFile), opt);
+    stopper.load(resumed.earlyStopping);
+    rng = Rng.fromState(resumed.rngState);
+    epoch = resumed.epoch;
+    step = resumed.step;
+  } else if (existsSync(log.path)) {
+    rmSync(log.path); // a fresh run starts a fresh log
+  }
+  const progress = new ProgressReporter({ epochs: recipe.epochs, stepsPerEpoch, batchSize: recipe.batchSize });
+  if (o.onProgress) progress.on(o.onProgress);
+  const history: EpochRecord[] = [];
+  const extraInputs = model.extraInputs;
+  let stoppedEarly = stopper.state().epochsWithoutImprovement >= recipe.earlyStopping.patience;
+  try {
+    for (; epoch < recipe.epochs && !stoppedEarly; epoch++) {
+      const epochStart = performance.now();
+      manualSeed(rng.nextUint32());
+      setBackboneFrozen(model, epoch < (o.freezeBackboneEpochs ?? 0));
+      model.train();
+      progress.startEpoch(epoch);
+      let lossSum = 0;
+      let seen = 0;
+      let s = 0;
+      let lr = schedule(step);
+      for await (const batch of trainLoader.epoch(epoch)) {
+        lr = schedule(step);
+        opt.lr = lr;
+        const n = batch.size;
+        const loss = tidy(() => {
+          const [x, extra] = batchInputs(batch.fields, n, size, extraInputs);
+          const y = tensor(batch.fields['target'] as Float32Array, [n, task.targetLength]);
+          const l: Tensor = task.loss(extra === undefined ? model.call(x) : model.call(x, extra), y);
+          const value = l.item();
+          // a diverged run is stopped before the step that would spread NaN into every weight
+          if (!Number.isFinite(value)) {
+            throw new TrainDivergedError(
+              `training diverged: loss ${value} at epoch ${epoch + 1}, step ${s + 1} (lr ${lr.toExponential(2)}); ` +
+                `lower --lr or check the labels; the checkpoint of epoch ${epoch} is kept`,
+            );
+          }
+          l.backward();
+          return value;
+        });
+        opt.step();
+        opt.zeroGrad();
+        step++;
+        s++;
+        lossSum += loss * n;
+        seen += n;
+        progress.step(s, n, loss);
+      }
+      const evaluation = task.evaluate(await predictOutputs(model, devLoader, o.dev.length, size), o.dev);
+      const primary = evaluation.metrics[task.selection.metric];
+      if (primary === undefined || !Number.isFinite(primary)) {
+        throw new TrainDivergedError(`dev ${task.selection.metric} is ${String(primary)} at epoch ${epoch + 1}: the network's outputs are not finite`);
+      }
+      const decision = stopper.update(epoch, primary);
+      if (decision.improved) saveSafetensors(join(ckptDir, BEST), model.stateDict());
+      saveSafetensors(join(ckptDir, LAST), model.stateDict());
+      saveOptimizer(join(ckptDir, OPTIM), opt);
+      const es = stopper.state();
+      saveCheckpoint(ckptDir, {
+        version: CHECKPOINT_VERSION,
+        epoch: epoch + 1,
+        step,
+        bestMetric: es.best,
+        bestEpoch: es.bestEpoch,
+        earlyStopping: es,
+        rngState: rng.state(),
+        weightsFile: LAST,
+        optimizerStateFile: OPTIM,
+        bestWeightsFile: BEST,
+        configFingerprint: fingerprint,
+        savedAt: new Date().toISOString(),
+      });
+      const seconds = (performance.now() - epochStart) / 1000;
+      const record: EpochRecord = {
+        epoch,
+        trainLoss: lossSum / Math.max(1, seen),
+        dev: evaluation.metrics,
+        lr,
+        seconds,
+        imagesPerSecond: seen / seconds,
+        improved: decision.improved,
+      };
+      log.log({ ...record });
+      history.push(record);
+      o.onEpoch?.(record);
+      stoppedEarly = decision.stop;
+    }
+    if (!existsSync(join(ckptDir, BEST))) throw new TrainConfigError(`${ckptDir}: no best weights (the run finished no epoch)`);
+    // the bundle holds the best epoch's weights; every number in its card is measured with them as shipped
+    loadWeights(model, join(ckptDir, BEST));
+    const weightsDType = o.weightsDType ?? 'float32';
+    if (weightsDType === 'float16') roundWeightsToHalf(model);
+    const devOutputs = await predictOutputs(model, devLoader, o.dev.length, size);
+    const evaluation = task.evaluate(devOutputs, o.dev);
+    const bestEpoch = stopper.state().bestEpoch;
+    const devData = `dev split, ${o.dev.length} images`;
+    model.eval();
+    const extraLoaders: DataLoader<unknown>[] = [];
+    let finalised;
+    try {
+      finalised = await task.finalise({
+        model,
+        recipe,
+        train: o.train,
+        dev: o.dev,
+        devOutputs,
+        devData,
+        modelId: o.modelId,
+        loader: (items, lo) => {
+          const l = taskLoader(task, items, { recipe, workers, cache: lo?.cache ?? false });
+          extraLoaders.push(l);
+          return l;
+        },
+      });
+    } finally {
+      for (const l of extraLoaders) await l.close();
+    }
+    const report = task.report(devOutputs, o.dev, {
+      title: `${o.modelId}: dev evaluation`,
+      data: devData,
+      facts: {
+        model: o.modelId,
+        architecture: recipe.arch,
+        inputSize: `${size} px`,
+        bestEpoch: String(bestEpoch + 1),
+        data: o.dataSummary,
+      },
+    });
+    const { htmlPath, jsonPath } = report.write(join(o.outDir, 'report'));
+    const card = task.card(recipe);
+    const metrics: CardMetric[] = [...report.metrics, ...finalised.metrics];
+    const bundle = saveBundle(o.outDir, {
+      card: {
+        id: o.modelId,
+        version: o.version ?? '0.1.0',
+        task: task.name,
+        architecture: { name: recipe.arch, options: { ...task.modelOptions(recipe) } },
+        input: {
+          shape: [1, size, size],
+          ...(card.extra.length > 0 ? { extra: card.extra } : {}),
+          preprocessing: { size },
+        },
+        outputs: card.outputs,
+        trainingData: {
+          summary: o.dataSummary,
+          ...(o.command === undefined ? {} : { command: o.command }),
+          ...(o.subset === undefined ? {} : { subset: o.subset }),
+        },
+        metrics,
+      },
+      weights: weightsBytes(model, weightsDType, { format: 'pt' }),
+      weightsDType,
+      artifacts: [...finalised.artifacts, trainingRowsArtifact(o.train, o.dev)],
+    });
+    return {
+      bundle,
+      bestEpoch,
+      evaluation,
+      devOutputs,
+      epochsRun: history.length,
+      stoppedEarly,
+      history,
+      reportHtml: htmlPath,
+      reportJson: jsonPath,
+      seconds: (performance.now() - started) / 1000,
+      ...(init ? { init } : {}),
+    };
+  } finally {
+    await trainLoader.close();
+    await devLoader.close();
+    opt.dispose();
+    model.dispose();
+  }
+}

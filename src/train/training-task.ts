@@ -1,0 +1,115 @@
+/**
+ * What the generic trainer needs from a task: how to load an item in a loader worker, the network's options, the
+ * loss, the dev evaluation that drives early stopping, and the finalisation that turns the best weights into the
+ * bundle's files and card metrics.
+ *
+ * Why: one trainer runs every task (MONAI's `SupervisedTrainer` takes the loss, batch preparation and metrics as
+ * arguments; Lightning splits the module from the trainer). Everything that differs between tasks is passed in
+ * here and never branched on in the trainer; nothing in src/train names a task.
+ */
+import type { MeanSd } from '../eval/index.js';
+import type { ArtifactContents, CardExtraInput, CardMetric, CardOutput } from '../infer/index.js';
+import type { ModelOptions, ZooModel } from '../models/index.js';
+import type { Tensor } from '../torch/index.js';
+import type { AugmentationConfig } from '../preprocess/index.js';
+import type { DataLoader } from './data-loader.js';
+
+/** A labelled item: a stable id (the labels file's `file` column) and the image path; the task adds its labels. */
+export interface TrainingItem {
+  readonly id: string;
+  readonly path: string;
+}
+
+/** The recipe fields the trainer reads; a task's recipe may hold more (read by the task's own functions). */
+export interface TrainRecipe {
+  /** Zoo architecture name. */
+  readonly arch: string;
+  /** Square input side in pixels (letterboxed). */
+  readonly inputSize: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** AdamW (Loshchilov & Hutter 2019). */
+  readonly optimizer: { readonly lr: number; readonly weightDecay: number };
+  /** Linear warm-up then cosine decay to `minLrFactor × lr`. */
+  readonly schedule: { readonly warmupEpochs: number; readonly minLrFactor: number };
+  /** Stop after `patience` epochs without a better primary dev metric. */
+  readonly earlyStopping: { readonly patience: number };
+  readonly augmentation: AugmentationConfig;
+  readonly seed: number;
+}
+
+/** One dev evaluation: named metrics, units in the names (e.g. `devMaeMonths`). */
+export interface Evaluation {
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+/** A report the task built from predictions, written where the trainer or evaluator says. */
+export interface TaskReport {
+  /** The numbers of the report as card metrics (each with the data it was measured on). */
+  readonly metrics: readonly CardMetric[];
+  /** Write HTML and JSON into a folder; returns their paths. */
+  write(dir: string): { htmlPath: string; jsonPath: string };
+}
+
+/** What the finalisation of a run may use: the best weights (as shipped), the data and a way to run the network. */
+export interface FinaliseContext<Item extends TrainingItem> {
+  /** The network with the best weights (rounded to the shipped precision), eval mode. */
+  readonly model: ZooModel;
+  readonly recipe: TrainRecipe;
+  readonly train: readonly Item[];
+  readonly dev: readonly Item[];
+  /** Head outputs of the dev items with these weights, in dev order. */
+  readonly devOutputs: readonly Float32Array[];
+  /** A loader over items without augmentation (closed by the caller), for extra passes (features, TTA). */
+  loader(items: readonly Item[], o?: { cache?: boolean }): DataLoader<unknown>;
+  /** What the dev data is, in words (for card metrics). */
+  readonly devData: string;
+  readonly modelId: string;
+}
+
+/** What a task's finalisation adds to the bundle. */
+export interface Finalised {
+  /** Card metrics beyond the report's (interval calibration, coverage…). */
+  readonly metrics: readonly CardMetric[];
+  /** Files that change an answer (OOD statistics, calibration), hashed in the card. */
+  readonly artifacts: readonly ArtifactContents[];
+}
+
+/**
+ * A task as the trainer sees it.
+ * @typeParam Item - the task's labelled item
+ */
+export interface TrainingTask<Item extends TrainingItem> {
+  /** The registered task name (recorded in the card). */
+  readonly name: string;
+  /**
+   * The sample module run in loader workers. Its `loadSample` returns at least `image` (size × size, [0, 1]) and
+   * `target`, and `extra` (k values) when the network takes extra inputs.
+   */
+  readonly sampleModule: URL;
+  /** The item as the worker receives it (structured-cloneable). */
+  loaderItem(item: Item): unknown;
+  /** The sample module's options. */
+  sampleOptions(recipe: TrainRecipe, augmentation: AugmentationConfig | null, cache: boolean): unknown;
+  /** The network's options (channels, head, extra inputs). */
+  modelOptions(recipe: TrainRecipe): ModelOptions;
+  /** Prepare a fresh network for these training items (e.g. the final bias at the mean target). */
+  initModel?(model: ZooModel, train: readonly Item[]): void;
+  /** The training loss of a batch: the network's output and the collated `target` field. */
+  loss(output: Tensor, target: Tensor): Tensor;
+  /** Values of the `target` field per sample. */
+  readonly targetLength: number;
+  /** The dev metric (a key of {@link Evaluation.metrics}) that early stopping and the best checkpoint follow. */
+  readonly selection: { readonly metric: string; readonly mode: 'min' | 'max' };
+  /** Evaluate head outputs (one per item, in item order) against the items' labels. */
+  evaluate(outputs: readonly Float32Array[], items: readonly Item[]): Evaluation;
+  /** A report over head outputs (dev, out-of-fold or external evaluation). */
+  report(outputs: readonly Float32Array[], items: readonly Item[], o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>> }): TaskReport;
+  /** The card's description of the network's inputs and outputs. */
+  card(recipe: TrainRecipe): { readonly extra: readonly CardExtraInput[]; readonly outputs: readonly CardOutput[] };
+  /** Artifacts and metrics made from the best weights (OOD statistics, interval calibration). */
+  finalise(ctx: FinaliseContext<Item>): Promise<Finalised>;
+  /** Stratum (e.g. sex) and target for stratified splits and folds. */
+  stratum(item: Item): string;
+  target(item: Item): number;
+}
