@@ -2,6 +2,7 @@
 // Enforces the layer order of ../shared/docs/STYLE.md ("Dependency direction"):
 //  1. a src/<module> may import only the modules listed for it below (downward only);
 //  2. an import that crosses into another src/<module> must go through that module's index.ts.
+//  3. the generic engines (train, infer) never name a task (not even in a comment).
 // Exits non-zero with one line per violation.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
@@ -19,8 +20,8 @@ const ALLOWED = {
   eval: [],
   explain: ['torch', 'models', 'preprocess', 'radiograph'],
   infer: ['torch', 'models', 'preprocess', 'radiograph', 'explain'],
-  tasks: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer'],
-  train: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer', 'tasks'],
+  train: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer'],
+  tasks: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer', 'train'],
   server: ['*'],
   cli: ['*'],
 };
@@ -35,6 +36,21 @@ function walk(dir) {
   }
   return out;
 }
+
+/**
+ * Generic layers never name a task: every folder under src/tasks/ is a task name, and these words of the four
+ * published systems are too (a comment or string in train/ or infer/ that names one means task logic leaked there).
+ */
+const GENERIC = ['train', 'infer'];
+const TASK_WORDS = [
+  ...readdirSync(join(SRC, 'tasks')).filter((n) => statSync(join(SRC, 'tasks', n)).isDirectory()),
+  'bone-age',
+  'boneAge',
+  'BoneAge',
+  'skull',
+  'knee',
+  'spine',
+];
 
 const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 const problems = [];
@@ -67,6 +83,15 @@ for (const file of walk(SRC)) {
     if (inner !== 'index.js' && inner !== 'index.ts' && inner !== 'index' && inner !== '') {
       problems.push(`${relative(ROOT, file)}: imports '${spec}'; cross into src/${toModule} through its index.ts`);
     }
+  }
+}
+for (const module of GENERIC) {
+  for (const file of walk(join(SRC, module))) {
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      const word = TASK_WORDS.find((w) => line.includes(w));
+      if (word) problems.push(`${relative(ROOT, file)}:${i + 1}: the generic layer src/${module} names the task word '${word}'`);
+    });
   }
 }
 if (problems.length > 0) {

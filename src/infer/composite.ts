@@ -9,7 +9,7 @@
  * (the configuration management of IEC 62304, as for single bundles).
  *
  * @example
- * saveComposite('ens', { kind: 'ensemble', id: 'hand-ens', task: 'hand-bone-age', members: ['fold-1', 'fold-2'] });
+ * saveComposite('ens', { kind: 'ensemble', id: 'my-ensemble', task: 'my-task', members: ['fold-1', 'fold-2'] });
  * loadComposite('ens').members.length; // 2
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';

@@ -20,9 +20,9 @@ export interface CreatePredictorOptions {
  * Open a predictor over a loaded bundle.
  *
  * ```ts
- * const predictor = await createPredictor(loadBundle('bundles/bone-age'));
+ * const predictor = await createPredictor(loadBundle('bundles/my-model'));
  * const r = await predictor.run(pixels, [1, 1, 512, 512], Float32Array.from([1]));
- * // r.outputs.boneAge.data[0] -> 131.2 (months); r.model -> { modelId, modelVersion, weightsSha256, backend: 'onnx' }
+ * // r.outputs[card.outputs[0].name].data[0] -> the first output; r.model -> { modelId, modelVersion, weightsSha256, backend: 'onnx' }
  * ```
  * @param bundle - from `loadBundle`
  * @param options - backend choice and threads

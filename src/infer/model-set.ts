@@ -8,7 +8,7 @@
  * sessions over verified model files; the configuration management of IEC 62304).
  *
  * @example
- * const set = openModelSet('models/hand-bone-age');
+ * const set = openModelSet('runs/my-model');
  * set.members.length; // 1
  * membersFor(set, { sex: 'F' }); // [the single member]
  * disposeModelSet(set);

@@ -9,9 +9,9 @@ import {
   type Tensor,
 } from '../torch/index.js';
 import { createModel, type ModelOptions, type ZooModel } from '../models/index.js';
-import { sha256Hex, type ModelBundle } from './bundle.js';
+import type { ModelBundle } from './bundle.js';
 import { checkPredictorInput } from './check-input.js';
-import { BundleIntegrityError, PredictorError } from './errors.js';
+import { PredictorError } from './errors.js';
 import type { DenseArray, PredictionResult, Predictor } from './predictor.js';
 
 /** Options of the libtorch predictor. */

@@ -535,6 +535,9 @@ function applyModality(
     warnings.push('RescaleSlope is 0; ignored');
     return;
   }
+  // plain radiographs store slopes near 1 (CT-like modality LUTs stay within 1e-3..1e3); far outside that the header
+  // is likely corrupt, and the picture after rescaling is not what the acquisition saw
+  if (Math.abs(slope) < 1e-3 || Math.abs(slope) > 1e3) warnings.push(`RescaleSlope ${slope} is implausible for a radiograph; check the header`);
   if (slope !== 1 || intercept !== 0) {
     for (let i = 0; i < values.length; i++) values[i] = (values[i] ?? 0) * slope + intercept;
   }

@@ -198,6 +198,11 @@ export function readDicomMetadata(ds: DataSet, warnings: string[]): RadiographMe
   } else if (fromAgeString !== null) {
     age = { ageMonths: fromAgeString, source: 'PatientAge' };
   }
+  // an age outside a human lifespan (PatientAge 999Y, a study dated before birth) is a header error: not used
+  if (age !== null && (age.ageMonths < 0 || age.ageMonths > 130 * 12)) {
+    warnings.push(`age ${patientAge ?? `${age.ageMonths.toFixed(0)} months`} is implausible; not used`);
+    age = null;
+  }
   const pixelSpacing = spacingFrom(s, 'x00280030', 'PixelSpacing');
   const imagerSpacing = spacingFrom(s, 'x00181164', 'ImagerPixelSpacing');
   if (!pixelSpacing && imagerSpacing) {

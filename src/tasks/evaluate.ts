@@ -12,6 +12,7 @@ import { spreadOf } from '../eval/index.js';
 import type { ModelSetMember } from '../infer/index.js';
 import { predictWithFeatures, taskLoader, TRAINING_ROWS_ROLE, type ItemPass, type TrainingItem } from '../train/index.js';
 import type { TaskModels } from './pipeline.js';
+import type { Task } from './task.js';
 
 /** Options of {@link evaluateModels}. */
 export interface EvaluateOptions {
@@ -50,7 +51,7 @@ interface TrainingRowsDoc {
  * @param o - report folder, loader options, data description
  */
 export async function evaluateModels<Item extends TrainingItem, State>(models: TaskModels<State>, rows: readonly Item[], o: EvaluateOptions): Promise<EvaluateResult> {
-  const task = models.task as unknown as import('./task.js').Task<Item, State>;
+  const task = models.task as unknown as Task<Item, State>;
   const { set } = models;
   // overlap: by image content, whatever folder the files are in now
   const hashes = rows.map((r) => createHash('sha256').update(readFileSync(r.path)).digest('hex'));

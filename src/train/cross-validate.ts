@@ -4,16 +4,17 @@
  * optionally the fold ensemble as a composite bundle with the interval the task calibrates on the out-of-fold
  * predictions.
  *
- * Why: with a thousand films a single dev split is noisy; K-fold CV is how the hand and knee papers report
- * (Larson et al. 2018; the knee transfer study's 5-fold CV). Each image's out-of-fold prediction comes from the one
+ * Why: with a thousand films a single dev split is noisy; K-fold CV is how the published systems Physis reproduces
+ * report (e.g. Larson et al. 2018). Each image's out-of-fold prediction comes from the one
  * model that never trained on it, which is also what an ensemble's interval can honestly be calibrated on
  * (Vovk 2015, cross-conformal predictors).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { aggregateFolds, type MeanSd } from '../eval/index.js';
 import { saveComposite, type CardMetric, type CompositeBundle, type CompositeInterval } from '../infer/index.js';
 import { TrainConfigError } from './errors.js';
-import { acquireRunLock, assertFreshOutput } from './run-lock.js';
+import { acquireRunLock, assertFreshOutput, RUN_CHECKPOINT_DIR } from './run-lock.js';
 import { stratifiedKFold } from './folds.js';
 import { trainModel, type TrainOptions, type TrainResult } from './trainer.js';
 import type { TrainingItem, TrainingTask } from './training-task.js';
@@ -65,7 +66,7 @@ export interface CrossValidateResult<Item extends TrainingItem> {
  * @param o - rows, folds, output folder and the per-run options of {@link trainModel}
  */
 export async function crossValidate<Item extends TrainingItem>(task: TrainingTask<Item>, o: CrossValidateOptions<Item>): Promise<CrossValidateResult<Item>> {
-  const { rows, folds: k, ensemble, binWidth, onFold, ...common } = o;
+  const k = o.folds;
   if (!Number.isInteger(k) || k < 2) throw new TrainConfigError(`cross-validation needs at least 2 folds, got ${k}`);
   assertFreshOutput(o.outDir, { force: o.force === true, resume: o.resume === true, bundleFiles: ['composite.json', 'card.json'] });
   const lock = acquireRunLock(o.outDir, o.command === undefined ? {} : { command: o.command });
@@ -91,11 +92,14 @@ async function runFolds<Item extends TrainingItem>(task: TrainingTask<Item>, o: 
     if (!split) continue;
     onFold?.(f + 1, k, split.train.length, split.dev.length);
     const dev = split.dev.map((i) => rows[i] as Item);
+    const foldDir = join(o.outDir, `fold-${f + 1}`);
     const result = await trainModel(task, {
       ...common,
+      // resuming a cross-validation resumes the folds that started; the others start now
+      resume: o.resume === true && existsSync(join(foldDir, RUN_CHECKPOINT_DIR, 'checkpoint.json')),
       train: split.train.map((i) => rows[i] as Item),
       dev,
-      outDir: join(o.outDir, `fold-${f + 1}`),
+      outDir: foldDir,
       modelId: `${o.modelId}-fold${f + 1}`,
       dataSummary: `${o.dataSummary}: fold ${f + 1} of ${k}, ${split.train.length} train / ${split.dev.length} dev images`,
     });

@@ -5,7 +5,7 @@
  * Why: with ~1000 images a single dev split is noisy; K-fold cross-validation reports mean ± SD over
  * folds. Stratifying by sex and age bin keeps every fold's age distribution alike (as the RSNA dev
  * split was made, by sex and 24-month bins); grouping by patient prevents the leakage that inflates
- * results when one patient's images land in train and dev (the AASCE spine data shares patients).
+ * results when one patient's images land in train and dev (data sets that hold several films per patient).
  */
 import { TrainConfigError } from './errors.js';
 import { Rng } from './rng.js';

@@ -4,7 +4,7 @@
  *
  * @example
  * import { Rng, stratifiedKFold } from './train/index.js';
- * const folds = stratifiedKFold(rows.map((r) => ({ target: r.boneAgeMonths, stratum: r.sex })), 5, { seed: 1 });
+ * const folds = stratifiedKFold(rows.map((r) => ({ target: r.target, stratum: r.group })), 5, { seed: 1 });
  */
 export { TrainConfigError, CheckpointError, DataLoaderError } from './errors.js';
 export { Rng, mixSeed, type RngState } from './rng.js';

@@ -184,7 +184,7 @@ function weightsBytes(model: ZooModel, dtype: 'float32' | 'float16', metadata: R
 /**
  * Transfer weights into a model: every parameter and buffer whose name and shape match is copied; the rest keeps
  * its fresh initialisation (e.g. a head with other extra inputs). The source is a bundle folder (its weights, as
- * verified by loadBundle) or a safetensors file with PyTorch names; the knee model starts from the hand's this way.
+ * verified by loadBundle) or a safetensors file with PyTorch names (transfer learning from one task's model to another).
  * @param model - the model to initialise
  * @param source - a `.safetensors` file, or a bundle's verified weights path
  */
