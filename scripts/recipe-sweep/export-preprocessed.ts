@@ -7,8 +7,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readBoneAgeLabels } from '../../src/tasks/index.js';
-import { preprocessBoneAgeImage } from '../../src/train/index.js';
+import { handBoneAge } from '../../src/tasks/index.js';
+
+const { readBoneAgeLabels, preprocessHandImage } = handBoneAge;
 
 const [csv, sizeArg, outDir] = process.argv.slice(2);
 if (csv === undefined || sizeArg === undefined || outDir === undefined) {
@@ -19,7 +20,7 @@ const size = Number(sizeArg);
 const rows = readBoneAgeLabels(csv);
 const pixels = new Uint8Array(rows.length * size * size);
 for (const [i, row] of rows.entries()) {
-  const { image } = await preprocessBoneAgeImage(row.path, { size });
+  const { image } = await preprocessHandImage(row.path, { size, cache: false });
   for (let k = 0; k < image.data.length; k++) pixels[i * size * size + k] = Math.max(0, Math.min(255, Math.round((image.data[k] ?? 0) * 255)));
 }
 mkdirSync(outDir, { recursive: true });
