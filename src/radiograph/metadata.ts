@@ -198,7 +198,8 @@ export function readDicomMetadata(ds: DataSet, warnings: string[]): RadiographMe
   } else if (fromAgeString !== null) {
     age = { ageMonths: fromAgeString, source: 'PatientAge' };
   }
-  // an age outside a human lifespan (PatientAge 999Y, a study dated before birth) is a header error: not used
+  if (patientBirthDate && studyDate && fromDates === null) warnings.push(`StudyDate ${studyDate} is before PatientBirthDate ${patientBirthDate}: an implausible age, not used`);
+  // an age outside a human lifespan (PatientAge 999Y) is a header error: not used
   if (age !== null && (age.ageMonths < 0 || age.ageMonths > 130 * 12)) {
     warnings.push(`age ${patientAge ?? `${age.ageMonths.toFixed(0)} months`} is implausible; not used`);
     age = null;

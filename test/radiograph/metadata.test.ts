@@ -80,6 +80,24 @@ void test('age falls back to PatientAge when dates are missing', async () => {
   assert.deepEqual(r.metadata.age, { ageMonths: 18, source: 'PatientAge' });
 });
 
+const IMPLAUSIBLE_AGE_CASES: { name: string; elements: El[] }[] = [
+  { name: 'PatientAge_999Y', elements: [{ tag: 0x00101010, vr: 'AS', value: '999Y' }] },
+  {
+    name: 'study_before_birth',
+    elements: [
+      { tag: 0x00100030, vr: 'DA', value: '20200101' },
+      { tag: 0x00080020, vr: 'DA', value: '20100101' },
+    ],
+  },
+];
+for (const c of IMPLAUSIBLE_AGE_CASES) {
+  void test(`an implausible age is not used and warns: ${c.name}`, async () => {
+    const r = await withMetadata(c.elements);
+    assert.equal(r.metadata.age, null);
+    assert.ok(r.warnings.some((w) => w.includes('implausible')), r.warnings.join('; '));
+  });
+}
+
 const SPACING_CASES: { name: string; extra: El[]; expected: unknown; warns: boolean }[] = [
   {
     name: 'PixelSpacing_only',
