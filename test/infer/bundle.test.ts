@@ -31,6 +31,11 @@ function weightsBytes(seed: number): Uint8Array {
   );
 }
 const ONNX_BYTES = Uint8Array.from([8, 8, 18, 4, 116, 101, 115, 116]); // any bytes: the bundle layer only hashes them
+// answer-changing artifacts as a task writes them; the bundle layer only hashes them
+const ARTIFACTS = [
+  { path: 'ood.json', role: 'ood', bytes: new TextEncoder().encode('{"threshold": 3.5}\n') },
+  { path: 'calibration.json', role: 'interval', bytes: new TextEncoder().encode('{"scale": 2}\n') },
+];
 
 function freshBundle(withOnnx = true): string {
   const dir = mkdtempSync(join(tmpdir(), 'physis-bundle-'));
@@ -39,10 +44,18 @@ function freshBundle(withOnnx = true): string {
     weights: weightsBytes(0),
     weightsDType: 'float32',
     ...(withOnnx ? { onnx: { bytes: ONNX_BYTES, opset: 17 } } : {}),
+    artifacts: ARTIFACTS,
     createdAt: new Date('2026-01-02T03:04:05Z'),
   });
   return dir;
 }
+
+type CardJson = { schemaVersion: number; files: { onnx?: unknown; artifacts?: { path: string; role: string; sha256: string }[] } };
+const editCard = (d: string, f: (card: CardJson) => void): void => {
+  const card = JSON.parse(readFileSync(join(d, BUNDLE_FILES.card), 'utf8')) as CardJson;
+  f(card);
+  writeFileSync(join(d, BUNDLE_FILES.card), JSON.stringify(card));
+};
 
 void test('saveBundle writes card, weights and graph with their sha256, and loadBundle verifies them', () => {
   const dir = freshBundle();
@@ -59,7 +72,22 @@ void test('saveBundle writes card, weights and graph with their sha256, and load
   assert.equal(b.card.id, 'bone-age-tiny');
   assert.deepEqual(b.card.metrics, DRAFT.metrics);
   assert.equal(b.weightsPath, join(dir, BUNDLE_FILES.weights));
+  assert.ok(Buffer.from(b.weightsBytes).equals(readFileSync(b.weightsPath)), 'the very bytes that were hashed');
   assert.equal(b.onnxPath, join(dir, BUNDLE_FILES.onnx));
+  assert.equal(b.card.schemaVersion, 2);
+});
+
+void test('saveBundle lists every artifact with its role and sha256; loadBundle keeps the hashed bytes by role', () => {
+  const dir = freshBundle();
+  const b = loadBundle(dir);
+  const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
+  assert.deepEqual(b.card.files.artifacts, [
+    { path: 'ood.json', role: 'ood', sha256: sha(join(dir, 'ood.json')) },
+    { path: 'calibration.json', role: 'interval', sha256: sha(join(dir, 'calibration.json')) },
+  ]);
+  assert.deepEqual([...b.artifacts.keys()], ['ood', 'interval']);
+  assert.equal(new TextDecoder().decode(b.artifacts.get('interval')?.bytes), '{"scale": 2}\n');
+  assert.equal(b.artifacts.get('ood')?.path, 'ood.json');
 });
 
 void test('a bundle without a graph loads with onnxPath null', () => {
@@ -120,7 +148,57 @@ const BROKEN: {
       writeFileSync(join(d, BUNDLE_FILES.card), JSON.stringify(card));
     },
     error: BundleIntegrityError,
-    match: /model\.onnx: model file present but card\.json records no sha256/,
+    match: /model\.onnx: file present but card\.json records no sha256/,
+  },
+  // card schema 2 hashes every answer-changing file: schema 1 hashed the weights only, so an edited ood.json or
+  // calibration changed clinical answers and still loaded
+  {
+    name: 'OOD statistics edited',
+    breakIt: (d) => writeFileSync(join(d, 'ood.json'), '{"threshold": 1e9}\n'),
+    error: BundleIntegrityError,
+    match: /ood\.json: sha256 [0-9a-f]{64} does not match [0-9a-f]{64} recorded in card\.json/,
+  },
+  {
+    name: 'interval calibration edited',
+    breakIt: (d) => writeFileSync(join(d, 'calibration.json'), '{"scale": 0.5}\n'),
+    error: BundleIntegrityError,
+    match: /calibration\.json: sha256 [0-9a-f]{64} does not match/,
+  },
+  {
+    name: 'an artifact missing',
+    breakIt: (d) => rmSync(join(d, 'calibration.json')),
+    error: BundleIncompleteError,
+    match: /interval file 'calibration\.json' named in card\.json is missing/,
+  },
+  {
+    name: 'an OOD file the card does not list (dropped in by hand, or left from another run)',
+    breakIt: (d) => editCard(d, (c) => (c.files.artifacts = c.files.artifacts?.filter((a) => a.role !== 'ood'))),
+    error: BundleIntegrityError,
+    match: /ood\.json: file present but card\.json records no sha256 for it/,
+  },
+  {
+    name: 'an unlisted training-rows file',
+    breakIt: (d) => writeFileSync(join(d, 'training-rows.json'), '{}'),
+    error: BundleIntegrityError,
+    match: /training-rows\.json: file present but card\.json records no sha256/,
+  },
+  {
+    name: 'two artifacts with one role',
+    breakIt: (d) => editCard(d, (c) => c.files.artifacts?.forEach((a) => (a.role = 'ood'))),
+    error: ModelCardError,
+    match: /two artifacts have the role 'ood'/,
+  },
+  {
+    name: 'an artifact listed twice',
+    breakIt: (d) => editCard(d, (c) => c.files.artifacts?.push({ ...(c.files.artifacts[0] as { path: string; role: string; sha256: string }), role: 'x' })),
+    error: ModelCardError,
+    match: /files\.artifacts\[2\]\.path 'ood\.json' is listed twice/,
+  },
+  {
+    name: 'card schema 1 (hint: physis bundle upgrade)',
+    breakIt: (d) => editCard(d, (c) => (c.schemaVersion = 1)),
+    error: ModelCardError,
+    match: /card schema 1 does not hash the bundle's OOD statistics and interval calibration; upgrade it once with `physis bundle upgrade <dir>`/,
   },
   {
     name: 'card not JSON',

@@ -61,31 +61,32 @@ void test('composite load refuses a missing member, a swapped member, and a tamp
     assert.throws(() => loadComposite(dir), { name: 'BundleIntegrityError' });
   }));
 
-void test('a sex-specific composite needs one member per sex, each trained on its sex', () =>
+void test('a routed composite needs one member per value of its input, each trained on that value', () =>
   withDir((dir) => {
     tinyBoneAgeBundle(join(dir, 'male'), { id: 'tiny-M', seed: 1, biasMonths: 60, sex: 'M' });
     tinyBoneAgeBundle(join(dir, 'female'), { id: 'tiny-F', seed: 2, biasMonths: 90, sex: 'F' });
     tinyBoneAgeBundle(join(dir, 'both'), { id: 'tiny-both', seed: 3, biasMonths: 75 });
-    const draft = { kind: 'sex-specific' as const, id: 'tiny-by-sex', task: 'hand-bone-age', description: 'test' };
-    const c = saveComposite(dir, { ...draft, members: [{ path: 'male', sex: 'M' }, { path: 'female', sex: 'F' }] });
-    assert.deepEqual(c.manifest.members.map((m) => m.sex), ['M', 'F']);
+    const draft = { kind: 'routed' as const, routeBy: 'sex', id: 'tiny-by-sex', task: 'hand-bone-age', description: 'test' };
+    const c = saveComposite(dir, { ...draft, members: [{ path: 'male', route: 'M' }, { path: 'female', route: 'F' }] });
+    assert.equal(c.manifest.routeBy, 'sex');
+    assert.deepEqual(c.manifest.members.map((m) => m.route), ['M', 'F']);
     assert.throws(
-      () => saveComposite(dir, { ...draft, members: [{ path: 'female', sex: 'M' }, { path: 'male', sex: 'F' }] }),
-      (e: Error) => e.name === 'CompositeMemberError' && /the M member's card says it was trained on sex F only/.test(e.message),
+      () => saveComposite(dir, { ...draft, members: [{ path: 'female', route: 'M' }, { path: 'male', route: 'F' }] }),
+      (e: Error) => e.name === 'CompositeMemberError' && /the sex M member's card says it was trained on sex F only/.test(e.message),
     );
     assert.throws(
-      () => saveComposite(dir, { ...draft, members: [{ path: 'both', sex: 'M' }, { path: 'female', sex: 'F' }] }),
-      (e: Error) => e.name === 'CompositeMemberError' && /trained on both sexes/.test(e.message),
+      () => saveComposite(dir, { ...draft, members: [{ path: 'both', route: 'M' }, { path: 'female', route: 'F' }] }),
+      (e: Error) => e.name === 'CompositeMemberError' && /trained on every sex/.test(e.message),
     );
     assert.throws(
-      () => saveComposite(dir, { ...draft, members: [{ path: 'male', sex: 'M' }, { path: 'male', sex: 'M' }] }),
-      (e: Error) => e.name === 'CompositeError' && /one M and one F member, got \[M, M\]/.test(e.message),
+      () => saveComposite(dir, { ...draft, members: [{ path: 'male', route: 'M' }, { path: 'male', route: 'M' }] }),
+      (e: Error) => e.name === 'CompositeError' && /of a routed composite must answer different sex values, got \[M, M\]/.test(e.message),
     );
   }));
 
 const VALID = {
   format: 'physis-composite',
-  schemaVersion: 1,
+  schemaVersion: 2,
   kind: 'ensemble',
   id: 'x',
   task: 'hand-bone-age',
@@ -101,13 +102,17 @@ const VALID = {
 
 // malformed composite.json: each case names the field
 const MALFORMED: [string, Record<string, unknown>, RegExp][] = [
-  ['unknown kind', { kind: 'stack' }, /kind must be 'ensemble' or 'sex-specific'/],
+  ['unknown kind', { kind: 'stack' }, /kind must be 'ensemble' or 'routed'/],
+  ['routed without routeBy', { kind: 'routed' }, /routeBy \(the input that chooses the member\) must be a non-empty string/],
+  ['routed member without a route', { kind: 'routed', routeBy: 'sex' }, /members\[0\].route \(the sex value it answers\) must be a non-empty string/],
+  ['interval without a unit', { interval90: { level: 0.9, halfWidth: 10, method: 'm', coverage: 0.9, n: 5 } }, /interval90.unit must be a non-empty string/],
   ['member outside the folder', { members: [{ path: '../a', id: 'a', weightsSha256: 'a'.repeat(64) }, VALID.members[1]] }, /members\[0\].path '..\/a' must be a folder inside/],
   ['absolute member path', { members: [{ path: '/tmp/a', id: 'a', weightsSha256: 'a'.repeat(64) }, VALID.members[1]] }, /members\[0\].path/],
   ['bad hash', { members: [{ path: 'a', id: 'a', weightsSha256: 'xyz' }, VALID.members[1]] }, /members\[0\].weightsSha256 must be 64/],
   ['one-member ensemble', { members: [VALID.members[0]] }, /of an ensemble must be at least two/],
   ['metric without data', { metrics: [{ name: 'mae', value: 1 }] }, /metrics\[0\].data/],
-  ['schema version', { schemaVersion: 2 }, /schemaVersion must be 1/],
+  ['schema version 3', { schemaVersion: 3 }, /schemaVersion must be 2, got 3/],
+  ['schema version 1 (with the upgrade command)', { schemaVersion: 1, kind: 'sex-specific' }, /composite schema 1; upgrade it once with `physis bundle upgrade <dir>`/],
 ];
 for (const [name, patch, pattern] of MALFORMED) {
   void test(`validateComposite refuses ${name}`, () => {
@@ -122,9 +127,11 @@ void test('loadComposite names a folder without composite.json and invalid JSON'
     assert.throws(() => loadComposite(dir), (e: Error) => e.name === 'CompositeError' && /not valid JSON/.test(e.message));
   }));
 
-void test('card trainingData.sex is M or F when present', () =>
+void test('card trainingData.subset records the subset a member was trained on; its values are non-empty strings', () =>
   withDir((dir) => {
     const card = loadBundle(tinyBoneAgeBundle(join(dir, 'm'), { id: 'm', seed: 1, biasMonths: 60, sex: 'M' }).dir).card;
-    assert.equal(card.trainingData.sex, 'M');
-    assert.throws(() => validateModelCard({ ...card, trainingData: { ...card.trainingData, sex: 'X' } }), /trainingData.sex must be 'M' or 'F'/);
+    assert.equal(card.schemaVersion, 2);
+    assert.deepEqual(card.trainingData.subset, { sex: 'M' });
+    assert.throws(() => validateModelCard({ ...card, trainingData: { ...card.trainingData, subset: { sex: '' } } }), /trainingData.subset.sex must be a non-empty string/);
+    assert.throws(() => validateModelCard({ ...card, trainingData: { ...card.trainingData, subset: 'M' } }), /trainingData.subset must be an object/);
   }));

@@ -1,29 +1,64 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { HAND_BONE_AGE_DEFAULT_CONFIG } from '../../src/tasks/index.js';
+import { loadBundle } from '../../src/infer/index.js';
+import { HAND_BONE_AGE_RECIPE, HAND_BONE_AGE_TASK } from '../../src/tasks/index.js';
 
 // The shipped bundle must be what the task's default recipe trains: its card's command may set only data, output,
 // threads, workers and weight precision. A change to the default recipe without retraining fails here.
-const CARD = 'models/hand-bone-age/card.json';
-const RECIPE_FLAGS = ['--arch', '--size', '--epochs', '--batch', '--lr', '--weight-decay', '--patience', '--seed', '--no-augment', '--limit', '--init', '--freeze-epochs', '--folds', '--sex'];
+const DIR = 'models/hand-bone-age';
+const RECIPE_FLAGS = [
+  '--config',
+  '--set',
+  '--arch',
+  '--size',
+  '--epochs',
+  '--batch',
+  '--lr',
+  '--weight-decay',
+  '--patience',
+  '--seed',
+  '--no-augment',
+  '--limit',
+  '--init',
+  '--freeze-epochs',
+  '--folds',
+  '--subset',
+  '--sex',
+];
 
-interface Card {
-  architecture: { name: string };
-  input: { shape: number[] };
-  trainingData: { command?: string };
+/** One line of the shipped train.jsonl, as the trainer of Physis 0.1 wrote it (before the generic trainer's `trainLoss`/`dev`). */
+interface ShippedEpoch {
+  epoch: number;
+  trainLossMonths: number;
+  devMaeMonths: number;
 }
 
 void test('the shipped hand-bone-age bundle was trained by the default recipe, to the last epoch', () => {
-  const card = JSON.parse(readFileSync(CARD, 'utf8')) as Card;
+  const { card } = loadBundle(DIR);
+  assert.equal(card.schemaVersion, 2);
+  assert.equal(card.task, HAND_BONE_AGE_TASK.name);
+  assert.equal(HAND_BONE_AGE_TASK.defaultModel, DIR);
   const command = card.trainingData.command ?? '';
   assert.match(command, /^physis train hand-bone-age /);
   for (const flag of RECIPE_FLAGS) assert.ok(!command.split(' ').includes(flag), `card command overrides the recipe with ${flag}: ${command}`);
-  assert.equal(card.architecture.name, HAND_BONE_AGE_DEFAULT_CONFIG.arch);
-  assert.deepEqual(card.input.shape, [1, HAND_BONE_AGE_DEFAULT_CONFIG.inputSize, HAND_BONE_AGE_DEFAULT_CONFIG.inputSize]);
-  const epochs = readFileSync('models/hand-bone-age/train.jsonl', 'utf8')
+  assert.equal(card.trainingData.subset, undefined, 'trained on every sex');
+  assert.equal(card.architecture.name, HAND_BONE_AGE_RECIPE.arch);
+  assert.deepEqual(card.architecture.options, HAND_BONE_AGE_TASK.modelOptions(HAND_BONE_AGE_RECIPE));
+  assert.deepEqual(card.input.shape, [1, HAND_BONE_AGE_RECIPE.inputSize, HAND_BONE_AGE_RECIPE.inputSize]);
+  assert.deepEqual(card.input.preprocessing, { size: HAND_BONE_AGE_RECIPE.inputSize });
+  assert.deepEqual((card.files.artifacts ?? []).map((a) => [a.role, a.path]).sort(), [
+    ['interval', 'calibration.json'],
+    ['ood', 'ood.json'],
+    ['training-rows', 'training-rows.json'],
+  ]);
+  const log = readFileSync(`${DIR}/train.jsonl`, 'utf8')
     .trim()
     .split('\n')
-    .map((l) => (JSON.parse(l) as { epoch: number }).epoch);
-  assert.deepEqual(epochs, Array.from({ length: HAND_BONE_AGE_DEFAULT_CONFIG.epochs }, (_, i) => i));
+    .map((l) => JSON.parse(l) as ShippedEpoch);
+  assert.deepEqual(
+    log.map((e) => e.epoch),
+    Array.from({ length: HAND_BONE_AGE_RECIPE.epochs }, (_, i) => i),
+  );
+  assert.ok(log.every((e) => Number.isFinite(e.trainLossMonths) && Number.isFinite(e.devMaeMonths)), 'every epoch logged its loss and dev MAE');
 });

@@ -1,6 +1,6 @@
 /**
  * Measured OOD rates of a trained bundle on ../shared (issue 5): AASCE spines rejected, RSNA dev hands and
- * the unlabeled real hands of other film sizes passing. Needs a trained bundle with a version-2 ood.json:
+ * the unlabeled real hands of other film sizes passing. Needs a trained bundle whose card lists its ood.json (role ood):
  * Measures the shipped default bundle (models/hand-bone-age), or the one named by `PHYSIS_OOD_BUNDLE=/path/to/bundle`;
  * skips without ../shared.
  * About 670 forwards (177 dev + 481 spines + 10 + 1); under a minute at 128 px on two cores.
@@ -11,8 +11,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { preprocess } from '../../src/preprocess/index.js';
 import { readRadiograph } from '../../src/radiograph/index.js';
-import { checkHand, labelsInSplit, readBoneAgeLabels, type OodModel } from '../../src/tasks/index.js';
-import { loadBoneAgeBundleModel, loadBundleOodModel, pooledFeatures } from '../../src/train/index.js';
+import { disposeModelSet, openModelSet } from '../../src/infer/index.js';
+import { HAND_BONE_AGE_TASK } from '../../src/tasks/index.js';
+import { checkHand, readBoneAgeLabels } from '../../src/tasks/hand-bone-age/index.js';
+import { pooledFeatures } from '../../src/train/index.js';
 
 const SHARED = resolve('../shared/data');
 const BUNDLE = process.env['PHYSIS_OOD_BUNDLE'] ?? (existsSync('models/hand-bone-age/card.json') ? 'models/hand-bone-age' : undefined);
@@ -27,9 +29,12 @@ void test(
   'OOD on real films: ≥ 95% of AASCE spines rejected, ≥ 99% of RSNA dev hands and the unlabeled hands pass',
   { skip },
   async (t) => {
-    const { model, bundle } = loadBoneAgeBundleModel(BUNDLE as string);
+    const set = openModelSet(BUNDLE as string, { task: HAND_BONE_AGE_TASK.name });
     try {
-      const ood = loadBundleOodModel(bundle) as OodModel;
+      const member = set.members[0];
+      assert.ok(member && set.members.length === 1, `${BUNDLE} is one bundle`);
+      const { model, bundle } = member;
+      const ood = HAND_BONE_AGE_TASK.openMember(member).ood;
       assert.ok(ood, `${BUNDLE} has no ood.json`);
       const size = bundle.card.input.shape[1] as number;
       const passRate = async (paths: readonly string[]): Promise<number> => {
@@ -48,7 +53,7 @@ void test(
         return pass / paths.length;
       };
       const rows = readBoneAgeLabels(join(SHARED, 'rsna-hand', 'labels.csv'));
-      const dev = await passRate(labelsInSplit(rows, 'dev').map((r) => r.path));
+      const dev = await passRate(rows.filter((r) => r.split === 'dev').map((r) => r.path));
       const spineFiles = readFileSync(join(SHARED, 'aasce-spine', 'labels.csv'), 'utf8')
         .trim()
         .split('\n')
@@ -68,7 +73,7 @@ void test(
       assert.equal(sample, 1, 'samples/hand-0.png passes');
       assert.ok(spineRejected >= 0.95, `spine rejection rate ${spineRejected}`);
     } finally {
-      model.dispose();
+      disposeModelSet(set);
     }
   },
 );

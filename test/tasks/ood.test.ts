@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { OodModelError } from '../../src/tasks/index.js';
 import {
   checkHand,
   fitOodModel,
   mahalanobis,
   OOD_FORMAT,
   OOD_FORMAT_VERSION,
-  OodModelError,
   parseOodModel,
   type OodFitOptions,
   type OodModel,
-} from '../../src/tasks/index.js';
+} from '../../src/tasks/hand-bone-age/index.js';
 
 /** Deterministic pseudo-normal vectors (Box–Muller over a linear congruential stream). */
 function gaussianRows(n: number, scales: readonly number[], seed = 1): number[][] {

@@ -6,7 +6,7 @@ import {
   referenceSdMonths,
   type BoneAgeReference,
   type ReferenceSdRow,
-} from '../../../src/tasks/index.js';
+} from '../../../src/tasks/hand-bone-age/index.js';
 
 // The atlas grid of the Brush Foundation table: quarterly to 1 year, half-yearly to 5 years, then yearly.
 const grid = (lastMonths: number): number[] => {
