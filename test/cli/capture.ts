@@ -22,8 +22,10 @@ export async function capture(argv: string[]): Promise<Captured> {
   const err = process.stderr.write.bind(process.stderr);
   let stdout = '';
   let stderr = '';
-  process.stdout.write = ((c: string | Uint8Array) => (typeof c === 'string' ? ((stdout += c), true) : out(c))) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) => (typeof c === 'string' ? ((stderr += c), true) : err(c))) as typeof process.stderr.write;
+  process.stdout.write = ((c: string | Uint8Array) =>
+    typeof c === 'string' ? ((stdout += c), true) : out(c)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) =>
+    typeof c === 'string' ? ((stderr += c), true) : err(c)) as typeof process.stderr.write;
   try {
     return { code: await main(argv), stdout, stderr };
   } finally {
@@ -48,7 +50,11 @@ export interface HandAnswer {
   readonly interval90Method?: string;
   readonly sex: string | null;
   readonly sexSource: string;
-  readonly memberPredictions?: readonly { readonly id: string; readonly boneAgeMonths?: number; readonly boneAgeMonthsBySex?: { readonly M: number; readonly F: number } }[];
+  readonly memberPredictions?: readonly {
+    readonly id: string;
+    readonly boneAgeMonths?: number;
+    readonly boneAgeMonthsBySex?: { readonly M: number; readonly F: number };
+  }[];
   readonly memberSdMonths?: number;
   readonly memberSdMonthsBySex?: { readonly M: number; readonly F: number };
 }

@@ -41,7 +41,11 @@ void test('the shipped hand-bone-age bundle was trained by the default recipe, t
   assert.equal(HAND_BONE_AGE_TASK.defaultModel, DIR);
   const command = card.trainingData.command ?? '';
   assert.match(command, /^physis train hand-bone-age /);
-  for (const flag of RECIPE_FLAGS) assert.ok(!command.split(' ').includes(flag), `card command overrides the recipe with ${flag}: ${command}`);
+  for (const flag of RECIPE_FLAGS)
+    assert.ok(
+      !command.split(' ').includes(flag),
+      `card command overrides the recipe with ${flag}: ${command}`,
+    );
   assert.equal(card.trainingData.subset, undefined, 'trained on every sex');
   assert.equal(card.architecture.name, HAND_BONE_AGE_RECIPE.arch);
   assert.deepEqual(card.architecture.options, HAND_BONE_AGE_TASK.modelOptions(HAND_BONE_AGE_RECIPE));
@@ -60,5 +64,8 @@ void test('the shipped hand-bone-age bundle was trained by the default recipe, t
     log.map((e) => e.epoch),
     Array.from({ length: HAND_BONE_AGE_RECIPE.epochs }, (_, i) => i),
   );
-  assert.ok(log.every((e) => Number.isFinite(e.trainLossMonths) && Number.isFinite(e.devMaeMonths)), 'every epoch logged its loss and dev MAE');
+  assert.ok(
+    log.every((e) => Number.isFinite(e.trainLossMonths) && Number.isFinite(e.devMaeMonths)),
+    'every epoch logged its loss and dev MAE',
+  );
 });

@@ -17,21 +17,46 @@ import {
 const RSNA = resolve('../shared/data/rsna-hand/labels.csv');
 
 void test('labels: the RSNA column order with extra columns parses, paths are relative to the CSV', () => {
-  const rows = parseBoneAgeLabels('file,rsna_id,boneage_months,sex,split\nimages/1.png,1,180,F,train\nimages/2.png,2,57.5,m,dev\n', '/data/hand/labels.csv');
-  assert.deepEqual(rows[0], { file: 'images/1.png', path: '/data/hand/images/1.png', sex: 'F', boneAgeMonths: 180, split: 'train', line: 2 });
+  const rows = parseBoneAgeLabels(
+    'file,rsna_id,boneage_months,sex,split\nimages/1.png,1,180,F,train\nimages/2.png,2,57.5,m,dev\n',
+    '/data/hand/labels.csv',
+  );
+  assert.deepEqual(rows[0], {
+    file: 'images/1.png',
+    path: '/data/hand/images/1.png',
+    sex: 'F',
+    boneAgeMonths: 180,
+    split: 'train',
+    line: 2,
+  });
   assert.equal(rows[1]?.sex, 'M');
   assert.equal(rows[1]?.boneAgeMonths, 57.5);
-  assert.deepEqual(rows.filter((r) => r.split === 'dev').map((r) => r.file), ['images/2.png']);
+  assert.deepEqual(
+    rows.filter((r) => r.split === 'dev').map((r) => r.file),
+    ['images/2.png'],
+  );
   const noSplit = parseBoneAgeLabels('file,sex,boneage_months\na.png,F,12\n', '/x/l.csv');
   assert.equal(noSplit[0]?.split, undefined);
 });
 
 const BAD_LABELS: [string, string, RegExp][] = [
   ['an unknown sex', 'file,sex,boneage_months\na.png,X,12\n', /l.csv:2: sex 'X' must be M or F/],
-  ['an empty sex (never defaulted)', 'file,sex,boneage_months\na.png,,12\n', /l.csv:2: sex '' must be M or F/],
-  ['a bone age in years by mistake beyond range', 'file,sex,boneage_months\na.png,F,300\n', /boneage_months '300'/],
+  [
+    'an empty sex (never defaulted)',
+    'file,sex,boneage_months\na.png,,12\n',
+    /l.csv:2: sex '' must be M or F/,
+  ],
+  [
+    'a bone age in years by mistake beyond range',
+    'file,sex,boneage_months\na.png,F,300\n',
+    /boneage_months '300'/,
+  ],
   ['a non-numeric bone age', 'file,sex,boneage_months\na.png,F,ten\n', /boneage_months 'ten'/],
-  ['a duplicate file', 'file,sex,boneage_months\na.png,F,1\nb.png,M,2\na.png,F,3\n', /l.csv:4: file 'a.png' is listed again \(first on line 2\)/],
+  [
+    'a duplicate file',
+    'file,sex,boneage_months\na.png,F,1\nb.png,M,2\na.png,F,3\n',
+    /l.csv:4: file 'a.png' is listed again \(first on line 2\)/,
+  ],
   ['no rows', 'file,sex,boneage_months\n', /no labelled rows/],
   ['a missing column', 'file,sex\na.png,F\n', /missing column\(s\) boneage_months/],
 ];
@@ -39,9 +64,14 @@ const BAD_LABELS: [string, string, RegExp][] = [
 // reader lets through instead of a LabelsError (src/tasks/hand-bone-age/labels.ts; readMetadataCsv wraps it): todo.
 const CSV_STRUCTURE = new Set(['a missing column']);
 for (const [name, text, message] of BAD_LABELS) {
-  const todo = CSV_STRUCTURE.has(name) ? 'parseBoneAgeLabels lets the CsvError of parseCsvTable through, not a LabelsError' : undefined;
+  const todo = CSV_STRUCTURE.has(name)
+    ? 'parseBoneAgeLabels lets the CsvError of parseCsvTable through, not a LabelsError'
+    : undefined;
   void test(`labels: ${name} is a LabelsError naming file and line`, { todo }, () => {
-    assert.throws(() => parseBoneAgeLabels(text, '/x/l.csv'), (e: unknown) => e instanceof LabelsError && message.test(e.message));
+    assert.throws(
+      () => parseBoneAgeLabels(text, '/x/l.csv'),
+      (e: unknown) => e instanceof LabelsError && message.test(e.message),
+    );
   });
 }
 
@@ -51,7 +81,10 @@ void test('sex parsing is strict and --sex never accepts other values', () => {
   assert.equal(parseSex('O'), null);
   assert.equal(parseSex(undefined), null);
   assert.equal(requireSex('f', '--sex'), 'F');
-  assert.throws(() => requireSex('x', '--sex'), (e: unknown) => e instanceof SexError && /--sex 'x'/.test(e.message));
+  assert.throws(
+    () => requireSex('x', '--sex'),
+    (e: unknown) => e instanceof SexError && /--sex 'x'/.test(e.message),
+  );
 });
 
 // The task's sex input (--sex, a manifest's sex column): parsed strictly; empty and O are unknown (DICOM PS3.3
@@ -65,13 +98,17 @@ const SEX_VALUES: [string, string | null][] = [
   ['o', null],
 ];
 for (const [raw, expected] of SEX_VALUES) {
-  void test(`sex input: '${raw}' is ${expected ?? 'unknown'}`, () => assert.equal(SEX?.parse(raw, 'list.csv:2 column sex'), expected));
+  void test(`sex input: '${raw}' is ${expected ?? 'unknown'}`, () =>
+    assert.equal(SEX?.parse(raw, 'list.csv:2 column sex'), expected));
 }
 
 void test('sex input: any other value is a SexError naming where it came from; M and F are encoded 1 and 0', () => {
   assert.ok(SEX);
   assert.deepEqual(SEX.values, ['M', 'F']);
-  assert.throws(() => SEX.parse('unknown', 'list.csv:4 column sex'), (e: unknown) => e instanceof SexError && /list\.csv:4 column sex 'unknown' is not a sex/.test(e.message));
+  assert.throws(
+    () => SEX.parse('unknown', 'list.csv:4 column sex'),
+    (e: unknown) => e instanceof SexError && /list\.csv:4 column sex 'unknown' is not a sex/.test(e.message),
+  );
   assert.deepEqual(SEX.encode('M'), [1]);
   assert.deepEqual(SEX.encode('F'), [0]);
 });
@@ -124,15 +161,22 @@ void test('the default recipe is data: resnet18, 1 channel, sex as one extra inp
   assert.equal(sexInput('F'), 0);
 });
 
-void test('the shared RSNA labels parse: 846 train and 177 dev rows', { skip: existsSync(RSNA) ? false : `no ${RSNA} (../shared absent)` }, () => {
-  const rows = readBoneAgeLabels(RSNA);
-  assert.equal(rows.filter((r) => r.split === 'train').length, 846);
-  assert.equal(rows.filter((r) => r.split === 'dev').length, 177);
-  assert.ok(rows.every((r) => r.boneAgeMonths >= 12 && r.boneAgeMonths <= 228));
-  assert.ok(existsSync(join(RSNA, '..', rows[0]?.file ?? '')));
-  const items = HAND_BONE_AGE_TASK.readLabels(RSNA);
-  assert.equal(items.filter((i) => HAND_BONE_AGE_TASK.splitOf(i) === 'dev').length, 177);
-  const first = items[0];
-  assert.ok(first);
-  assert.deepEqual([first.id, first.path, HAND_BONE_AGE_TASK.inputValue(first, 'sex')], [rows[0]?.file, rows[0]?.path, rows[0]?.sex]);
-});
+void test(
+  'the shared RSNA labels parse: 846 train and 177 dev rows',
+  { skip: existsSync(RSNA) ? false : `no ${RSNA} (../shared absent)` },
+  () => {
+    const rows = readBoneAgeLabels(RSNA);
+    assert.equal(rows.filter((r) => r.split === 'train').length, 846);
+    assert.equal(rows.filter((r) => r.split === 'dev').length, 177);
+    assert.ok(rows.every((r) => r.boneAgeMonths >= 12 && r.boneAgeMonths <= 228));
+    assert.ok(existsSync(join(RSNA, '..', rows[0]?.file ?? '')));
+    const items = HAND_BONE_AGE_TASK.readLabels(RSNA);
+    assert.equal(items.filter((i) => HAND_BONE_AGE_TASK.splitOf(i) === 'dev').length, 177);
+    const first = items[0];
+    assert.ok(first);
+    assert.deepEqual(
+      [first.id, first.path, HAND_BONE_AGE_TASK.inputValue(first, 'sex')],
+      [rows[0]?.file, rows[0]?.path, rows[0]?.sex],
+    );
+  },
+);

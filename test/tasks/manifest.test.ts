@@ -34,17 +34,39 @@ void test('manifest: sex optional', () =>
   withManifest('file\nx.png\n', (csv) => assert.deepEqual(readManifest(csv)[0]?.columns, {})));
 
 const BAD: [string, string, RegExp][] = [
-  ['a duplicate file', 'file\na.png\nb.png\na.png\n', /list\.csv:4: file 'a\.png' is listed again \(first on line 2\)/],
+  [
+    'a duplicate file',
+    'file\na.png\nb.png\na.png\n',
+    /list\.csv:4: file 'a\.png' is listed again \(first on line 2\)/,
+  ],
   ['an empty file name', 'file,sex\n,F\n', /list\.csv:2: empty 'file'/],
 ];
 for (const [name, text, message] of BAD) {
   void test(`manifest: ${name} is a LabelsError naming file and line`, () =>
-    withManifest(text, (csv) => assert.throws(() => readManifest(csv), (e: unknown) => e instanceof LabelsError && message.test(e.message))));
+    withManifest(text, (csv) =>
+      assert.throws(
+        () => readManifest(csv),
+        (e: unknown) => e instanceof LabelsError && message.test(e.message),
+      ),
+    ));
 }
 
 void test('manifest: an unreadable file is a LabelsError', () => {
-  assert.throws(() => readManifest('/nonexistent/list.csv'), (e: unknown) => e instanceof LabelsError && /\/nonexistent\/list\.csv: cannot read the manifest/.test(e.message));
+  assert.throws(
+    () => readManifest('/nonexistent/list.csv'),
+    (e: unknown) =>
+      e instanceof LabelsError && /\/nonexistent\/list\.csv: cannot read the manifest/.test(e.message),
+  );
 });
 
-void test('manifest: a CSV without a file column is a LabelsError', { todo: 'readManifest lets the CsvError of parseCsvTable through, not a LabelsError' }, () =>
-  withManifest('path,sex\na.png,F\n', (csv) => assert.throws(() => readManifest(csv), (e: unknown) => e instanceof LabelsError && /list\.csv:1: missing column\(s\) file/.test(e.message))));
+void test(
+  'manifest: a CSV without a file column is a LabelsError',
+  { todo: 'readManifest lets the CsvError of parseCsvTable through, not a LabelsError' },
+  () =>
+    withManifest('path,sex\na.png,F\n', (csv) =>
+      assert.throws(
+        () => readManifest(csv),
+        (e: unknown) => e instanceof LabelsError && /list\.csv:1: missing column\(s\) file/.test(e.message),
+      ),
+    ),
+);

@@ -1,27 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../../src/cli/main.js';
-import { BUNDLE_FILES, loadBundle, saveModelBundle } from '../../../src/infer/index.js';
+import {
+  BUNDLE_FILES,
+  loadBundle,
+  loadComposite,
+  saveModelBundle,
+  sha256Hex,
+  type ModelBundle,
+} from '../../../src/infer/index.js';
 import { createModel } from '../../../src/models/index.js';
-import { manualSeed } from '../../../src/torch/index.js';
-
-async function capture(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  let stdout = '';
-  let stderr = '';
-  process.stdout.write = ((c: string) => ((stdout += c), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => ((stderr += c), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+import { manualSeed, parseSafetensors, serializeSafetensors } from '../../../src/torch/index.js';
+import { addTinyOod, tinyBoneAgeBundle, writeBlobPng } from '../../infer/fixtures/tiny-bone-age.js';
+import { capture, jsonLines } from '../capture.js';
 
 function weightsOnlyBundle(): string {
   manualSeed(2);
@@ -45,6 +38,17 @@ function weightsOnlyBundle(): string {
   return dir;
 }
 
+const withDir =
+  (f: (dir: string) => Promise<void>): (() => Promise<void>) =>
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'physis-cli-bundle-'));
+    try {
+      await f(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
 void test('physis bundle verify prints the bundle as JSON; add-onnx adds a verified graph', async () => {
   const dir = weightsOnlyBundle();
   const v = await capture(['bundle', 'verify', dir, '--json']);
@@ -61,6 +65,7 @@ void test('physis bundle verify prints the bundle as JSON; add-onnx adds a verif
   assert.equal(after.onnx.opset, 17);
   assert.equal(after.weights.sha256, info.weights.sha256);
   assert.equal(loadBundle(dir).onnxPath, join(dir, BUNDLE_FILES.onnx));
+  rmSync(dir, { recursive: true });
 });
 
 void test('physis bundle verify exits 1 with a one-line typed error for a tampered bundle, 2 for a bad action', async () => {
@@ -76,4 +81,263 @@ void test('physis bundle verify exits 1 with a one-line typed error for a tamper
   const u = await capture(['bundle', 'frobnicate', dir]);
   assert.equal(u.code, 2);
   assert.match(u.stderr, /unknown action 'frobnicate'/);
+  rmSync(dir, { recursive: true });
 });
+
+/** blob films for the OOD fit, varied by shift and noise. */
+const films = (dir: string): string[] =>
+  [0, 1, 2, 3].map((i) => writeBlobPng(join(dir, `blob_${i}.png`), 2 * i - 3, 0.3));
+
+void test(
+  'physis bundle verify and add-onnx keep the OOD statistics and calibration hashed; an edited one, or an unlisted OOD file, fails verify and predict',
+  withDir(async (dir) => {
+    const ref = await addTinyOod(
+      tinyBoneAgeBundle(join(dir, 'b'), {
+        id: 'tiny',
+        seed: 1,
+        biasMonths: 60,
+        interval: { scale: 2, views: 3 },
+      }),
+      films(dir),
+    );
+    const v = await capture(['bundle', 'verify', ref.dir]);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(
+      v.stdout,
+      /, interval calibration\.json sha256 [0-9a-f]{12}…, ood ood\.json sha256 [0-9a-f]{12}…: ok/,
+    );
+    const a = await capture(['bundle', 'add-onnx', ref.dir, '--json']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.deepEqual(
+      (JSON.parse(a.stdout) as { artifacts: unknown }).artifacts,
+      ref.card.files.artifacts,
+      'add-onnx keeps the artifacts',
+    );
+    const film = join(dir, 'blob_0.png');
+    assert.equal((await capture(['predict', film, '--bundle', ref.dir, '--sex', 'M'])).code, 0);
+
+    for (const [file, edit] of [
+      ['ood.json', (t: string) => t.replace(/"threshold": [0-9.e+-]+/, '"threshold": 1e9')],
+      ['calibration.json', (t: string) => t.replace(/"scale": [0-9.e+-]+/, '"scale": 0.1')],
+    ] as const) {
+      const path = join(ref.dir, file);
+      const original = readFileSync(path, 'utf8');
+      const edited = edit(original);
+      assert.notEqual(edited, original, `${file} edited`);
+      writeFileSync(path, edited);
+      const bad = await capture(['bundle', 'verify', ref.dir]);
+      assert.equal(bad.code, 1, `${file} edited: verify fails`);
+      assert.match(
+        bad.stderr,
+        new RegExp(
+          `^physis: BundleIntegrityError: .*${file.replace('.', '\\.')}: sha256 [0-9a-f]{64} does not match [0-9a-f]{64} recorded in card\\.json`,
+        ),
+      );
+      const p = await capture(['predict', film, '--bundle', ref.dir, '--sex', 'M']);
+      assert.equal(p.code, 1, `${file} edited: predict refuses the bundle`);
+      assert.match(p.stderr, /BundleIntegrityError/);
+      writeFileSync(path, original);
+    }
+
+    // an OOD file dropped into a bundle whose card does not list one
+    const plain = tinyBoneAgeBundle(join(dir, 'plain'), { id: 'plain', seed: 2, biasMonths: 60 });
+    writeFileSync(join(plain.dir, 'ood.json'), readFileSync(join(ref.dir, 'ood.json')));
+    const extra = await capture(['bundle', 'verify', plain.dir]);
+    assert.equal(extra.code, 1);
+    assert.match(
+      extra.stderr,
+      /^physis: BundleIntegrityError: .*plain\/ood\.json: file present but card\.json records no sha256 for it/,
+    );
+  }),
+);
+
+/**
+ * Write `ref` as Physis 0.1 wrote bundles (card schema 1): only the weights hashed in the card, the OOD statistics'
+ * sha256 in the weights file's metadata, `trainingData.sex`, the interval calibration as card metrics.
+ */
+function writeSchema1(
+  ref: ModelBundle,
+  dir: string,
+  o: { scale: number; views: number; sex?: 'M' | 'F' },
+): void {
+  mkdirSync(dir, { recursive: true });
+  const ood = ref.artifacts.get('ood')?.bytes;
+  const { tensors, metadata } = parseSafetensors(ref.weightsBytes);
+  const weights = serializeSafetensors(tensors, {
+    ...metadata,
+    ...(ood ? { oodSha256: sha256Hex(ood) } : {}),
+  });
+  writeFileSync(join(dir, 'weights.safetensors'), weights);
+  if (ood) writeFileSync(join(dir, 'ood.json'), ood);
+  const { files: _f, trainingData, metrics: _m, ...rest } = ref.card;
+  const card = {
+    ...rest,
+    schemaVersion: 1,
+    trainingData: { summary: trainingData.summary, ...(o.sex ? { sex: o.sex } : {}) },
+    metrics: [
+      { name: 'ttaViews', value: o.views, unit: 'count', data: 'views per image for the interval' },
+      {
+        name: 'interval90Scale',
+        value: o.scale,
+        unit: 'multiple of (TTA SD + 1 month)',
+        data: 'split-conformal calibration on the dev split, 10 images',
+      },
+      {
+        name: 'interval90Coverage',
+        value: 0.9,
+        unit: 'fraction',
+        data: 'dev split, 10 images (in-sample: the calibration set)',
+      },
+    ],
+    files: {
+      weights: {
+        path: 'weights.safetensors',
+        sha256: sha256Hex(weights),
+        dtype: ref.card.files.weights.dtype,
+      },
+    },
+  };
+  writeFileSync(join(dir, 'card.json'), `${JSON.stringify(card, null, 2)}\n`);
+}
+
+void test(
+  'physis bundle upgrade: a schema-1 bundle becomes schema 2 (OOD and calibration hashed, subset from sex, weights untouched), verifies and answers as before',
+  withDir(async (dir) => {
+    const interval = { scale: 2, views: 3 };
+    const ref = await addTinyOod(
+      tinyBoneAgeBundle(join(dir, 'ref'), { id: 'tiny-M', seed: 1, biasMonths: 60, sex: 'M', interval }),
+      films(dir),
+    );
+    const old = join(dir, 'old');
+    writeSchema1(ref, old, { ...interval, sex: 'M' });
+    const film = join(dir, 'blob_1.png');
+
+    const refused = await capture(['bundle', 'verify', old]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /^physis: ModelCardError: .*card schema 1 does not hash .*upgrade it once with `physis bundle upgrade <dir>`/,
+    );
+    const oodBytes = readFileSync(join(old, 'ood.json'));
+    writeFileSync(join(old, 'ood.json'), '{}');
+    const tampered = await capture(['bundle', 'upgrade', old]);
+    assert.equal(tampered.code, 1, 'an OOD file that is not the one the weights recorded is not vouched for');
+    assert.match(tampered.stderr, /ood\.json: sha256 differs from the one the weights file recorded/);
+    writeFileSync(join(old, 'ood.json'), oodBytes);
+
+    const weightsBefore = readFileSync(join(old, 'weights.safetensors'));
+    const labels = join(dir, 'labels.csv');
+    writeFileSync(
+      labels,
+      'file,sex,boneage_months,split\nblob_0.png,M,50,train\nblob_1.png,M,60,train\nblob_2.png,M,70,dev\nblob_3.png,M,80,test\n',
+    );
+    const u = await capture(['bundle', 'upgrade', old, '--training-labels', labels]);
+    assert.equal(u.code, 0, u.stderr);
+    assert.match(
+      u.stdout,
+      /old: card schema 1 -> 2 \(ood\.json, calibration\.json hashed; weights unchanged\)/,
+    );
+    assert.match(u.stdout, /old: 2 train and 1 dev rows of .*labels\.csv recorded/);
+    assert.ok(readFileSync(join(old, 'weights.safetensors')).equals(weightsBefore), 'weights file untouched');
+    const v = await capture(['bundle', 'verify', old]);
+    assert.equal(v.code, 0, v.stderr);
+    const card = loadBundle(old).card;
+    assert.equal(card.schemaVersion, 2);
+    assert.deepEqual(card.trainingData.subset, { sex: 'M' });
+    assert.equal((card.trainingData as Record<string, unknown>)['sex'], undefined);
+    assert.deepEqual((card.files.artifacts ?? []).map((a) => a.role).sort(), [
+      'interval',
+      'ood',
+      'training-rows',
+    ]);
+    const rows = JSON.parse(readFileSync(join(old, 'training-rows.json'), 'utf8')) as {
+      train: { id: string }[];
+      dev: { id: string }[];
+    };
+    assert.deepEqual(
+      [rows.train.map((r) => r.id), rows.dev.map((r) => r.id)],
+      [['blob_0.png', 'blob_1.png'], ['blob_2.png']],
+    );
+
+    const before = jsonLines(
+      (await capture(['predict', film, '--bundle', ref.dir, '--sex', 'M', '--json'])).stdout,
+    )[0];
+    const after = jsonLines(
+      (await capture(['predict', film, '--bundle', old, '--sex', 'M', '--json'])).stdout,
+    )[0];
+    assert.ok(before?.answer && after?.answer, 'both answered');
+    assert.equal(after.answer.boneAgeMonths, before.answer.boneAgeMonths);
+    assert.deepEqual(after.answer.interval90, before.answer.interval90);
+    const girl = jsonLines(
+      (await capture(['predict', film, '--bundle', old, '--sex', 'F', '--json'])).stdout,
+    )[0];
+    assert.match(
+      girl?.rejected?.reason ?? '',
+      /tiny-M was trained on sex M only/,
+      'the upgraded subset is enforced',
+    );
+    const again = await capture(['bundle', 'upgrade', old]);
+    assert.match(again.stdout, /card schema 2, nothing to upgrade/);
+  }),
+);
+
+void test(
+  'physis bundle upgrade: a schema-1 sex-specific composite becomes one routed by sex, its pins still hold and unknown sex gets both answers',
+  withDir(async (dir) => {
+    const interval = { scale: 2, views: 3 };
+    const refs = {
+      M: tinyBoneAgeBundle(join(dir, 'ref-M'), { id: 'tiny-M', seed: 1, biasMonths: 60, sex: 'M', interval }),
+      F: tinyBoneAgeBundle(join(dir, 'ref-F'), {
+        id: 'tiny-F',
+        seed: 2,
+        biasMonths: 110,
+        sex: 'F',
+        interval,
+      }),
+    };
+    const pair = join(dir, 'pair');
+    writeSchema1(refs.M, join(pair, 'male'), { ...interval, sex: 'M' });
+    writeSchema1(refs.F, join(pair, 'female'), { ...interval, sex: 'F' });
+    const pin = (path: string, sex: 'M' | 'F'): Record<string, string> => ({
+      path,
+      id: `tiny-${sex}`,
+      weightsSha256: sha256Hex(readFileSync(join(pair, path, 'weights.safetensors'))),
+      sex,
+    });
+    const composite = {
+      format: 'physis-composite',
+      schemaVersion: 1,
+      kind: 'sex-specific',
+      id: 'tiny-by-sex',
+      task: 'hand-bone-age',
+      members: [pin('male', 'M'), pin('female', 'F')],
+      description: 'one model per sex',
+      metrics: [],
+      createdAt: '2026-01-01T00:00:00.000Z',
+      physisVersion: '0.1.0',
+    };
+    writeFileSync(join(pair, 'composite.json'), JSON.stringify(composite));
+    assert.equal((await capture(['bundle', 'verify', pair])).code, 1, 'schema 1 is refused until upgraded');
+
+    const u = await capture(['bundle', 'upgrade', pair]);
+    assert.equal(u.code, 0, u.stderr);
+    assert.match(u.stdout, /pair: composite schema 1 -> 2/);
+    const c = loadComposite(pair);
+    assert.equal(c.manifest.kind, 'routed');
+    assert.equal(c.manifest.routeBy, 'sex');
+    assert.deepEqual(
+      c.manifest.members.map((m) => m.route),
+      ['M', 'F'],
+    );
+    const film = writeBlobPng(join(dir, 'blob_48x64.png'));
+    const alone = async (b: ModelBundle, sex: string): Promise<number | undefined> =>
+      jsonLines((await capture(['predict', film, '--bundle', b.dir, '--sex', sex, '--json'])).stdout)[0]
+        ?.answer?.boneAgeMonths;
+    const both = await capture(['predict', film, '--bundle', pair, '--json']);
+    assert.equal(both.code, 0, both.stderr);
+    assert.deepEqual(jsonLines(both.stdout)[0]?.answer?.boneAgeMonthsBySex, {
+      M: await alone(refs.M, 'M'),
+      F: await alone(refs.F, 'F'),
+    });
+  }),
+);

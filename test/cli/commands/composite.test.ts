@@ -21,45 +21,118 @@ void test("bundle compose --by sex + predict: the member of the resolved sex ans
   try {
     const image = writeBlobPng(join(dir, 'blob_48x64.png'));
     const interval = { scale: 2, views: 3 };
-    const m = tinyBoneAgeBundle(join(dir, 'boys'), { id: 'tiny-M', seed: 1, biasMonths: 60, sex: 'M', interval });
-    const f = tinyBoneAgeBundle(join(dir, 'girls'), { id: 'tiny-F', seed: 2, biasMonths: 110, sex: 'F', interval });
+    const m = tinyBoneAgeBundle(join(dir, 'boys'), {
+      id: 'tiny-M',
+      seed: 1,
+      biasMonths: 60,
+      sex: 'M',
+      interval,
+    });
+    const f = tinyBoneAgeBundle(join(dir, 'girls'), {
+      id: 'tiny-F',
+      seed: 2,
+      biasMonths: 110,
+      sex: 'F',
+      interval,
+    });
     const pair = join(dir, 'by-sex');
-    const refused = await capture(['bundle', 'compose', '--by', 'sex', `M=${f.dir}`, `F=${m.dir}`, '--out', pair]);
+    const refused = await capture([
+      'bundle',
+      'compose',
+      '--by',
+      'sex',
+      `M=${f.dir}`,
+      `F=${m.dir}`,
+      '--out',
+      pair,
+    ]);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /^physis: CompositeMemberError: .*girls: given as the sex M model, but its card says it was trained on sex F only \(train one with `physis train hand-bone-age --subset sex=M`\)/);
-    const big = tinyBoneAgeBundle(join(dir, 'girls64'), { id: 'tiny-F64', seed: 3, biasMonths: 110, sex: 'F', size: 64 });
-    const sizes = await capture(['bundle', 'compose', '--by', 'sex', `M=${m.dir}`, `F=${big.dir}`, '--out', join(dir, 'mixed')]);
+    assert.match(
+      refused.stderr,
+      /^physis: CompositeMemberError: .*girls: given as the sex M model, but its card says it was trained on sex F only \(train one with `physis train hand-bone-age --subset sex=M`\)/,
+    );
+    const big = tinyBoneAgeBundle(join(dir, 'girls64'), {
+      id: 'tiny-F64',
+      seed: 3,
+      biasMonths: 110,
+      sex: 'F',
+      size: 64,
+    });
+    const sizes = await capture([
+      'bundle',
+      'compose',
+      '--by',
+      'sex',
+      `M=${m.dir}`,
+      `F=${big.dir}`,
+      '--out',
+      join(dir, 'mixed'),
+    ]);
     assert.equal(sizes.code, 1);
-    assert.match(sizes.stderr, /members must share the input size: .*boys takes 1x32x32, .*girls64 takes 1x64x64/);
-    const c = await capture(['bundle', 'compose', '--by', 'sex', `M=${m.dir}`, `F=${f.dir}`, '--out', pair, '--json']);
+    assert.match(
+      sizes.stderr,
+      /members must share the input size: .*boys takes 1x32x32, .*girls64 takes 1x64x64/,
+    );
+    const c = await capture([
+      'bundle',
+      'compose',
+      '--by',
+      'sex',
+      `M=${m.dir}`,
+      `F=${f.dir}`,
+      '--out',
+      pair,
+      '--json',
+    ]);
     assert.equal(c.code, 0, c.stderr);
     assert.equal((JSON.parse(c.stdout) as { kind: string }).kind, 'routed');
     const v = await capture(['bundle', 'verify', pair]);
-    assert.match(v.stdout, /routed composite hand-bone-age-by-sex of 2 verified members \(M \[sex M\] tiny-M .*, F \[sex F\] tiny-F .*\): ok/);
+    assert.match(
+      v.stdout,
+      /routed composite hand-bone-age-by-sex of 2 verified members \(M \[sex M\] tiny-M .*, F \[sex F\] tiny-F .*\): ok/,
+    );
 
     const boy = await predict([image, '--bundle', pair, '--sex', 'M']);
     const boyAlone = await predict([image, '--bundle', m.dir, '--sex', 'M']);
     assert.equal(boy.answer.boneAgeMonths, boyAlone.answer.boneAgeMonths, 'routed to the male member');
     assert.deepEqual(boy.answer.interval90, boyAlone.answer.interval90, "the member's own interval");
     assert.match(boy.answer.interval90Method ?? '', /the member's own interval/);
-    assert.deepEqual(boy.members?.map((x) => [x.id, x.weightsSha256, x.route]), [['tiny-M', m.card.files.weights.sha256, 'M']]);
+    assert.deepEqual(
+      boy.members?.map((x) => [x.id, x.weightsSha256, x.route]),
+      [['tiny-M', m.card.files.weights.sha256, 'M']],
+    );
     assert.equal(boy.composite?.kind, 'routed');
     const girl = await predict([image, '--bundle', pair, '--sex', 'F']);
-    assert.equal(girl.answer.boneAgeMonths, (await predict([image, '--bundle', f.dir, '--sex', 'F'])).answer.boneAgeMonths);
+    assert.equal(
+      girl.answer.boneAgeMonths,
+      (await predict([image, '--bundle', f.dir, '--sex', 'F'])).answer.boneAgeMonths,
+    );
     assert.notEqual(girl.answer.boneAgeMonths, boy.answer.boneAgeMonths);
 
     const unknown = await predict([image, '--bundle', pair]);
     assert.equal(unknown.answer.sex, null);
     assert.equal(unknown.answer.sexSource, 'unknown', 'never defaulted');
-    assert.deepEqual(unknown.answer.boneAgeMonthsBySex, { M: boy.answer.boneAgeMonths, F: girl.answer.boneAgeMonths });
+    assert.deepEqual(unknown.answer.boneAgeMonthsBySex, {
+      M: boy.answer.boneAgeMonths,
+      F: girl.answer.boneAgeMonths,
+    });
     assert.deepEqual(unknown.answer.interval90BySex, { M: boy.answer.interval90, F: girl.answer.interval90 });
-    assert.deepEqual(unknown.members?.map((x) => [x.id, x.route]), [['tiny-M', 'M'], ['tiny-F', 'F']]);
+    assert.deepEqual(
+      unknown.members?.map((x) => [x.id, x.route]),
+      [
+        ['tiny-M', 'M'],
+        ['tiny-F', 'F'],
+      ],
+    );
 
     // a member swapped after composing is refused by predict
     tinyBoneAgeBundle(join(pair, 'F'), { id: 'tiny-F', seed: 9, biasMonths: 110, sex: 'F', interval });
     const swapped = await capture(['predict', image, '--bundle', pair, '--sex', 'F']);
     assert.equal(swapped.code, 1);
-    assert.match(swapped.stderr, /^physis: CompositeMemberError: .*F: member 2 is tiny-F with weights sha256/);
+    assert.match(
+      swapped.stderr,
+      /^physis: CompositeMemberError: .*F: member 2 is tiny-F with weights sha256/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -70,7 +143,13 @@ void test('ensemble composite: predict gives the mean of the members with their 
   try {
     const image = writeBlobPng(join(dir, 'blob_48x64.png'));
     const ens = join(dir, 'ens');
-    const members = [60, 80, 130].map((bias, i) => tinyBoneAgeBundle(join(ens, `fold-${i + 1}`), { id: `tiny-fold${i + 1}`, seed: i + 1, biasMonths: bias }));
+    const members = [60, 80, 130].map((bias, i) =>
+      tinyBoneAgeBundle(join(ens, `fold-${i + 1}`), {
+        id: `tiny-fold${i + 1}`,
+        seed: i + 1,
+        biasMonths: bias,
+      }),
+    );
     saveComposite(ens, {
       kind: 'ensemble',
       id: 'tiny-ens',
@@ -81,11 +160,19 @@ void test('ensemble composite: predict gives the mean of the members with their 
     });
     const values: number[] = [];
     // one at a time: capture() swaps process.stdout.write
-    for (const b of members) values.push((await predict([image, '--bundle', b.dir, '--sex', 'F'])).answer.boneAgeMonths as number);
+    for (const b of members)
+      values.push((await predict([image, '--bundle', b.dir, '--sex', 'F'])).answer.boneAgeMonths as number);
     const e = await predict([image, '--bundle', ens, '--sex', 'F']);
     const months = e.answer.boneAgeMonths as number;
-    assert.deepEqual(e.answer.memberPredictions?.map((x) => [x.id, x.boneAgeMonths]), members.map((b, i) => [b.card.id, values[i]]), "each member's own prediction");
-    assert.deepEqual(e.members?.map((x) => x.weightsSha256), members.map((b) => b.card.files.weights.sha256));
+    assert.deepEqual(
+      e.answer.memberPredictions?.map((x) => [x.id, x.boneAgeMonths]),
+      members.map((b, i) => [b.card.id, values[i]]),
+      "each member's own prediction",
+    );
+    assert.deepEqual(
+      e.members?.map((x) => x.weightsSha256),
+      members.map((b) => b.card.files.weights.sha256),
+    );
     const mean = values.reduce((a, v) => a + v, 0) / 3;
     assert.ok(Math.abs(months - mean) < 1e-9, `${months} vs ${mean}`);
     const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / 2);
@@ -103,17 +190,40 @@ void test('ensemble composite: predict gives the mean of the members with their 
     const heat = join(dir, 'heat.png');
     const x = await capture(['explain', image, '--bundle', ens, '--sex', 'M', '-o', heat, '--json']);
     assert.equal(x.code, 0, x.stderr);
-    assert.match(jsonLines(x.stdout)[0]?.heatmapMethod ?? '', /^mean of 3 Grad-CAM maps \(tiny-fold1 × M, tiny-fold2 × M, tiny-fold3 × M\)/);
+    assert.match(
+      jsonLines(x.stdout)[0]?.heatmapMethod ?? '',
+      /^mean of 3 Grad-CAM maps \(tiny-fold1 × M, tiny-fold2 × M, tiny-fold3 × M\)/,
+    );
     assert.equal(readFileSync(heat).subarray(1, 4).toString(), 'PNG');
 
-    writeFileSync(join(dir, 'labels.csv'), `file,sex,boneage_months\nblob_48x64.png,F,${Math.round(mean) + 10}\n`);
-    const ev = await capture(['evaluate', ens, '--data', dir, '--out', join(dir, 'eval'), '--workers', '0', '--json']);
+    writeFileSync(
+      join(dir, 'labels.csv'),
+      `file,sex,boneage_months\nblob_48x64.png,F,${Math.round(mean) + 10}\n`,
+    );
+    const ev = await capture([
+      'evaluate',
+      ens,
+      '--data',
+      dir,
+      '--out',
+      join(dir, 'eval'),
+      '--workers',
+      '0',
+      '--json',
+    ]);
     assert.equal(ev.code, 0, ev.stderr);
-    const scored = JSON.parse(ev.stdout) as { images: number; scored: number; metrics: { devMaeMonths: number } };
+    const scored = JSON.parse(ev.stdout) as {
+      images: number;
+      scored: number;
+      metrics: { devMaeMonths: number };
+    };
     assert.equal(scored.images, 1);
     assert.equal(scored.scored, 1);
     const mae = scored.metrics.devMaeMonths;
-    assert.ok(Math.abs(mae - Math.abs(Math.round(mean) + 10 - mean)) < 1e-3, `evaluate MAE ${mae} is that of the ensemble mean`);
+    assert.ok(
+      Math.abs(mae - Math.abs(Math.round(mean) + 10 - mean)) < 1e-3,
+      `evaluate MAE ${mae} is that of the ensemble mean`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -127,11 +237,28 @@ void test('train --subset sex=M and --folds K --ensemble on synthetic radiograph
       return `blob_${i}.png,${i % 2 === 0 ? 'M' : 'F'},${40 + 9 * i}`;
     });
     writeFileSync(join(dir, 'labels.csv'), `file,sex,boneage_months\n${rows.join('\n')}\n`);
-    const common = ['--data', dir, '--size', '32', '--epochs', '1', '--batch', '4', '--workers', '0', '--no-augment', '--json'];
+    const common = [
+      '--data',
+      dir,
+      '--size',
+      '32',
+      '--epochs',
+      '1',
+      '--batch',
+      '4',
+      '--workers',
+      '0',
+      '--no-augment',
+      '--json',
+    ];
     const boys = join(dir, 'boys');
     const t = await capture(['train', 'hand-bone-age', ...common, '--subset', 'sex=M', '--out', boys]);
     assert.equal(t.code, 0, t.stderr);
-    assert.match(t.stderr, /no split column: a seeded stratified 80\/20 split \(seed 1\)/, 'the fallback split is said');
+    assert.match(
+      t.stderr,
+      /no split column: a seeded stratified 80\/20 split \(seed 1\)/,
+      'the fallback split is said',
+    );
     const card = loadBundle(boys).card;
     assert.deepEqual(card.trainingData.subset, { sex: 'M' });
     const split = /: (\d+) train \/ (\d+) dev images \(sex M only\)$/.exec(card.trainingData.summary);
@@ -139,33 +266,83 @@ void test('train --subset sex=M and --folds K --ensemble on synthetic radiograph
     assert.match(card.trainingData.command ?? '', /--subset sex=M/);
 
     const ens = join(dir, 'ens');
-    const k = await capture(['train', 'hand-bone-age', ...common, '--subset', 'sex=F', '--folds', '2', '--ensemble', '--out', ens]);
+    const k = await capture([
+      'train',
+      'hand-bone-age',
+      ...common,
+      '--subset',
+      'sex=F',
+      '--folds',
+      '2',
+      '--ensemble',
+      '--out',
+      ens,
+    ]);
     assert.equal(k.code, 0, k.stderr);
-    assert.equal((JSON.parse(k.stdout.trim().split('\n').pop() ?? '{}') as { composite: string }).composite, ens);
+    assert.equal(
+      (JSON.parse(k.stdout.trim().split('\n').pop() ?? '{}') as { composite: string }).composite,
+      ens,
+    );
     const c = loadComposite(ens);
     assert.equal(c.manifest.kind, 'ensemble');
-    assert.deepEqual(c.members.map((b) => b.card.trainingData.subset), [{ sex: 'F' }, { sex: 'F' }]);
+    assert.deepEqual(
+      c.members.map((b) => b.card.trainingData.subset),
+      [{ sex: 'F' }, { sex: 'F' }],
+    );
     const iv = c.manifest.interval90;
-    assert.ok(iv !== undefined && iv.n === 8 && iv.halfWidth > 0 && iv.unit === 'months' && iv.coverage >= 0.9, JSON.stringify(iv));
+    assert.ok(
+      iv !== undefined && iv.n === 8 && iv.halfWidth > 0 && iv.unit === 'months' && iv.coverage >= 0.9,
+      JSON.stringify(iv),
+    );
     assert.match(iv.method, /out-of-fold absolute residuals .*conservative for the ensemble mean/);
-    assert.match(c.manifest.description, /Every row trained some member: measure the ensemble itself on other data/);
-    const cv = JSON.parse(readFileSync(join(ens, 'cv', 'report.json'), 'utf8')) as { samples: { predicted: number; reference: number }[] };
+    assert.match(
+      c.manifest.description,
+      /Every row trained some member: measure the ensemble itself on other data/,
+    );
+    const cv = JSON.parse(readFileSync(join(ens, 'cv', 'report.json'), 'utf8')) as {
+      samples: { predicted: number; reference: number }[];
+    };
     const abs = cv.samples.map((s) => Math.abs(s.reference - s.predicted)).sort((a, b) => a - b);
-    assert.equal(iv.halfWidth, abs[Math.min(8, Math.ceil(9 * 0.9)) - 1], 'calibrated on the out-of-fold predictions of the CV report');
-    const noFolds = await capture(['train', 'hand-bone-age', ...common, '--ensemble', '--out', join(dir, 'x')]);
+    assert.equal(
+      iv.halfWidth,
+      abs[Math.min(8, Math.ceil(9 * 0.9)) - 1],
+      'calibrated on the out-of-fold predictions of the CV report',
+    );
+    const noFolds = await capture([
+      'train',
+      'hand-bone-age',
+      ...common,
+      '--ensemble',
+      '--out',
+      join(dir, 'x'),
+    ]);
     assert.equal(noFolds.code, 2);
     assert.match(noFolds.stderr, /--ensemble combines fold models: give --folds K/);
 
     // the F ensemble's first fold is a girls' model: it pairs with the boys' model
     const pair = join(dir, 'pair');
-    const p = await capture(['bundle', 'compose', '--by', 'sex', `M=${boys}`, `F=${join(ens, 'fold-1')}`, '--out', pair]);
+    const p = await capture([
+      'bundle',
+      'compose',
+      '--by',
+      'sex',
+      `M=${boys}`,
+      `F=${join(ens, 'fold-1')}`,
+      '--out',
+      pair,
+    ]);
     assert.equal(p.code, 0, p.stderr);
     // the ensemble as --bundle: both members run (a film one fold's OOD check refuses is refused, exit 1, naming it)
     const r = await capture(['predict', join(dir, 'blob_3.png'), '--bundle', ens, '--sex', 'F', '--json']);
     const line = jsonLines(r.stdout)[0];
     assert.equal(line?.members?.length, 2, r.stdout);
     if (line?.answer) assert.equal(r.code, 0);
-    else assert.ok(r.code === 1 && /\(check of member hand-bone-age-resnet18-32-F-fold[12]\)$/.test(line?.rejected?.reason ?? ''), r.stdout);
+    else
+      assert.ok(
+        r.code === 1 &&
+          /\(check of member hand-bone-age-resnet18-32-F-fold[12]\)$/.test(line?.rejected?.reason ?? ''),
+        r.stdout,
+      );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
