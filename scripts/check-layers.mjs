@@ -2,7 +2,8 @@
 // Enforces the layer order of ../shared/docs/STYLE.md ("Dependency direction"):
 //  1. a src/<module> may import only the modules listed for it below (downward only);
 //  2. an import that crosses into another src/<module> must go through that module's index.ts.
-//  3. the generic engines (train, infer) never name a task (not even in a comment).
+//  3. the generic layers (train, infer, eval, explain) never name a task, not even in a comment;
+//  4. no comment in src/ cites an issue number.
 // Exits non-zero with one line per violation.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
@@ -38,19 +39,22 @@ function walk(dir) {
 }
 
 /**
- * Generic layers never name a task: every folder under src/tasks/ is a task name, and these words of the four
- * published systems are too (a comment or string in train/ or infer/ that names one means task logic leaked there).
+ * Generic layers never name a task: every folder under src/tasks/ is a task name, and so are the body parts and
+ * measures of the published systems (a comment or string in a generic layer that names one means task logic or
+ * task-specific reasoning leaked there; the reasoning belongs in the task's folder).
  */
-const GENERIC = ['train', 'infer'];
+const GENERIC = ['train', 'infer', 'eval', 'explain'];
+const taskFolders = readdirSync(join(SRC, 'tasks')).filter((n) => statSync(join(SRC, 'tasks', n)).isDirectory());
 const TASK_WORDS = [
-  ...readdirSync(join(SRC, 'tasks')).filter((n) => statSync(join(SRC, 'tasks', n)).isDirectory()),
-  'bone-age',
-  'boneAge',
-  'BoneAge',
-  'skull',
-  'knee',
-  'spine',
+  ...taskFolders.map((n) => new RegExp(n.replace(/[-]/g, '[- ]?'), 'i')),
+  /bone[- ]?age/i,
+  /\bhands?\b/i,
+  /\bskulls?\b/i,
+  /\bknees?\b/i,
+  /\bspines?\b/i,
 ];
+/** Comments cite the standard, paper or measurement, never an issue of this project (issues end; reasons stay). */
+const ISSUE_CITATION = /\bissues?\s*#?\d+|\bissue's\b/i;
 
 const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 const problems = [];
@@ -87,12 +91,21 @@ for (const file of walk(SRC)) {
 }
 for (const module of GENERIC) {
   for (const file of walk(join(SRC, module))) {
-    const lines = readFileSync(file, 'utf8').split('\n');
-    lines.forEach((line, i) => {
-      const word = TASK_WORDS.find((w) => line.includes(w));
-      if (word) problems.push(`${relative(ROOT, file)}:${i + 1}: the generic layer src/${module} names the task word '${word}'`);
-    });
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const m = TASK_WORDS.map((w) => w.exec(line)).find((x) => x !== null);
+        if (m) problems.push(`${relative(ROOT, file)}:${i + 1}: the generic layer src/${module} names a task ('${m[0]}')`);
+      });
   }
+}
+for (const file of walk(SRC)) {
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const m = ISSUE_CITATION.exec(line);
+      if (m) problems.push(`${relative(ROOT, file)}:${i + 1}: cites '${m[0]}'; cite the standard, paper or measurement instead`);
+    });
 }
 if (problems.length > 0) {
   for (const p of problems) console.error(p);

@@ -1,8 +1,8 @@
 /**
  * Mean ± SD of every metric across cross-validation folds.
  *
- * Why: K-fold results are reported as mean ± SD over folds (issue 5: "reporting mean ± SD of every
- * metric"); flattening the nested metric objects to dotted keys lets one function handle regression and
+ * Why: K-fold results are reported as mean ± SD over folds (the spread over folds is the honest error bar of a
+ * cross-validated metric; Varma & Simon, BMC Bioinformatics 2006); flattening the nested metric objects to dotted keys lets one function handle regression and
  * classification results alike. The SD is the sample SD (n - 1) over folds.
  */
 import { MetricInputError } from './errors.js';

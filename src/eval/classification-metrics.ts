@@ -2,9 +2,8 @@
  * Classification metrics: accuracy, per-class precision/recall/F1, macro averages, confusion matrix
  * and, for ordinal classes, "±1 class" accuracy.
  *
- * Why: the view-classification and infant-skull tasks report these; the skull paper's "corrected
- * accuracy" counts a prediction one age class away from the reference as correct, which is the
- * `withinOneAccuracy` here. Precision of a class never predicted is 0 (scikit-learn's zero_division=0).
+ * Why: classification papers report these; for ordinal classes (age classes) a "corrected accuracy" that counts a
+ * prediction one class away from the reference as correct is common, which is the `withinOneAccuracy` here. Precision of a class never predicted is 0 (scikit-learn's zero_division=0).
  */
 import { MetricInputError } from './errors.js';
 import { assertPaired } from './stats.js';

@@ -1,9 +1,9 @@
 /**
  * Regression metrics overall, by sex and by age band.
  *
- * Why: a bone-age model can look good overall while failing infants or adolescents, or one sex; the
- * RSNA challenge analysis (Halabi et al., Radiology 2019) and most bone-age papers report errors per
- * sex and per age group, so the report does too.
+ * Why: a model can look good overall while failing the youngest or oldest patients, or one sex; pediatric
+ * agreement studies (e.g. Halabi et al., Radiology 2019) report errors per sex and per age group, so the report does
+ * too. The bands are the task's (no default here).
  */
 import { MetricInputError } from './errors.js';
 import { regressionMetrics, type RegressionMetricOptions, type RegressionMetrics } from './regression-metrics.js';
@@ -15,15 +15,6 @@ export interface AgeBand {
   readonly maxExclusive: number;
 }
 
-/** Default age bands in months: infancy, early childhood, childhood, peri-puberty, puberty, late adolescence. */
-export const DEFAULT_AGE_BANDS_MONTHS: readonly AgeBand[] = Object.freeze([
-  { label: '0-2 y', minInclusive: 0, maxExclusive: 24 },
-  { label: '2-5 y', minInclusive: 24, maxExclusive: 60 },
-  { label: '5-10 y', minInclusive: 60, maxExclusive: 120 },
-  { label: '10-13 y', minInclusive: 120, maxExclusive: 156 },
-  { label: '13-16 y', minInclusive: 156, maxExclusive: 192 },
-  { label: '16+ y', minInclusive: 192, maxExclusive: Number.POSITIVE_INFINITY },
-]);
 
 /** One scored case: prediction, reference and optional grouping keys. */
 export interface RegressionSample {
@@ -50,7 +41,7 @@ export interface GroupedRegressionMetrics {
 
 /** Options of {@link groupedRegressionMetrics}. */
 export interface GroupedMetricOptions extends RegressionMetricOptions {
-  /** Bands of the reference value; default {@link DEFAULT_AGE_BANDS_MONTHS}. */
+  /** Bands of the reference value (none: no per-band rows). */
   readonly ageBands?: readonly AgeBand[];
 }
 
@@ -79,7 +70,7 @@ export function groupedRegressionMetrics(
   }
   const bySex: Record<string, RegressionMetrics> = {};
   for (const key of [...sexes.keys()].sort()) bySex[key] = score(sexes.get(key) ?? []);
-  const bands = options.ageBands ?? DEFAULT_AGE_BANDS_MONTHS;
+  const bands = options.ageBands ?? [];
   const byAgeBand: AgeBandMetrics[] = [];
   for (const band of bands) {
     if (!(band.minInclusive < band.maxExclusive)) {

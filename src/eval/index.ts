@@ -11,14 +11,12 @@ export { mean, sampleSd } from './stats.js';
 export { blandAltman, LOA_Z, type BlandAltman } from './bland-altman.js';
 export {
   regressionMetrics,
-  DEFAULT_WITHIN_THRESHOLDS,
   type RegressionMetrics,
   type RegressionMetricOptions,
   type WithinShare,
 } from './regression-metrics.js';
 export {
   groupedRegressionMetrics,
-  DEFAULT_AGE_BANDS_MONTHS,
   type AgeBand,
   type AgeBandMetrics,
   type GroupedMetricOptions,

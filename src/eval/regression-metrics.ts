@@ -1,9 +1,9 @@
 /**
  * Regression metrics: MAE, RMSE, bias, Bland-Altman limits and the share of cases within k units.
  *
- * Why: bone-age papers report MAE in months together with the share of readings within 6/12/18/24
- * months of the reference and Bland-Altman limits of agreement (e.g. Halabi et al., Radiology 2019,
- * RSNA Pediatric Bone Age Challenge); one function computes them all so every report agrees.
+ * Why: agreement studies in radiology report MAE together with the share of readings within k units of the
+ * reference and Bland-Altman limits of agreement (Bland & Altman, Lancet 1986; e.g. Halabi et al., Radiology 2019);
+ * one function computes them all so every report agrees. The thresholds k are the task's (no default here).
  */
 import { blandAltman, type BlandAltman } from './bland-altman.js';
 import { MetricInputError } from './errors.js';
@@ -16,7 +16,7 @@ export interface WithinShare {
   readonly share: number;
 }
 
-/** Agreement of predictions with a reference, all in the target's unit (months for bone age). */
+/** Agreement of predictions with a reference, all in the target's unit. */
 export interface RegressionMetrics {
   readonly n: number;
   /** Mean absolute error. */
@@ -29,8 +29,6 @@ export interface RegressionMetrics {
   readonly within: readonly WithinShare[];
 }
 
-/** Default "within k months" thresholds of bone-age reporting. */
-export const DEFAULT_WITHIN_THRESHOLDS: readonly number[] = Object.freeze([6, 12, 18, 24]);
 
 /** Options of {@link regressionMetrics}. */
 export interface RegressionMetricOptions {
@@ -52,7 +50,7 @@ export function regressionMetrics(
   assertPaired(predicted, reference, ['predicted', 'reference']);
   assertFinite(predicted, 'predicted');
   assertFinite(reference, 'reference');
-  const thresholds = options.withinThresholds ?? DEFAULT_WITHIN_THRESHOLDS;
+  const thresholds = options.withinThresholds ?? [];
   for (const t of thresholds) {
     if (!Number.isFinite(t) || t < 0) throw new MetricInputError(`within threshold ${t} must be finite and >= 0`);
   }

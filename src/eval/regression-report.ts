@@ -1,6 +1,6 @@
 /**
  * Self-contained HTML report (inline SVG plots, no scripts or external assets) and the same numbers as
- * JSON for a regression evaluation such as bone age.
+ * JSON for a regression evaluation (an estimated age, a measurement).
  *
  * Why: a research group must be able to archive and e-mail one file that shows the agreement plots a
  * radiology paper would show: predicted vs reference with the identity line, Bland-Altman with the 95%

@@ -3,7 +3,7 @@
  * lines) and bar charts.
  *
  * Why: the HTML report must open offline from a single file (no script, no CDN), so plots are plain SVG
- * written here; only what the bone-age report needs (predicted vs reference, Bland-Altman, error by band).
+ * written here; only what the regression report needs (predicted vs reference, Bland-Altman, error by band).
  */
 
 /** One point of a scatter plot; `group` picks the colour and the legend entry. */

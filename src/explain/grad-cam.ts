@@ -1,7 +1,7 @@
 /**
  * Grad-CAM and CAM saliency maps for zoo models.
  *
- * Why: clinicians must see which parts of the hand drove a bone-age estimate (issue 5, "Saliency").
+ * Why: clinicians must see which parts of a film drove an estimate before they trust it.
  * Grad-CAM (Selvaraju et al., ICCV 2017) weighs each channel of the last convolutional feature map by
  * the spatial mean of the output's gradient with respect to it, sums, and keeps the positive part; it
  * works for every architecture of the zoo through `forwardFeatures`/`forwardHead`. CAM (Zhou et al.,
@@ -11,15 +11,15 @@
  *
  * Regression heads: with a GAP head the output is the bias plus the spatial mean of the weighted map,
  * so for every image whose estimate is below the bias (the training-mean age) the whole map can be
- * negative and Grad-CAM's ReLU leaves nothing (measured: a 128-px hand model gave an empty map for
- * 2 of 3 hands). For regression the default `relative` mode therefore min–max scales the weighted map
+ * negative and Grad-CAM's ReLU leaves nothing (measured: a 128-px regression model gave an empty map for
+ * 2 of 3 films). For regression the default `relative` mode therefore min–max scales the weighted map
  * without the ReLU: it shows where the estimate was pushed up most relative to the rest of the image.
  * `positive` is the paper's ReLU form and the default for classification.
  *
  * Letterbox padding: a letterboxed input has constant bands that hold no anatomy, yet the network reacts to the hard
  * edge between film and band, and a min–max scale over the whole input then lets the padding set the colour range
- * (seen on the first shipped hand model: much of the hot area lay on the padding). With `region` the map is scaled on the
- * image content only and set to 0 on the padding, so the colours compare parts of the hand with each other.
+ * (seen on the first shipped regression model: much of the hot area lay on the padding). With `region` the map is scaled on the
+ * image content only and set to 0 on the padding, so the colours compare parts of the anatomy with each other.
  */
 import { F, noGrad, tidy, type Tensor } from '../torch/index.js';
 import type { ZooModel } from '../models/index.js';
@@ -31,7 +31,7 @@ export interface SaliencyMap {
   readonly height: number;
   /** `height * width` values, row-major, in [0, 1]. */
   readonly data: Float32Array;
-  /** The explained output's value for this input (e.g. bone age in months). */
+  /** The explained output's value for this input (e.g. an estimated age in months). */
   readonly score: number;
   /** Feature-map size [h, w] the map was upsampled from. */
   readonly featureSize: readonly [number, number];
@@ -41,7 +41,7 @@ export interface SaliencyMap {
 
 /** Options of {@link gradCam} and {@link classActivationMap}. */
 export interface SaliencyOptions {
-  /** Extra head inputs [1, k] (sex for bone age). */
+  /** Extra head inputs [1, k] (e.g. sex). */
   readonly extra?: Tensor;
   /** Which output to explain; default 0. */
   readonly outputIndex?: number;

@@ -144,7 +144,7 @@ function verifyFile(dir: string, path: string, expected: string, role: string): 
 
 /**
  * File names that hold answer-changing data in bundles Physis writes; one present but not listed in the card is
- * refused (a bundle mixed from two runs, or a file dropped in by hand).
+ * refused (a bundle mixed from two runs, or a file dropped in manually).
  */
 export const ARTIFACT_FILE_PATTERN = /\.(onnx|safetensors|json)$/;
 

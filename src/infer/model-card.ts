@@ -33,7 +33,7 @@ export interface CardMetric {
   readonly name: string;
   readonly value: number;
   readonly unit?: string;
-  /** The data the metric was measured on, e.g. 'rsna-hand dev split, 177 images'. */
+  /** The data the metric was measured on, e.g. 'dev split of labels.csv, 177 images'. */
   readonly data: string;
 }
 

@@ -31,6 +31,6 @@ export { openTaskModels, closeTaskModels, analyseFilm, cardPreprocessing, type T
 export { trainTask, labelsPath, type TrainTaskOptions, type TrainTaskResult } from './training.js';
 export { evaluateModels, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 export * as handBoneAge from './hand-bone-age/index.js';
-export { HAND_BONE_AGE_TASK, HAND_BONE_AGE_RECIPE } from './hand-bone-age/index.js';
+export { HAND_BONE_AGE_TASK, HAND_BONE_AGE_RECIPE, HAND_AGE_BANDS_MONTHS, HAND_WITHIN_THRESHOLDS_MONTHS } from './hand-bone-age/index.js';
 
 registerTask(HAND_BONE_AGE_TASK);

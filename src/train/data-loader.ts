@@ -3,14 +3,14 @@
  * keeps N batches in flight ahead of the consumer.
  *
  * Why: the trainer should never wait on image decoding; with `prefetch` batches requested ahead, the
- * workers prepare batch k+1… while the engine trains on batch k (issue 5, "data loading off the main
- * thread"). Batches always arrive in order, and samples are deterministic per (seed, epoch, index), so
+ * workers prepare batch k+1… while the engine trains on batch k (decoding off the main thread, as PyTorch's
+ * worker processes do). Batches always arrive in order, and samples are deterministic per (seed, epoch, index), so
  * the worker count does not change results. Modelled on PyTorch's DataLoader (num_workers,
  * prefetch_factor, drop_last), with the item→sample function given as a module path because functions
  * cannot cross thread boundaries.
  *
  * @example
- * const loader = new DataLoader({ module: new URL('./hand-sample.js', import.meta.url), items, batchSize: 16,
+ * const loader = new DataLoader({ module: new URL('./my-sample.js', import.meta.url), items, batchSize: 16,
  *   workers: 2, prefetch: 4, seed: 1, shuffle: true });
  * for await (const batch of loader.epoch(0)) train(batch.fields['image'], batch.fields['target']);
  * await loader.close();

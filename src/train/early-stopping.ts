@@ -1,7 +1,7 @@
 /**
  * Early stopping on a dev metric, with a state that goes into checkpoints.
  *
- * Why: small datasets overfit; training stops once the dev metric (MAE for bone age) has not improved
+ * Why: small datasets overfit; training stops once the dev metric (an error or a score) has not improved
  * by `minDelta` for `patience` epochs, and the best epoch's weights are the ones kept.
  */
 import { TrainConfigError } from './errors.js';

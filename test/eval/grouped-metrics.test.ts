@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { groupedRegressionMetrics, MetricInputError, type RegressionSample } from '../../src/eval/index.js';
+import { HAND_AGE_BANDS_MONTHS } from '../../src/tasks/index.js';
 
 // Errors: F cases +4, -2 (ages 10, 100 months); M cases +6, +6, -3 (ages 30, 100, 200 months)
 const SAMPLES: RegressionSample[] = [
@@ -21,8 +22,12 @@ void test('groupedRegressionMetrics splits by sex', () => {
   assert.equal(g.overall.mae, (4 + 2 + 6 + 6 + 3) / 5);
 });
 
+void test('groupedRegressionMetrics without bands has no per-band rows (bands are the task\'s)', () => {
+  assert.deepEqual(groupedRegressionMetrics(SAMPLES).byAgeBand, []);
+});
+
 void test('groupedRegressionMetrics splits by age band of the reference and leaves empty bands out', () => {
-  const g = groupedRegressionMetrics(SAMPLES);
+  const g = groupedRegressionMetrics(SAMPLES, { ageBands: HAND_AGE_BANDS_MONTHS });
   assert.deepEqual(
     g.byAgeBand.map((b) => [b.band.label, b.metrics.n, b.metrics.mae]),
     [

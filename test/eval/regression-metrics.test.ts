@@ -8,8 +8,12 @@ const close = (a: number, b: number, tol = 1e-9): void => assert.ok(Math.abs(a -
 const PRED = [10, 20, 30, 40];
 const REF = [12, 18, 30, 50];
 
+void test('regressionMetrics without thresholds gives no within-k shares (thresholds are the task\'s)', () => {
+  assert.deepEqual(regressionMetrics(PRED, REF).within, []);
+});
+
 void test('regressionMetrics: MAE, RMSE, bias and within-k on a hand-computed example', () => {
-  const m = regressionMetrics(PRED, REF);
+  const m = regressionMetrics(PRED, REF, { withinThresholds: [6, 12, 18, 24] });
   assert.equal(m.n, 4);
   close(m.mae, 14 / 4);
   close(m.rmse, Math.sqrt(108 / 4));

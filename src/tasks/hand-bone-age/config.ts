@@ -7,6 +7,7 @@
  * before the head, L1 loss, AdamW 1e-3 with warm-up and cosine decay, light affine/intensity augmentation, no flips;
  * Larson et al., Radiology 2018).
  */
+import type { AgeBand } from '../../eval/index.js';
 import type { TrainRecipe } from '../../train/index.js';
 
 /**
@@ -47,3 +48,19 @@ export const HAND_BONE_AGE_RECIPE: TrainRecipe = Object.freeze({
 export function sexInput(sex: 'M' | 'F'): number {
   return sex === 'M' ? 1 : 0;
 }
+
+/**
+ * "Within k months" thresholds of bone-age reporting: the share of readings within 6/12/18/24 months of the
+ * reference (Halabi et al., Radiology 2019, RSNA Pediatric Bone Age Challenge; the BoneXpert validations).
+ */
+export const HAND_WITHIN_THRESHOLDS_MONTHS: readonly number[] = Object.freeze([6, 12, 18, 24]);
+
+/** Age bands of the report, in months: infancy, early childhood, childhood, peri-puberty, puberty, late adolescence. */
+export const HAND_AGE_BANDS_MONTHS: readonly AgeBand[] = Object.freeze([
+  { label: '0-2 y', minInclusive: 0, maxExclusive: 24 },
+  { label: '2-5 y', minInclusive: 24, maxExclusive: 60 },
+  { label: '5-10 y', minInclusive: 60, maxExclusive: 120 },
+  { label: '10-13 y', minInclusive: 120, maxExclusive: 156 },
+  { label: '13-16 y', minInclusive: 156, maxExclusive: 192 },
+  { label: '16+ y', minInclusive: 192, maxExclusive: Number.POSITIVE_INFINITY },
+]);

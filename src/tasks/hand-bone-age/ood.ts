@@ -5,7 +5,7 @@
  * Out-of-Distribution Samples and Adversarial Attacks", NeurIPS 2018).
  *
  * Why: the bone-age model answers for any picture; a spine or chest film must be rejected with a reason
- * instead of getting a "bone age" (issue 5). The first version was a range check over image descriptors,
+ * instead of getting a "bone age". The first version was a range check over image descriptors,
  * dominated by the film's aspect ratio; it rejected real hand radiographs from other sources whose film
  * shape differs from RSNA's (the README's samples/hand-0.png). The features are the global average of the
  * last convolutional feature map (`forwardFeatures`, then the mean over H and W), measured on the
@@ -21,7 +21,7 @@
  * median distance 13.9, training hands 8.5, dev hands 9.1). Stronger shrinkage, a diagonal covariance,
  * a PCA subspace, earlier layers (Lee et al.'s feature ensemble) and shape-free intensity descriptors
  * did no better (none above about 14% of spines rejected, none above 6% while 99% of dev hands pass).
- * It does not meet issue 5's spine target on that model.
+ * That is far from rejecting every spine film on that model.
  *
  * `handDescriptors` (film-shape and intensity descriptors) is kept for the sample module's records; it
  * takes no part in the check.

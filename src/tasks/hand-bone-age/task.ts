@@ -36,7 +36,7 @@ import {
   type TrainRecipe,
 } from '../../train/index.js';
 import type { FilmResult, InputSpec, Task } from '../task.js';
-import { HAND_BONE_AGE_RECIPE, sexInput } from './config.js';
+import { HAND_AGE_BANDS_MONTHS, HAND_BONE_AGE_RECIPE, HAND_WITHIN_THRESHOLDS_MONTHS, sexInput } from './config.js';
 import { readBoneAgeLabels } from './labels.js';
 import { checkHand, fitOodModel, handDescriptors } from './ood.js';
 import { predictHandBoneAge, type Interval90 } from './predict.js';
@@ -55,6 +55,9 @@ export interface HandItem {
 
 /** Added to the TTA SD (months) so a film whose views agree exactly still gets a non-zero interval. */
 export const TTA_SD_FLOOR_MONTHS = 1;
+
+/** How the reports group and summarise errors. */
+const REPORT_GROUPS = { ageBands: HAND_AGE_BANDS_MONTHS, withinThresholds: HAND_WITHIN_THRESHOLDS_MONTHS };
 
 /** The nominal coverage of the interval. */
 const LEVEL = 0.9;
@@ -86,7 +89,7 @@ function samplesOf(outputs: readonly Float32Array[], items: readonly HandItem[])
 }
 
 function regressionReport(samples: RegressionSample[], o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>> }): TaskReport {
-  const report = buildRegressionReport(samples, { title: o.title, unit: 'months', facts: o.facts, ...(o.folds ? { folds: o.folds } : {}) });
+  const report = buildRegressionReport(samples, { title: o.title, unit: 'months', facts: o.facts, ...REPORT_GROUPS, ...(o.folds ? { folds: o.folds } : {}) });
   const m = report.metrics.overall;
   return {
     metrics: [
@@ -264,7 +267,7 @@ export const HAND_BONE_AGE_TASK: Task<HandItem, HandState> = {
   targetLength: 1,
   selection: { metric: 'devMaeMonths', mode: 'min' },
   evaluate(outputs, items) {
-    const acc = new RegressionAccumulator();
+    const acc = new RegressionAccumulator(REPORT_GROUPS);
     const s = samplesOf(outputs, items);
     acc.update({ predicted: s.map((x) => x.predicted), reference: s.map((x) => x.reference) });
     const m = acc.compute().overall;
