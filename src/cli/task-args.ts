@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { isCompositeDir, loadBundle, loadComposite } from '../infer/index.js';
 import { escapeForTerminal } from '../radiograph/index.js';
-import { getTask, listTasks, openTaskModels, type FilmResult, type Task, type TaskModels } from '../tasks/index.js';
+import { getTask, listTasks, openTaskModels, TaskRegistryError, type FilmResult, type Task, type TaskModels } from '../tasks/index.js';
 import { stringOption, UsageError, type Command, type ParsedArgs } from './command.js';
 import type { Output } from './output.js';
 
@@ -15,6 +15,19 @@ export const DEFAULT_TASK = 'hand-bone-age';
 
 /** The repository (package) root, where shipped models live. */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The registered task of a name; an unknown name is a usage error (exit 2), listing the tasks.
+ * @param name - the name given on the command line or read from a bundle
+ */
+export function taskByName(name: string): Task {
+  try {
+    return getTask(name);
+  } catch (e) {
+    if (e instanceof TaskRegistryError) throw new UsageError(e.message);
+    throw e;
+  }
+}
 
 /** One `--<input>` option per input of any registered task (e.g. `--sex`). */
 export function inputOptions(): Command['options'] {
@@ -64,10 +77,10 @@ export function openModelsFromArgs(args: ParsedArgs, out: Output, bundleDir?: st
   const dir = bundleDir ?? stringOption(args, 'bundle');
   const taskName = stringOption(args, 'task');
   if (dir !== undefined) {
-    const task = getTask(taskName ?? taskOfFolder(dir));
+    const task = taskByName(taskName ?? taskOfFolder(dir));
     return openTaskModels(task, dir);
   }
-  const task = getTask(taskName ?? DEFAULT_TASK);
+  const task = taskByName(taskName ?? DEFAULT_TASK);
   if (task.defaultModel === undefined) throw new UsageError(`${task.name} ships no default model; give --bundle`);
   const models = openTaskModels(task, `${PACKAGE_ROOT}${task.defaultModel}`);
   const m = models.set.members[0]?.bundle.card;

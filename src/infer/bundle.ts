@@ -7,7 +7,7 @@
  * same idea as the hash pinning of Hugging Face model repositories).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BundleIncompleteError, BundleIntegrityError, ModelCardError } from './errors.js';
 import { MODEL_CARD_SCHEMA_VERSION, validateModelCard, type ModelCard } from './model-card.js';
@@ -94,6 +94,10 @@ function writeAtomic(path: string, bytes: Uint8Array | string): void {
  */
 export function saveBundle(dir: string, contents: BundleContents): ModelBundle {
   mkdirSync(dir, { recursive: true });
+  // files the folder's previous card vouched for (graph, artifacts) that this bundle does not ship would be refused as
+  // unlisted on load; they belonged to the bundle being replaced, so they go with it (nothing else is touched)
+  const keep = new Set([...(contents.artifacts ?? []).map((a) => a.path), ...(contents.onnx ? [BUNDLE_FILES.onnx] : [])]);
+  for (const old of previousFiles(dir)) if (!keep.has(old)) rmSync(join(dir, old), { force: true });
   writeAtomic(join(dir, BUNDLE_FILES.weights), contents.weights);
   const files: ModelCard['files'] = {
     weights: {
@@ -125,6 +129,20 @@ export function saveBundle(dir: string, contents: BundleContents): ModelBundle {
   validateModelCard(card, join(dir, BUNDLE_FILES.card));
   writeAtomic(join(dir, BUNDLE_FILES.card), `${JSON.stringify(card, null, 2)}\n`);
   return loadBundle(dir);
+}
+
+/** The graph and artifact files listed by the card already in a folder, if it has a readable one. */
+function previousFiles(dir: string): string[] {
+  try {
+    const card = JSON.parse(readFileSync(join(dir, BUNDLE_FILES.card), 'utf8')) as {
+      files?: { onnx?: { path?: unknown }; artifacts?: { path?: unknown }[] };
+    };
+    return [card.files?.onnx?.path, ...(card.files?.artifacts ?? []).map((a) => a.path)].filter(
+      (p): p is string => typeof p === 'string' && !p.includes('/') && !p.includes('\\') && !p.startsWith('.'),
+    );
+  } catch {
+    return [];
+  }
 }
 
 function verifyFile(dir: string, path: string, expected: string, role: string): { full: string; bytes: Uint8Array } {

@@ -11,7 +11,7 @@ import {
   type RawTensor,
 } from '../torch/index.js';
 import { getArchitecture, type ZooModel } from '../models/index.js';
-import { physisVersion, saveBundle, type ModelBundle, type ModelCardDraft } from './bundle.js';
+import { physisVersion, saveBundle, type ArtifactContents, type ModelBundle, type ModelCardDraft } from './bundle.js';
 import { loadBundleModel } from './torch-predictor.js';
 import { PredictorError } from './errors.js';
 import { ONNX_EXTRA_NAME, ONNX_INPUT_NAME } from './predictor.js';
@@ -69,6 +69,8 @@ export interface SaveModelBundleOptions {
   readonly weightsDType?: 'float32' | 'float16';
   /** Export and ship the ONNX graph; default true. */
   readonly onnx?: boolean;
+  /** Files that change an answer besides the weights (OOD statistics, calibration), hashed in the card. */
+  readonly artifacts?: readonly ArtifactContents[];
   readonly createdAt?: Date;
 }
 
@@ -136,6 +138,7 @@ export function saveModelBundle(dir: string, model: ZooModel, o: SaveModelBundle
     weights: serializeSafetensors(raws, { format: 'pt', modelId: rest.id, modelVersion: rest.version }),
     weightsDType,
     ...(onnxBytes ? { onnx: { bytes: onnxBytes, opset: ONNX_OPSET } } : {}),
+    ...(o.artifacts ? { artifacts: o.artifacts } : {}),
     ...(o.createdAt ? { createdAt: o.createdAt } : {}),
   });
 }

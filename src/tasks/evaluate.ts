@@ -35,8 +35,9 @@ export interface EvaluateResult {
   readonly overlap: readonly { readonly member: string; readonly train: number; readonly dev: number }[];
   /** Members that list no training rows (overlap not checked). */
   readonly unchecked: readonly string[];
-  readonly reportHtml: string;
-  readonly reportJson: string;
+  /** The report's files; null when the check refused every row (there is nothing to score). */
+  readonly reportHtml: string | null;
+  readonly reportJson: string | null;
 }
 
 interface TrainingRowsDoc {
@@ -53,8 +54,9 @@ interface TrainingRowsDoc {
 export async function evaluateModels<Item extends TrainingItem, State>(models: TaskModels<State>, rows: readonly Item[], o: EvaluateOptions): Promise<EvaluateResult> {
   const task = models.task as unknown as Task<Item, State>;
   const { set } = models;
-  // overlap: by image content, whatever folder the files are in now
-  const hashes = rows.map((r) => createHash('sha256').update(readFileSync(r.path)).digest('hex'));
+  // overlap: by image content, whatever folder the files are in now (hashed only when a member lists its rows)
+  let hashes: string[] | null = null;
+  const rowHashes = (): string[] => (hashes ??= rows.map((r) => createHash('sha256').update(readFileSync(r.path)).digest('hex')));
   const overlap: { member: string; train: number; dev: number }[] = [];
   const unchecked: string[] = [];
   for (const m of set.members) {
@@ -66,8 +68,8 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
     const doc = JSON.parse(new TextDecoder().decode(art.bytes)) as TrainingRowsDoc;
     const train = new Set(doc.train.map((r) => r.sha256));
     const dev = new Set(doc.dev.map((r) => r.sha256));
-    const t = hashes.filter((h) => train.has(h)).length;
-    const d = hashes.filter((h) => dev.has(h)).length;
+    const t = rowHashes().filter((h) => train.has(h)).length;
+    const d = rowHashes().filter((h) => dev.has(h)).length;
     if (t + d > 0) overlap.push({ member: m.bundle.card.id, train: t, dev: d });
   }
   const recipe = { ...task.recipe, inputSize: set.inputShape[1] as number, batchSize: o.batchSize ?? 16 };
@@ -121,6 +123,7 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
   });
   const members = set.members.map((m) => `${m.bundle.card.id}${m.route ? ` [${set.routeBy} ${m.route}]` : ''} sha256 ${m.bundle.card.files.weights.sha256}`);
   const data = `${o.dataSummary}; ${accepted.length} accepted, ${refused.length} refused by the suitability check`;
+  if (accepted.length === 0) return { metrics: {}, accepted: 0, refused, overlap, unchecked, reportHtml: null, reportJson: null };
   const report = task.report(outputs, accepted, {
     title: `${set.composite?.manifest.id ?? set.members[0]?.bundle.card.id ?? set.dir}: evaluation`,
     data,
@@ -132,6 +135,6 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
     },
   });
   const { htmlPath, jsonPath } = report.write(o.outDir);
-  const metrics = accepted.length > 0 ? task.evaluate(outputs, accepted).metrics : {};
+  const { metrics } = task.evaluate(outputs, accepted);
   return { metrics, accepted: accepted.length, refused, overlap, unchecked, reportHtml: htmlPath, reportJson: jsonPath };
 }

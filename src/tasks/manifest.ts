@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseCsvTable } from '../radiograph/index.js';
 import { LabelsError } from './errors.js';
+import { labelsTable } from './labels-table.js';
 
 /** One film to analyse, with its manifest columns. */
 export interface ManifestEntry {
@@ -30,7 +30,7 @@ export function readManifest(csvPath: string): ManifestEntry[] {
   } catch (e) {
     throw new LabelsError(`${csvPath}: cannot read the manifest (${(e as Error).message})`);
   }
-  const { columns, records } = parseCsvTable(text, csvPath, ['file']);
+  const { columns, records } = labelsTable(text, csvPath, ['file']);
   const base = dirname(resolve(csvPath));
   const fileIndex = columns.get('file') as number;
   const seen = new Map<string, number>();

@@ -166,7 +166,7 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
       variants,
       setKind: set.kind,
       routes,
-      ...(iv ? { compositeInterval: { level: iv.level, halfWidth: iv.halfWidth, method: iv.method, coverage: iv.coverage, n: iv.n } } : {}),
+      ...(iv ? { compositeInterval: iv } : {}),
       ...(set.composite ? { compositeId: set.composite.manifest.id } : {}),
     };
     const answer = task.predict(ctx);

@@ -16,7 +16,7 @@
  *   `selection`, `report`, `card`, `finalise`;
  * - the inference half: `openMember` (parse the bundle's artifacts), `filmFields`, `suitability`, `predict`, `format`.
  */
-import type { ModelSetMember } from '../infer/index.js';
+import type { CompositeInterval, ModelSetMember } from '../infer/index.js';
 import type { PreprocessResult } from '../preprocess/index.js';
 import type { Radiograph } from '../radiograph/index.js';
 import type { EnsembleCalibration, TrainingItem, TrainingTask, TrainRecipe } from '../train/index.js';
@@ -90,7 +90,7 @@ export interface FilmContext<State> {
   readonly setKind: 'single' | 'ensemble' | 'routed';
   readonly routes: readonly MemberRoute<State>[];
   /** The composite's interval rule, when the set is a composite that has one. */
-  readonly compositeInterval?: { readonly level: number; readonly halfWidth: number; readonly method: string; readonly coverage: number; readonly n: number };
+  readonly compositeInterval?: CompositeInterval;
   readonly compositeId?: string;
 }
 

@@ -68,7 +68,8 @@ export interface CrossValidateResult<Item extends TrainingItem> {
 export async function crossValidate<Item extends TrainingItem>(task: TrainingTask<Item>, o: CrossValidateOptions<Item>): Promise<CrossValidateResult<Item>> {
   const k = o.folds;
   if (!Number.isInteger(k) || k < 2) throw new TrainConfigError(`cross-validation needs at least 2 folds, got ${k}`);
-  assertFreshOutput(o.outDir, { force: o.force === true, resume: o.resume === true, bundleFiles: ['composite.json', 'card.json'] });
+  // a CV folder has no checkpoint of its own (each fold has one), so resuming only lifts the finished-output check
+  assertFreshOutput(o.outDir, { force: o.force === true || o.resume === true, resume: false, bundleFiles: ['composite.json', 'card.json'] });
   const lock = acquireRunLock(o.outDir, o.command === undefined ? {} : { command: o.command });
   try {
     return await runFolds(task, o);

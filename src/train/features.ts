@@ -5,7 +5,24 @@
  */
 import type { ZooModel } from '../models/index.js';
 import type { DataLoader } from './data-loader.js';
-import { noGrad, tensor, tidy } from '../torch/index.js';
+import { noGrad, tensor, tidy, type Tensor } from '../torch/index.js';
+import { TrainConfigError } from './errors.js';
+
+/**
+ * The image (and the extra inputs, when the network takes them) of a collated batch as tensors.
+ * @param fields - the batch's fields (`image`, and `extra` when `extraInputs` > 0)
+ * @param n - batch size
+ * @param size - input side
+ * @param extraInputs - the network's extra inputs
+ * @throws TrainConfigError when the sample module gave no `extra` field for a network that takes one
+ */
+export function batchInputs(fields: Readonly<Record<string, Float32Array>>, n: number, size: number, extraInputs: number): [Tensor, Tensor | undefined] {
+  const x = tensor(fields['image'] as Float32Array, [n, 1, size, size]);
+  if (extraInputs === 0) return [x, undefined];
+  const extra = fields['extra'];
+  if (!extra) throw new TrainConfigError(`the sample module gave no 'extra' field, but the network takes ${extraInputs} extra input(s)`);
+  return [x, tensor(extra, [n, extraInputs])];
+}
 
 /** How a bundle's OOD statistics describe these features. */
 export const POOLED_FEATURES_DESCRIPTION =
@@ -78,13 +95,12 @@ export interface ItemPass {
 export async function predictWithFeatures(model: ZooModel, loader: DataLoader<unknown>, count: number, size: number): Promise<ItemPass[]> {
   model.eval();
   const out = new Array<ItemPass>(count);
-  const k = model.extraInputs;
   for await (const batch of loader.epoch(0)) {
     const n = batch.size;
     const [flat, pooledFlat] = tidy(() =>
       noGrad(() => {
-        const features = model.forwardFeatures(tensor(batch.fields['image'] as Float32Array, [n, 1, size, size]));
-        const extra = k === 0 ? undefined : tensor(batch.fields['extra'] as Float32Array, [n, k]);
+        const [x, extra] = batchInputs(batch.fields, n, size, model.extraInputs);
+        const features = model.forwardFeatures(x);
         return [model.forwardHead(features, extra).toFloat32Array(), features.mean([2, 3]).toFloat32Array()] as const;
       }),
     );

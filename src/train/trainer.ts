@@ -39,6 +39,7 @@ import {
 import { CHECKPOINT_VERSION, configFingerprint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
 import { DataLoader } from './data-loader.js';
 import { EarlyStopping } from './early-stopping.js';
+import { batchInputs } from './features.js';
 import { TrainConfigError, TrainDivergedError } from './errors.js';
 import { JsonlLogger } from './jsonl-logger.js';
 import { acquireRunLock, assertFreshOutput } from './run-lock.js';
@@ -249,15 +250,6 @@ export function taskLoader<Item extends TrainingItem>(
   });
 }
 
-/** The image (and extra inputs, when the batch has them) of a collated batch as tensors. */
-function batchInputs(fields: Readonly<Record<string, Float32Array>>, n: number, size: number, extraInputs: number): [Tensor, Tensor | undefined] {
-  const x = tensor(fields['image'] as Float32Array, [n, 1, size, size]);
-  if (extraInputs === 0) return [x, undefined];
-  const extra = fields['extra'];
-  if (!extra) throw new TrainConfigError(`the sample module gave no 'extra' field, but the network takes ${extraInputs} extra input(s)`);
-  return [x, tensor(extra, [n, extraInputs])];
-}
-
 /**
  * Head outputs of every item through a non-augmenting loader, in item order.
  * @param model - the network (put in eval mode here)
@@ -306,24 +298,30 @@ export async function trainModel<Item extends TrainingItem>(task: TrainingTask<I
   const device = o.device ?? 'cpu';
   const previous = getDefaultDevice();
   // everything the run creates (model, batches, optimiser state) lands on the run's device; throws DeviceError first
-  // sizes and output are checked before anything is written; the lock keeps a second run out of this folder
-  checkMinimumSizes({ train: o.train.length, dev: o.dev.length, batchSize: o.recipe.batchSize });
+  // sizes, output and device are checked before anything is written; the lock keeps a second run out of this folder
+  const { trainDropLast } = checkMinimumSizes({ train: o.train.length, dev: o.dev.length, batchSize: o.recipe.batchSize });
   assertFreshOutput(o.outDir, { force: o.force === true, resume: o.resume === true, bundleFiles: ['card.json'] });
-  const lock = acquireRunLock(o.outDir, o.command === undefined ? {} : { command: o.command });
-  setDefaultDevice(device);
+  setDefaultDevice(device); // throws DeviceError when the device is not there
   try {
-    return await trainOnDefaultDevice(task, o, device);
+    const lock = acquireRunLock(o.outDir, o.command === undefined ? {} : { command: o.command });
+    try {
+      return await trainOnDefaultDevice(task, o, device, trainDropLast);
+    } finally {
+      lock.release();
+    }
   } finally {
     setDefaultDevice(previous);
-    lock.release();
   }
 }
 
-async function trainOnDefaultDevice<Item extends TrainingItem>(task: TrainingTask<Item>, o: TrainOptions<Item>, device: Device): Promise<TrainResult> {
+async function trainOnDefaultDevice<Item extends TrainingItem>(
+  task: TrainingTask<Item>,
+  o: TrainOptions<Item>,
+  device: Device,
+  trainDropLast: boolean,
+): Promise<TrainResult> {
   const started = performance.now();
   const { recipe } = o;
-  if (o.train.length === 0) throw new TrainConfigError('no training images');
-  if (o.dev.length === 0) throw new TrainConfigError('no dev images: early stopping and the report need a dev split');
   if (!Number.isInteger(recipe.epochs) || recipe.epochs < 1) throw new TrainConfigError(`epochs ${recipe.epochs} must be >= 1`);
   const workers = o.workers ?? 1;
   setNumThreads(o.threads ?? Math.max(1, availableParallelism() - workers));
@@ -338,7 +336,6 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(task: TrainingTas
     train: o.train.map((i) => i.path),
     dev: o.dev.map((i) => i.path),
   });
-  const { trainDropLast } = checkMinimumSizes({ train: o.train.length, dev: o.dev.length, batchSize: recipe.batchSize });
   mkdirSync(ckptDir, { recursive: true });
 
   // seeded before the model exists: its initial weights come from the engine's generator

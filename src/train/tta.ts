@@ -7,23 +7,13 @@
  * candidate value needs an answer, and since extra inputs enter only the head, the backbone runs once.
  */
 import type { ZooModel } from '../models/index.js';
-import { applyAugmentation, identityParams, sampleAugmentation, type AugmentationConfig, type GrayImage } from '../preprocess/index.js';
+import { applyAugmentation, identityParams, NO_AUGMENTATION, sampleAugmentation, type AugmentationConfig, type GrayImage } from '../preprocess/index.js';
 import { TrainConfigError } from './errors.js';
 import { Rng } from './rng.js';
 import { noGrad, tensor, tidy } from '../torch/index.js';
 
 /** Milder than training augmentation: geometry only, so every view is a plausible acquisition. */
-export const TTA_AUGMENTATION: AugmentationConfig = Object.freeze({
-  rotationDeg: 8,
-  scale: [0.95, 1.05] as const,
-  translate: 0.03,
-  brightness: 0,
-  contrast: [1, 1] as const,
-  gamma: [1, 1] as const,
-  cropSize: null,
-  flipLeftRightProbability: 0,
-  fill: 0,
-});
+export const TTA_AUGMENTATION: AugmentationConfig = Object.freeze({ ...NO_AUGMENTATION, rotationDeg: 8, scale: [0.95, 1.05] as const, translate: 0.03 });
 
 /** Default number of TTA views (the identity plus seven augmented). */
 export const DEFAULT_TTA_VIEWS = 8;

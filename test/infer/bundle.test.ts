@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -50,7 +50,10 @@ function freshBundle(withOnnx = true): string {
   return dir;
 }
 
-type CardJson = { schemaVersion: number; files: { onnx?: unknown; artifacts?: { path: string; role: string; sha256: string }[] } };
+type CardJson = {
+  schemaVersion: number;
+  files: { onnx?: unknown; artifacts?: { path: string; role: string; sha256: string }[] };
+};
 const editCard = (d: string, f: (card: CardJson) => void): void => {
   const card = JSON.parse(readFileSync(join(d, BUNDLE_FILES.card), 'utf8')) as CardJson;
   f(card);
@@ -72,7 +75,10 @@ void test('saveBundle writes card, weights and graph with their sha256, and load
   assert.equal(b.card.id, 'bone-age-tiny');
   assert.deepEqual(b.card.metrics, DRAFT.metrics);
   assert.equal(b.weightsPath, join(dir, BUNDLE_FILES.weights));
-  assert.ok(Buffer.from(b.weightsBytes).equals(readFileSync(b.weightsPath)), 'the very bytes that were hashed');
+  assert.ok(
+    Buffer.from(b.weightsBytes).equals(readFileSync(b.weightsPath)),
+    'the very bytes that were hashed',
+  );
   assert.equal(b.onnxPath, join(dir, BUNDLE_FILES.onnx));
   assert.equal(b.card.schemaVersion, 2);
 });
@@ -88,6 +94,22 @@ void test('saveBundle lists every artifact with its role and sha256; loadBundle 
   assert.deepEqual([...b.artifacts.keys()], ['ood', 'interval']);
   assert.equal(new TextDecoder().decode(b.artifacts.get('interval')?.bytes), '{"scale": 2}\n');
   assert.equal(b.artifacts.get('ood')?.path, 'ood.json');
+});
+
+void test('saveBundle over a bundle that shipped more artifacts removes the graph and artifacts the old card listed, and only those', () => {
+  const dir = freshBundle();
+  writeFileSync(join(dir, 'notes.txt'), 'kept');
+  const b = saveBundle(dir, {
+    card: DRAFT,
+    weights: weightsBytes(2),
+    weightsDType: 'float32',
+    artifacts: [ARTIFACTS[1] as (typeof ARTIFACTS)[number]],
+  });
+  assert.deepEqual([...b.artifacts.keys()], ['interval']);
+  assert.equal(existsSync(join(dir, 'ood.json')), false, 'the old OOD file went with the old bundle');
+  assert.equal(existsSync(join(dir, BUNDLE_FILES.onnx)), false, 'and so did its graph');
+  assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'kept');
+  assert.doesNotThrow(() => loadBundle(dir));
 });
 
 void test('a bundle without a graph loads with onnxPath null', () => {
@@ -172,7 +194,8 @@ const BROKEN: {
   },
   {
     name: 'an OOD file the card does not list (dropped in by hand, or left from another run)',
-    breakIt: (d) => editCard(d, (c) => (c.files.artifacts = c.files.artifacts?.filter((a) => a.role !== 'ood'))),
+    breakIt: (d) =>
+      editCard(d, (c) => (c.files.artifacts = c.files.artifacts?.filter((a) => a.role !== 'ood'))),
     error: BundleIntegrityError,
     match: /ood\.json: file present but card\.json records no sha256 for it/,
   },
@@ -190,7 +213,13 @@ const BROKEN: {
   },
   {
     name: 'an artifact listed twice',
-    breakIt: (d) => editCard(d, (c) => c.files.artifacts?.push({ ...(c.files.artifacts[0] as { path: string; role: string; sha256: string }), role: 'x' })),
+    breakIt: (d) =>
+      editCard(d, (c) =>
+        c.files.artifacts?.push({
+          ...(c.files.artifacts[0] as { path: string; role: string; sha256: string }),
+          role: 'x',
+        }),
+      ),
     error: ModelCardError,
     match: /files\.artifacts\[2\]\.path 'ood\.json' is listed twice/,
   },
@@ -198,7 +227,8 @@ const BROKEN: {
     name: 'card schema 1 (hint: physis bundle upgrade)',
     breakIt: (d) => editCard(d, (c) => (c.schemaVersion = 1)),
     error: ModelCardError,
-    match: /card schema 1 does not hash the bundle's OOD statistics and interval calibration; upgrade it once with `physis bundle upgrade <dir>`/,
+    match:
+      /card schema 1 does not hash the bundle's OOD statistics and interval calibration; upgrade it once with `physis bundle upgrade <dir>`/,
   },
   {
     name: 'card not JSON',

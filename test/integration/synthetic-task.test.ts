@@ -159,6 +159,7 @@ void test('a task defined in code trains, evaluates, predicts and explains throu
       'the threshold of the bundle artifact',
     );
     // the pipeline prepares the film as the training loader did: the same logit as the evaluation's (to float noise)
+    assert.ok(evaluated.reportJson !== null, 'films were accepted, so there is a report');
     const reported = JSON.parse(readFileSync(evaluated.reportJson, 'utf8')) as {
       rows: { id: string; logit: number }[];
     };

@@ -69,9 +69,11 @@ export const evaluateCommand: Command = {
       const metrics = Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
       out.result(
         { bundle: bundleDir, images: rows.length, scored: r.accepted, refused: r.refused, metrics: r.metrics, overlap: r.overlap, report: r.reportHtml, json: r.reportJson },
-        `${rows.length} images (${r.accepted} scored, ${r.refused.length} refused): ${metrics || 'no metrics'}; report ${r.reportHtml}`,
+        r.reportHtml === null
+          ? `${rows.length} images, all refused by the suitability check: nothing to score, no report`
+          : `${rows.length} images (${r.accepted} scored, ${r.refused.length} refused): ${metrics}; report ${r.reportHtml}`,
       );
-      return 0;
+      return r.reportHtml === null ? 1 : 0;
     } finally {
       closeTaskModels(models);
     }

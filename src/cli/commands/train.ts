@@ -12,9 +12,10 @@
  * bundle /tmp/tiny: best devMaeMonths 38.53 (epoch 2 of 2), report /tmp/tiny/report/report.html
  */
 import { applyRecipe, formatProgress, NO_AUGMENTATION_KEYS, recipeDiff, type ProgressEvent, type TrainRecipe } from '../../train/index.js';
-import { getTask, listTasks, trainTask } from '../../tasks/index.js';
+import { listTasks, trainTask } from '../../tasks/index.js';
 import { intOption, stringOption, UsageError, type Command, type ParsedArgs } from '../command.js';
 import type { Output } from '../output.js';
+import { taskByName } from '../task-args.js';
 
 /** Shorthand options and the recipe keys they set. */
 const SHORTHANDS: Readonly<Record<string, string>> = {
@@ -119,7 +120,7 @@ export const trainCommand: Command = {
   async run(args, out) {
     const name = args.positionals[0];
     if (name === undefined || args.positionals.length > 1) throw new UsageError(`name one task: ${listTasks().map((t) => t.name).join(', ')}`);
-    const task = getTask(name);
+    const task = taskByName(name);
     const sets = [...((args.values['set'] as string[] | undefined) ?? [])];
     for (const [option, key] of Object.entries(SHORTHANDS)) {
       const v = stringOption(args, option);

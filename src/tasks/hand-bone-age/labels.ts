@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseCsvTable } from '../../radiograph/index.js';
+import { labelsTable } from '../labels-table.js';
 import { LabelsError } from '../errors.js';
 import { parseSex, type Sex } from './sex.js';
 
@@ -46,7 +46,7 @@ function checkFile(file: string, source: string, line: number, seen: Map<string,
  * @param source - its path (names errors and anchors relative `file` paths)
  */
 export function parseBoneAgeLabels(text: string, source: string): BoneAgeLabel[] {
-  const { columns, records } = parseCsvTable(text, source, ['file', 'sex', 'boneage_months']);
+  const { columns, records } = labelsTable(text, source, ['file', 'sex', 'boneage_months']);
   const base = dirname(resolve(source));
   const seen = new Map<string, number>();
   const rows = records.map((r): BoneAgeLabel => {

@@ -40,6 +40,10 @@ function upgradeMember(dir: string): string {
   const scale = metric('interval90Scale');
   if (scale !== undefined) {
     const coverage = metric('interval90Coverage');
+    if (coverage === undefined) {
+      // every 0.1 trainer wrote both; a card with one is hand-edited, and its interval cannot be vouched for
+      throw new OodModelError(`${cardPath}: interval90Scale without interval90Coverage; refusing to upgrade an interval whose calibration is unknown`);
+    }
     const heldOut = metric('interval90CoverageHeldOut');
     const n = /(\d+) images/.exec(scale.data)?.[1];
     const calibration: IntervalCalibrationFile = {
@@ -50,7 +54,7 @@ function upgradeMember(dir: string): string {
       scale: scale.value,
       floorMonths: 1,
       views: metric('ttaViews')?.value ?? 8,
-      coverage: coverage?.value ?? Number.NaN,
+      coverage: coverage.value,
       ...(heldOut === undefined ? {} : { coverageHeldOut: heldOut.value }),
       n: n === undefined ? 0 : Number(n),
       data: scale.data,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -158,7 +158,7 @@ void test(
 function writeSchema1(
   ref: ModelBundle,
   dir: string,
-  o: { scale: number; views: number; sex?: 'M' | 'F' },
+  o: { scale: number; views: number; sex?: 'M' | 'F'; withoutCoverage?: boolean },
 ): void {
   mkdirSync(dir, { recursive: true });
   const ood = ref.artifacts.get('ood')?.bytes;
@@ -182,12 +182,16 @@ function writeSchema1(
         unit: 'multiple of (TTA SD + 1 month)',
         data: 'split-conformal calibration on the dev split, 10 images',
       },
-      {
-        name: 'interval90Coverage',
-        value: 0.9,
-        unit: 'fraction',
-        data: 'dev split, 10 images (in-sample: the calibration set)',
-      },
+      ...(o.withoutCoverage === true
+        ? []
+        : [
+            {
+              name: 'interval90Coverage',
+              value: 0.9,
+              unit: 'fraction',
+              data: 'dev split, 10 images (in-sample: the calibration set)',
+            },
+          ]),
     ],
     files: {
       weights: {
@@ -199,6 +203,22 @@ function writeSchema1(
   };
   writeFileSync(join(dir, 'card.json'), `${JSON.stringify(card, null, 2)}\n`);
 }
+
+void test(
+  'physis bundle upgrade refuses a schema-1 card with an interval scale but no coverage (its calibration is unknown) and leaves it as it was',
+  withDir(async (dir) => {
+    const interval = { scale: 2, views: 3 };
+    const ref = tinyBoneAgeBundle(join(dir, 'ref'), { id: 'tiny', seed: 1, biasMonths: 60, interval });
+    const old = join(dir, 'old');
+    writeSchema1(ref, old, { ...interval, withoutCoverage: true });
+    const before = readFileSync(join(old, 'card.json'), 'utf8');
+    const r = await capture(['bundle', 'upgrade', old]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /interval90Scale without interval90Coverage/);
+    assert.equal(readFileSync(join(old, 'card.json'), 'utf8'), before);
+    assert.equal(existsSync(join(old, 'calibration.json')), false);
+  }),
+);
 
 void test(
   'physis bundle upgrade: a schema-1 bundle becomes schema 2 (OOD and calibration hashed, subset from sex, weights untouched), verifies and answers as before',
