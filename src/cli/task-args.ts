@@ -52,10 +52,11 @@ export function cliInputs(task: Task, args: ParsedArgs): Record<string, string |
     const raw = stringOption(args, spec.name);
     if (raw !== undefined) out[spec.name] = spec.parse(raw, `--${spec.name}`);
   }
-  for (const name of Object.keys(args.values)) {
-    const known = ['task', 'bundle', 'manifest', 'heatmap', 'out', 'json', 'data', 'split', 'workers'];
-    if (!known.includes(name) && args.values[name] !== undefined && !task.inputs.some((i) => i.name === name)) {
-      throw new UsageError(`--${name} is not an input of ${task.name} (its inputs: ${task.inputs.map((i) => i.name).join(', ') || 'none'})`);
+  // the command accepts every registered task's inputs; one that is not this task's is a mistake, not ignored
+  const own = new Set(task.inputs.map((i) => i.name));
+  for (const name of Object.keys(inputOptions())) {
+    if (!own.has(name) && args.values[name] !== undefined) {
+      throw new UsageError(`--${name} is not an input of ${task.name} (its inputs: ${[...own].join(', ') || 'none'})`);
     }
   }
   return out;

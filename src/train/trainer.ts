@@ -39,7 +39,7 @@ import {
 import { CHECKPOINT_VERSION, configFingerprint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
 import { DataLoader } from './data-loader.js';
 import { EarlyStopping } from './early-stopping.js';
-import { batchInputs } from './features.js';
+import { batchInputs, predictWithFeatures } from './features.js';
 import { TrainConfigError, TrainDivergedError } from './errors.js';
 import { JsonlLogger } from './jsonl-logger.js';
 import { acquireRunLock, assertFreshOutput } from './run-lock.js';
@@ -258,21 +258,7 @@ export function taskLoader<Item extends TrainingItem>(
  * @param size - input side
  */
 export async function predictOutputs(model: ZooModel, loader: DataLoader<unknown>, count: number, size: number): Promise<Float32Array[]> {
-  model.eval();
-  const out: Float32Array[] = new Array<Float32Array>(count);
-  for await (const batch of loader.epoch(0)) {
-    const flat = tidy(() =>
-      noGrad(() => {
-        const [x, extra] = batchInputs(batch.fields, batch.size, size, model.extraInputs);
-        return (extra === undefined ? model.call(x) : model.call(x, extra)).toFloat32Array();
-      }),
-    );
-    const k = flat.length / batch.size;
-    batch.indices.forEach((index, j) => {
-      out[index] = flat.slice(j * k, (j + 1) * k);
-    });
-  }
-  return out;
+  return (await predictWithFeatures(model, loader, count, size)).map((p) => p.outputs);
 }
 
 function sha256File(path: string): string {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBundle, loadComposite, saveComposite } from '../../../src/infer/index.js';
 import { tinyBoneAgeBundle, writeBlobPng } from '../../infer/fixtures/tiny-bone-age.js';
+import { TINY_TRAIN_ARGS } from '../../infer/fixtures/tiny-bone-age.js';
 import { capture, jsonLines, type HandAnswer, type Line } from '../capture.js';
 
 /** `physis predict … --json` for one film that must be answered. */
@@ -237,20 +238,7 @@ void test('train --subset sex=M and --folds K --ensemble on synthetic radiograph
       return `blob_${i}.png,${i % 2 === 0 ? 'M' : 'F'},${40 + 9 * i}`;
     });
     writeFileSync(join(dir, 'labels.csv'), `file,sex,boneage_months\n${rows.join('\n')}\n`);
-    const common = [
-      '--data',
-      dir,
-      '--size',
-      '32',
-      '--epochs',
-      '1',
-      '--batch',
-      '4',
-      '--workers',
-      '0',
-      '--no-augment',
-      '--json',
-    ];
+    const common = ['--data', dir, ...TINY_TRAIN_ARGS, '--json'];
     const boys = join(dir, 'boys');
     const t = await capture(['train', 'hand-bone-age', ...common, '--subset', 'sex=M', '--out', boys]);
     assert.equal(t.code, 0, t.stderr);

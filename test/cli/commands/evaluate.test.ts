@@ -35,15 +35,8 @@ void test('evaluate writes its report to ./evaluation-<bundle> outside the bundl
     });
     const bundleFiles = readdirSync(bundle.dir).sort();
     process.chdir(dir);
-    const r = await capture([
-      'evaluate',
-      bundle.dir,
-      '--data',
-      join(dir, 'labels.csv'),
-      '--workers',
-      '0',
-      '--json',
-    ]);
+    const evaluate = ['evaluate', bundle.dir, '--data', join(dir, 'labels.csv'), '--workers', '0', '--json'];
+    const r = await capture(evaluate);
     assert.equal(r.code, 0, r.stderr);
     const e = JSON.parse(r.stdout) as Evaluated;
     assert.equal(e.images, 3);
@@ -58,15 +51,7 @@ void test('evaluate writes its report to ./evaluation-<bundle> outside the bundl
       /warning: 1 training and 1 dev rows of tiny are among these rows: their numbers are in-sample/,
     );
 
-    const again = await capture([
-      'evaluate',
-      bundle.dir,
-      '--data',
-      join(dir, 'labels.csv'),
-      '--workers',
-      '0',
-      '--json',
-    ]);
+    const again = await capture(evaluate);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(
       (JSON.parse(again.stdout) as Evaluated).report,

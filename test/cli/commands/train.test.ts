@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labelsWithTestRows } from '../../infer/fixtures/tiny-bone-age.js';
+import { TINY_TRAIN_ARGS } from '../../infer/fixtures/tiny-bone-age.js';
 import { capture } from '../capture.js';
 
 interface TrainingRows {
@@ -25,15 +26,7 @@ void test('physis train --folds 2 names the excluded test rows in a warning and 
       'hand-bone-age',
       '--data',
       dir,
-      '--size',
-      '32',
-      '--epochs',
-      '1',
-      '--batch',
-      '4',
-      '--workers',
-      '0',
-      '--no-augment',
+      ...TINY_TRAIN_ARGS,
       '--folds',
       '2',
       '--out',
