@@ -77,13 +77,15 @@ function taskOfFolder(dir: string): string {
 export function openModelsFromArgs(args: ParsedArgs, out: Output, bundleDir?: string): TaskModels {
   const dir = bundleDir ?? stringOption(args, 'bundle');
   const taskName = stringOption(args, 'task');
+  const backend = stringOption(args, 'backend') ?? 'auto';
+  if (backend !== 'auto' && backend !== 'onnx' && backend !== 'torch') throw new UsageError(`--backend must be auto, onnx or torch, got '${backend}'`);
   if (dir !== undefined) {
     const task = taskByName(taskName ?? taskOfFolder(dir));
-    return openTaskModels(task, dir);
+    return openTaskModels(task, dir, { backend });
   }
   const task = taskByName(taskName ?? DEFAULT_TASK);
   if (task.defaultModel === undefined) throw new UsageError(`${task.name} ships no default model; give --bundle`);
-  const models = openTaskModels(task, `${PACKAGE_ROOT}${task.defaultModel}`);
+  const models = openTaskModels(task, `${PACKAGE_ROOT}${task.defaultModel}`, { backend });
   const m = models.set.members[0]?.bundle.card;
   out.warn(`no --bundle: using the default ${task.name} model ${task.defaultModel} (${m?.id ?? '?'}, weights sha256 ${m?.files.weights.sha256.slice(0, 12) ?? '?'}…)`);
   return models;

@@ -69,4 +69,5 @@ export {
   type CompositeManifest,
   type CompositeMember,
 } from './composite.js';
+export { createMemberRunner, forwardVariants, type MemberRunner, type VariantOutputs } from './member-runner.js';
 export { openModelSet, disposeModelSet, membersFor, subsetRefusal, type ModelSet, type ModelSetMember } from './model-set.js';

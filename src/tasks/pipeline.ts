@@ -12,15 +12,25 @@
  * const models = openTaskModels(getTask('hand-bone-age'), 'models/hand-bone-age');
  * const r = await analyseFilm(models, 'samples/hand-0.png', { given: {} });
  * r.answer; // { boneAgeMonthsBySex: { M: 42.7…, F: 41.2… }, … }
- * closeTaskModels(models);
+ * await closeTaskModels(models);
  */
 import { writeFileSync } from 'node:fs';
 import { encodeRgbaPng, gradCam, overlayHeatmap, type SaliencyMap } from '../explain/index.js';
-import { disposeModelSet, membersFor, openModelSet, subsetRefusal, type ModelSet, type ModelSetMember } from '../infer/index.js';
+import {
+  createMemberRunner,
+  disposeModelSet,
+  membersFor,
+  openModelSet,
+  subsetRefusal,
+  type MemberRunner,
+  type ModelSet,
+  type ModelSetMember,
+  type PredictorBackend,
+} from '../infer/index.js';
 import { preprocess, type PreprocessOptions, type PreprocessResult } from '../preprocess/index.js';
 import { readRadiograph, type Radiograph } from '../radiograph/index.js';
 import { tensor, tidy } from '../torch/index.js';
-import { featuresAndHead, type TrainingItem } from '../train/index.js';
+import type { TrainingItem } from '../train/index.js';
 import { InputError } from './errors.js';
 import { resolveInputs, variantsOf, type GivenInputs } from './inputs.js';
 import type { FilmContext, FilmResult, MemberRoute, ModelProvenance, ResolvedInput, Task, Variant } from './task.js';
@@ -32,6 +42,10 @@ export interface TaskModels<State = unknown> {
   readonly states: ReadonlyMap<ModelSetMember, State>;
   /** How every member preprocesses (from the card; all members of a set must agree). */
   readonly preprocessing: PreprocessOptions;
+  /** Which runtime answers: `auto` is ONNX Runtime for a member whose bundle ships a graph, libtorch otherwise. */
+  readonly backend: 'auto' | PredictorBackend;
+  /** Each member's runner, made on first use (ONNX Runtime sessions are opened asynchronously). */
+  readonly runners: Map<ModelSetMember, Promise<MemberRunner>>;
 }
 
 const PREPROCESSING_KEYS = new Set(['size', 'crop', 'lateralityTarget', 'normalize', 'clahe', 'padValue', 'display']);
@@ -59,8 +73,13 @@ export function cardPreprocessing(member: ModelSetMember): PreprocessOptions {
  * Open a bundle or composite folder for a task: verify it, build every member's network, parse its artifacts.
  * @param task - the task
  * @param dir - a bundle or composite folder
+ * @param o - `backend`: which runtime answers (default `auto`: ONNX Runtime where the bundle ships a graph)
  */
-export function openTaskModels<Item extends TrainingItem, State>(task: Task<Item, State>, dir: string): TaskModels<State> {
+export function openTaskModels<Item extends TrainingItem, State>(
+  task: Task<Item, State>,
+  dir: string,
+  o: { backend?: 'auto' | PredictorBackend } = {},
+): TaskModels<State> {
   const set = openModelSet(dir, { task: task.name });
   try {
     const states = new Map<ModelSetMember, State>();
@@ -71,21 +90,41 @@ export function openTaskModels<Item extends TrainingItem, State>(task: Task<Item
         throw new InputError(`${dir}: members preprocess differently (${m.bundle.dir})`);
       }
     }
-    return { task: task as unknown as Task<TrainingItem, State>, set, states, preprocessing: first };
+    return { task: task as unknown as Task<TrainingItem, State>, set, states, preprocessing: first, backend: o.backend ?? 'auto', runners: new Map() };
   } catch (e) {
     disposeModelSet(set);
     throw e;
   }
 }
 
-/** Free the networks. @param models - from {@link openTaskModels} */
-export function closeTaskModels(models: TaskModels<unknown>): void {
+/** Free the networks and close any ONNX Runtime session. @param models - from {@link openTaskModels} */
+export async function closeTaskModels(models: TaskModels<unknown>): Promise<void> {
+  const runners = await Promise.allSettled(models.runners.values());
+  for (const r of runners) if (r.status === 'fulfilled') await r.value.dispose();
+  models.runners.clear();
   disposeModelSet(models.set);
 }
 
-function provenance(m: ModelSetMember): ModelProvenance {
+/** The member's runner, made once per set. */
+function runnerOf<State>(models: TaskModels<State>, m: ModelSetMember): Promise<MemberRunner> {
+  let r = models.runners.get(m);
+  if (r === undefined) {
+    r = createMemberRunner(m, models.backend);
+    models.runners.set(m, r);
+  }
+  return r;
+}
+
+function provenance(m: ModelSetMember, backend?: PredictorBackend): ModelProvenance {
   const c = m.bundle.card;
-  return { id: c.id, version: c.version, weightsSha256: c.files.weights.sha256, dir: m.bundle.dir, ...(m.route === undefined ? {} : { route: m.route }) };
+  return {
+    id: c.id,
+    version: c.version,
+    weightsSha256: c.files.weights.sha256,
+    dir: m.bundle.dir,
+    ...(m.route === undefined ? {} : { route: m.route }),
+    ...(backend === undefined ? {} : { backend }),
+  };
 }
 
 /** Options of {@link analyseFilm}. */
@@ -127,9 +166,10 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
     return errorResult(file, task.name, e);
   }
   const warnings = radiograph.warnings.length > 0 ? { warnings: radiograph.warnings } : {};
+  const firstMember = set.members[0] as ModelSetMember;
   const composite = set.composite
     ? { composite: { id: set.composite.manifest.id, kind: set.composite.manifest.kind, dir: set.dir } }
-    : { model: provenance(set.members[0] as ModelSetMember) };
+    : { model: provenance(firstMember, (await runnerOf(models, firstMember)).backend) };
   let inputs: Record<string, ResolvedInput> = {};
   try {
     inputs = resolveInputs(task.inputs, radiograph, o.given, o.source);
@@ -138,11 +178,13 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
     const size = prepared.image.width;
     const fields = task.filmFields(radiograph, prepared);
     const planned = routesOf(models, variants);
-    const members = set.composite ? { members: planned.map((r) => provenance(r.member)) } : {};
+    const runners = await Promise.all(planned.map((r) => runnerOf(models, r.member)));
+    const members = set.composite ? { members: planned.map((r, i) => provenance(r.member, runners[i]?.backend)) } : {};
     const base = { file, task: task.name, inputs, ...composite, ...members, ...warnings };
     const known: Record<string, string | null> = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.value]));
     const routes: MemberRoute<State>[] = [];
-    for (const r of planned) {
+    for (const [ri, r] of planned.entries()) {
+      const runner = runners[ri] as MemberRunner;
       // a routed member is checked against the value it was chosen for; any other against what is known of the film
       const refusal =
         set.kind === 'routed'
@@ -150,12 +192,13 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
           : subsetRefusal(r.member, known);
       if (refusal) return { ...base, rejected: { reason: refusal } };
       const state = models.states.get(r.member) as State;
-      const firstPass = featuresAndHead(r.member.model, prepared.image.data, size, r.variants.map((i) => (variants[i] as Variant).extra));
+      const pass = await runner.run(prepared.image.data, 1, size, r.variants.map((v) => (variants[v] as Variant).extra));
+      const firstPass = { pooled: pass.pooled[0] as Float32Array, outputs: pass.outputs.map((o) => o[0] as number) };
       const reason = task.suitability(state, firstPass.pooled, fields);
       if (reason !== null) {
         return { ...base, rejected: { reason: set.composite ? `${reason} (check of member ${r.member.bundle.card.id})` : reason } };
       }
-      routes.push({ member: r.member, state, variants: r.variants, firstPass });
+      routes.push({ member: r.member, state, variants: r.variants, firstPass, runner });
     }
     const iv = set.composite?.manifest.interval90;
     const ctx: FilmContext<State> = {
@@ -169,7 +212,7 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
       ...(iv ? { compositeInterval: iv } : {}),
       ...(set.composite ? { compositeId: set.composite.manifest.id } : {}),
     };
-    const answer = task.predict(ctx);
+    const answer = await task.predict(ctx);
     const heat = o.heatmapPath === undefined ? {} : writeHeatmap(routes, variants, prepared, o.heatmapPath, set.composite !== null);
     return { ...base, answer, ...heat };
   } catch (e) {

@@ -16,7 +16,7 @@
  *   `selection`, `report`, `card`, `finalise`;
  * - the inference half: `openMember` (parse the bundle's artifacts), `filmFields`, `suitability`, `predict`, `format`.
  */
-import type { CompositeInterval, ModelSetMember } from '../infer/index.js';
+import type { CompositeInterval, MemberRunner, ModelSetMember, PredictorBackend } from '../infer/index.js';
 import type { PreprocessResult } from '../preprocess/index.js';
 import type { Radiograph } from '../radiograph/index.js';
 import type { EnsembleCalibration, TrainingItem, TrainingTask, TrainRecipe } from '../train/index.js';
@@ -78,6 +78,8 @@ export interface MemberRoute<State> {
   /** Indices into the film's variants that this member answers. */
   readonly variants: readonly number[];
   readonly firstPass: FirstPass;
+  /** Runs the member (ONNX Runtime or libtorch) for further passes, e.g. test-time augmentation. */
+  readonly runner: MemberRunner;
 }
 
 /** Everything a task's `predict` gets for one film that passed every check. */
@@ -124,7 +126,7 @@ export interface Task<Item extends TrainingItem = TrainingItem, State = unknown>
   /** The task's own check (a second line after the suitability gate): null to accept, else the reason in words. */
   suitability(state: State, pooled: Float32Array, fields: Readonly<Record<string, Float32Array>>): Refusal;
   /** The answer for a film that passed every check. */
-  predict(ctx: FilmContext<State>): TaskAnswer;
+  predict(ctx: FilmContext<State>): TaskAnswer | Promise<TaskAnswer>;
   /** One line for people. `result` is the whole JSON result (file, answer, model, warnings). */
   format(result: FilmResult): string;
   /** Calibrate a fold ensemble's interval on out-of-fold head outputs (regression tasks). */
@@ -143,6 +145,8 @@ export interface ModelProvenance {
   readonly dir: string;
   /** Routed composites: the input value this member answers. */
   readonly route?: string;
+  /** The runtime that computed the answer (the heat map is always computed by libtorch, which has the gradients). */
+  readonly backend?: PredictorBackend;
 }
 
 /** The result for one film: an answer, a refusal with its reason, or an error; always the file and what ran. */

@@ -3,6 +3,7 @@
  * a feature-distance out-of-distribution check measures (Lee et al., NeurIPS 2018, use the same penultimate
  * features) — computed in the same forward as the head's outputs for several extra-input variants.
  */
+import { forwardVariants } from '../infer/index.js';
 import type { ZooModel } from '../models/index.js';
 import type { DataLoader } from './data-loader.js';
 import { noGrad, tensor, tidy, type Tensor } from '../torch/index.js';
@@ -51,7 +52,8 @@ export function pooledFeatures(model: ZooModel, images: Float32Array, size: numb
 
 /**
  * One no-grad forward of one un-augmented image that serves both a feature-distance check and the prediction: the
- * pooled features (as {@link pooledFeatures}, bit for bit) and the head's first output for each extra-input variant.
+ * pooled features (as {@link pooledFeatures}, bit for bit) and the head's first output for each extra-input variant
+ * (infer's `forwardVariants` on a batch of one).
  * @param model - the network (eval mode)
  * @param image - `size`×`size` values, row-major
  * @param size - the input side
@@ -63,15 +65,8 @@ export function featuresAndHead(
   size: number,
   extras: readonly (readonly number[])[],
 ): { pooled: Float32Array; outputs: number[] } {
-  const k = model.extraInputs;
-  return tidy(() =>
-    noGrad(() => {
-      const features = model.forwardFeatures(tensor(image, [1, 1, size, size]));
-      const pooled = features.mean([2, 3]).toFloat32Array();
-      const outputs = extras.map((e) => model.forwardHead(features, k === 0 ? undefined : tensor([...e], [1, k])).toFloat32Array()[0] as number);
-      return { pooled, outputs };
-    }),
-  );
+  const r = forwardVariants(model, image, 1, size, extras);
+  return { pooled: r.pooled[0] as Float32Array, outputs: r.outputs.map((o) => o[0] as number) };
 }
 
 /** One item's pass through {@link predictWithFeatures}. */

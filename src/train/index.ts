@@ -86,5 +86,5 @@ export {
   type CrossValidateResult,
   type EnsembleCalibration,
 } from './cross-validate.js';
-export { ttaViews, predictTtaVariants, TTA_AUGMENTATION, DEFAULT_TTA_VIEWS } from './tta.js';
+export { ttaViews, stackViews, predictTtaVariants, TTA_AUGMENTATION, DEFAULT_TTA_VIEWS } from './tta.js';
 export { pooledFeatures, featuresAndHead, predictWithFeatures, POOLED_FEATURES_DESCRIPTION, type ItemPass } from './features.js';

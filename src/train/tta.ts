@@ -10,7 +10,7 @@ import type { ZooModel } from '../models/index.js';
 import { applyAugmentation, identityParams, NO_AUGMENTATION, sampleAugmentation, type AugmentationConfig, type GrayImage } from '../preprocess/index.js';
 import { TrainConfigError } from './errors.js';
 import { Rng } from './rng.js';
-import { noGrad, tensor, tidy } from '../torch/index.js';
+import { forwardVariants } from '../infer/index.js';
 
 /** Milder than training augmentation: geometry only, so every view is a plausible acquisition. */
 export const TTA_AUGMENTATION: AugmentationConfig = Object.freeze({ ...NO_AUGMENTATION, rotationDeg: 8, scale: [0.95, 1.05] as const, translate: 0.03 });
@@ -36,27 +36,25 @@ export function ttaViews(image: GrayImage, views = DEFAULT_TTA_VIEWS, seed = 0):
 
 /**
  * Head outputs of one image's TTA views for several values of the extra inputs, the backbone run once on the batch
- * of views. Result `[v][i]` is variant v's output on view i (first output of the head).
+ * of views (infer's `forwardVariants`). Result `[v][i]` is variant v's output on view i (first output of the head).
  * @param model - the network (eval mode)
  * @param image - preprocessed square image
  * @param extras - one extra-input vector per variant (length `model.extraInputs`; empty when it takes none)
  * @param views - number of views
  */
 export function predictTtaVariants(model: ZooModel, image: GrayImage, extras: readonly (readonly number[])[], views = DEFAULT_TTA_VIEWS): number[][] {
+  return forwardVariants(model, stackViews(image, views), views, image.width, extras).outputs.map((o) => [...o]);
+}
+
+/**
+ * The TTA views of an image stacked into one batch (`views` images of the image's size, concatenated).
+ * @param image - preprocessed square image
+ * @param views - number of views
+ */
+export function stackViews(image: GrayImage, views = DEFAULT_TTA_VIEWS): Float32Array {
   const vs = ttaViews(image, views);
-  const size = image.width;
-  const data = new Float32Array(vs.length * size * size);
-  vs.forEach((v, i) => data.set(v.data, i * size * size));
-  const k = model.extraInputs;
-  return tidy(() =>
-    noGrad(() => {
-      const features = model.forwardFeatures(tensor(data, [vs.length, 1, size, size]));
-      return extras.map((e) => {
-        const extra = k === 0 ? undefined : tensor(Float32Array.from({ length: vs.length * k }, (_, j) => e[j % k] as number), [vs.length, k]);
-        const out = model.forwardHead(features, extra).toFloat32Array();
-        const per = out.length / vs.length;
-        return Array.from({ length: vs.length }, (_, i) => out[i * per] as number);
-      });
-    }),
-  );
+  const n = image.width * image.height;
+  const data = new Float32Array(vs.length * n);
+  vs.forEach((v, i) => data.set(v.data, i * n));
+  return data;
 }

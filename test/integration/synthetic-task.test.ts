@@ -150,6 +150,7 @@ void test('a task defined in code trains, evaluates, predicts and explains throu
       version: card.version,
       weightsSha256: card.files.weights.sha256,
       dir: outDir,
+      backend: 'torch', // the bundle ships no ONNX graph
     });
     const answer = answerOf(r);
     assert.ok(answer.shape === 'square' || answer.shape === 'disk');
@@ -198,7 +199,7 @@ void test('a task defined in code trains, evaluates, predicts and explains throu
     const missing = await analyseFilm(models, join(root, 'missing.png'), { given: {} });
     assert.ok(missing.error && missing.answer === undefined);
   } finally {
-    closeTaskModels(models);
+    await closeTaskModels(models);
   }
   t.diagnostic(`end to end: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 });

@@ -170,7 +170,7 @@ void test(
           },
         );
       } finally {
-        closeTaskModels(models);
+        await closeTaskModels(models);
       }
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -75,7 +75,7 @@ export const evaluateCommand: Command = {
       );
       return r.reportHtml === null ? 1 : 0;
     } finally {
-      closeTaskModels(models);
+      await closeTaskModels(models);
     }
   },
 };

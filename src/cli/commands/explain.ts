@@ -17,7 +17,7 @@ export const explainCommand: Command = {
   name: 'explain',
   summary: 'Grad-CAM heat map of a prediction, overlaid on the preprocessed radiograph (PNG)',
   usage: [
-    'usage: physis explain <file> [--task name] [--bundle dir] -o heat.png [--<input> value] [--json]',
+    'usage: physis explain <file> [--task name] [--bundle dir] -o heat.png [--<input> value] [--backend auto|onnx|torch] [--json]',
     '',
     inputUsage(),
     'With an input unknown the map is the mean over its values; a composite shows the mean of its members\' maps.',
@@ -28,6 +28,7 @@ export const explainCommand: Command = {
   options: {
     task: { type: 'string' },
     bundle: { type: 'string' },
+    backend: { type: 'string' },
     out: { type: 'string', short: 'o' },
     ...inputOptions(),
   },
@@ -43,7 +44,7 @@ export const explainCommand: Command = {
       printResult(models.task, r, out);
       return r.answer !== undefined ? 0 : 1;
     } finally {
-      closeTaskModels(models);
+      await closeTaskModels(models);
     }
   },
 };

@@ -20,13 +20,16 @@ export const predictCommand: Command = {
   name: 'predict',
   summary: 'answer a task for radiographs (bone age with interval and heat map; refusals with the reason)',
   usage: [
-    'usage: physis predict <files… | --manifest list.csv> [--task name] [--bundle dir] [--<input> value] [--heatmap dir] [--json]',
+    'usage: physis predict <files… | --manifest list.csv> [--task name] [--bundle dir] [--<input> value] [--heatmap dir]',
+    '                      [--backend auto|onnx|torch] [--json]',
     '',
     'Without --bundle the task\'s shipped default model is used (--task, default hand-bone-age) and named on stderr.',
     'A manifest is a CSV with a `file` column (relative to the CSV) and optionally one column per task input.',
     inputUsage(),
     '--bundle may be a composite folder (composite.json): a fold ensemble (mean of its members) or a routed composite',
     '(one member per value of an input, e.g. per sex; with the value unknown, every member answers for its own value).',
+    '--backend auto (default) answers on ONNX Runtime where a bundle ships a graph (`physis bundle add-onnx`), else on',
+    'libtorch; every answer names its backend. Heat maps are always computed by libtorch (they need gradients).',
     'Exit status 0 when every film got an answer, 1 when any was refused or failed (each has its own line).',
     '',
     'example:',
@@ -35,6 +38,7 @@ export const predictCommand: Command = {
   options: {
     task: { type: 'string' },
     bundle: { type: 'string' },
+    backend: { type: 'string' },
     manifest: { type: 'string' },
     heatmap: { type: 'string' },
     ...inputOptions(),
@@ -65,7 +69,7 @@ export const predictCommand: Command = {
       if (entries.length > 1) out.warn(`${entries.length} films: ${counts.answered} answered, ${counts.rejected} rejected, ${counts.failed} failed`);
       return counts.answered === entries.length ? 0 : 1;
     } finally {
-      closeTaskModels(models);
+      await closeTaskModels(models);
     }
   },
 };

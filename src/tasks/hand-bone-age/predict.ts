@@ -11,7 +11,7 @@
  */
 import { scaledInterval, spreadOf } from '../../eval/index.js';
 import type { ModelSetMember } from '../../infer/index.js';
-import { predictTtaVariants } from '../../train/index.js';
+import { stackViews } from '../../train/index.js';
 import type { FilmContext, TaskAnswer } from '../task.js';
 import { boneAgeSds } from './gp-reference.js';
 import type { Sex } from './sex.js';
@@ -33,7 +33,7 @@ interface SexAnswer {
  * The answer for one film.
  * @param ctx - the film, its variants (one per sex when unknown) and the members that answer them
  */
-export function predictHandBoneAge(ctx: FilmContext<HandState>): TaskAnswer {
+export async function predictHandBoneAge(ctx: FilmContext<HandState>): Promise<TaskAnswer> {
   const sexOf = (i: number): Sex => ctx.variants[i]?.values['sex'] as Sex;
   const known = (ctx.inputs['sex']?.value ?? null) as Sex | null;
   const bySex = new Map<Sex, SexAnswer>();
@@ -61,9 +61,10 @@ export function predictHandBoneAge(ctx: FilmContext<HandState>): TaskAnswer {
       const views = cal === null ? 1 : cal.views;
       const extras = r.variants.map((i) => ctx.variants[i]?.extra ?? []);
       const image = { width: ctx.prepared.image.width, height: ctx.prepared.image.height, data: ctx.prepared.image.data };
-      const outputs = views === 1 ? r.firstPass.outputs.map((m) => [m]) : predictTtaVariants(r.member.model, image, extras, views);
+      const outputs =
+        views === 1 ? r.firstPass.outputs.map((m) => [m]) : (await r.runner.run(stackViews(image, views), views, image.width, extras)).outputs;
       r.variants.forEach((i, j) => {
-        const s = spreadOf(outputs[j] as number[]);
+        const s = spreadOf(outputs[j] as readonly number[]);
         const iv = cal === null ? null : scaledInterval(s, cal, 0);
         bySex.set(sexOf(i), { months: s.mean, interval: iv === null ? null : { lowMonths: iv.low, highMonths: iv.high } });
       });
