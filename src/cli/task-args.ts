@@ -6,7 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import { isCompositeDir, loadBundle, loadComposite } from '../infer/index.js';
 import { escapeForTerminal } from '../radiograph/index.js';
-import { getTask, listTasks, openTaskModels, TaskRegistryError, type FilmResult, type Task, type TaskModels } from '../tasks/index.js';
+import { existsSync } from 'node:fs';
+import { getTask, listTasks, openTaskModels, suitability, TaskRegistryError, type FilmResult, type Task, type TaskModels } from '../tasks/index.js';
 import { stringOption, UsageError, type Command, type ParsedArgs } from './command.js';
 import type { Output } from './output.js';
 
@@ -62,6 +63,36 @@ export function cliInputs(task: Task, args: ParsedArgs): Record<string, string |
   return out;
 }
 
+/** The options every command that analyses films takes for the suitability gate. */
+export const GATE_OPTIONS: Command['options'] = { gate: { type: 'string' }, 'no-gate': { type: 'boolean' } };
+
+/** The usage lines of {@link GATE_OPTIONS}. */
+export const GATE_USAGE =
+  '--gate DIR: the suitability gate bundle every film passes first (default models/suitability); --no-gate skips it,\n' +
+  'and every result then says that the film was not checked.';
+
+/** The shipped suitability gate. */
+export const DEFAULT_GATE = 'models/suitability';
+
+/**
+ * Open the gate a command's films pass (`--gate`, else the shipped one), or none with `--no-gate` (said in every
+ * result), or none for a task that needs none (the gate's own).
+ * @param args - parsed arguments
+ * @param task - the task the films are analysed for
+ * @param backend - the runtime
+ */
+export async function gateFromArgs(args: ParsedArgs, task: Task, backend: 'auto' | 'onnx' | 'torch'): Promise<{ gate: suitability.Gate | null; gateSkipped?: string }> {
+  if (task.accepts === undefined) return { gate: null };
+  const given = stringOption(args, 'gate');
+  if (args.values['no-gate'] === true) {
+    if (given !== undefined) throw new UsageError('give --gate DIR or --no-gate, not both');
+    return { gate: null, gateSkipped: `--no-gate: nothing checked that the film is ${task.accepts.describe}` };
+  }
+  const dir = given ?? `${PACKAGE_ROOT}${DEFAULT_GATE}`;
+  if (given === undefined && !existsSync(dir)) throw new UsageError(`the default suitability gate ${DEFAULT_GATE} is missing; give --gate DIR (or --no-gate)`);
+  return { gate: await suitability.openGate(dir, { backend }) };
+}
+
 /** The task named by a bundle or composite folder's card. @param dir - the folder */
 function taskOfFolder(dir: string): string {
   return isCompositeDir(dir) ? loadComposite(dir).manifest.task : loadBundle(dir).card.task;
@@ -74,21 +105,32 @@ function taskOfFolder(dir: string): string {
  * @param out - the output (for the note naming the default model)
  * @param bundleDir - a positional bundle (evaluate), taking the place of `--bundle`
  */
-export function openModelsFromArgs(args: ParsedArgs, out: Output, bundleDir?: string): TaskModels {
+export async function openModelsFromArgs(args: ParsedArgs, out: Output, bundleDir?: string): Promise<TaskModels> {
   const dir = bundleDir ?? stringOption(args, 'bundle');
   const taskName = stringOption(args, 'task');
   const backend = stringOption(args, 'backend') ?? 'auto';
   if (backend !== 'auto' && backend !== 'onnx' && backend !== 'torch') throw new UsageError(`--backend must be auto, onnx or torch, got '${backend}'`);
   if (dir !== undefined) {
     const task = taskByName(taskName ?? taskOfFolder(dir));
-    return openTaskModels(task, dir, { backend });
+    return openGated(task, dir, args, backend);
   }
   const task = taskByName(taskName ?? DEFAULT_TASK);
   if (task.defaultModel === undefined) throw new UsageError(`${task.name} ships no default model; give --bundle`);
-  const models = openTaskModels(task, `${PACKAGE_ROOT}${task.defaultModel}`, { backend });
+  const models = await openGated(task, `${PACKAGE_ROOT}${task.defaultModel}`, args, backend);
   const m = models.set.members[0]?.bundle.card;
   out.warn(`no --bundle: using the default ${task.name} model ${task.defaultModel} (${m?.id ?? '?'}, weights sha256 ${m?.files.weights.sha256.slice(0, 12) ?? '?'}…)`);
   return models;
+}
+
+/** Open a task's models with the gate its films pass; the models own the gate (closeTaskModels closes it). */
+async function openGated(task: Task, dir: string, args: ParsedArgs, backend: 'auto' | 'onnx' | 'torch'): Promise<TaskModels> {
+  const g = await gateFromArgs(args, task, backend);
+  try {
+    return openTaskModels(task, dir, { backend, gate: g.gate, ...(g.gateSkipped === undefined ? {} : { gateSkipped: g.gateSkipped }) });
+  } catch (e) {
+    if (g.gate !== null) await suitability.closeGate(g.gate);
+    throw e;
+  }
 }
 
 /**

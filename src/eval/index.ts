@@ -57,3 +57,4 @@ export {
   type ScaledIntervalCalibration,
   type ResidualIntervalCalibration,
 } from './conformal.js';
+export { shrunkCovariance, mahalanobisDistance, type ShrunkCovariance } from './mahalanobis.js';

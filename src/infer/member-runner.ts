@@ -23,6 +23,8 @@ import type { PredictorBackend } from './predictor.js';
 export interface VariantOutputs {
   readonly pooled: readonly Float32Array[];
   readonly outputs: readonly (readonly number[])[];
+  /** Per variant, per image: every output of the head (a classifier's logits). */
+  readonly heads: readonly (readonly Float32Array[])[];
 }
 
 /** A member ready to run on a backend. */
@@ -54,13 +56,14 @@ export function forwardVariants(model: ZooModel, images: Float32Array, n: number
       const features = model.forwardFeatures(tensor(images, [n, 1, size, size]));
       const pooledFlat = features.mean([2, 3]).toFloat32Array();
       const d = pooledFlat.length / n;
-      const outputs = extras.map((e) => {
+      const heads = extras.map((e) => {
         const extra = k === 0 ? undefined : tensor(Float32Array.from({ length: n * k }, (_, j) => e[j % k] as number), [n, k]);
         const out = model.forwardHead(features, extra).toFloat32Array();
         const per = out.length / n;
-        return Array.from({ length: n }, (_, i) => out[i * per] as number);
+        return Array.from({ length: n }, (_, i) => out.slice(i * per, (i + 1) * per));
       });
-      return { pooled: Array.from({ length: n }, (_, i) => pooledFlat.slice(i * d, (i + 1) * d)), outputs };
+      const outputs = heads.map((h) => h.map((o) => o[0] as number));
+      return { pooled: Array.from({ length: n }, (_, i) => pooledFlat.slice(i * d, (i + 1) * d)), outputs, heads };
     }),
   );
 }
@@ -105,6 +108,7 @@ export async function createMemberRunner(member: ModelSetMember, backend: 'auto'
     async run(images, n, size, extras) {
       let pooled: Float32Array[] = [];
       const outputs: number[][] = [];
+      const heads: Float32Array[][] = [];
       for (const [v, e] of extras.entries()) {
         const extra = k === 0 ? undefined : Float32Array.from({ length: n * k }, (_, j) => e[j % k] as number);
         const r = await predictor.run(images, [n, 1, size, size], extra);
@@ -112,9 +116,10 @@ export async function createMemberRunner(member: ModelSetMember, backend: 'auto'
         if (!out || !r.featureMap) throw new PredictorError(`${bundle.dir}: the graph gave no '${outputName}' or feature map`);
         const per = out.data.length / n;
         outputs.push(Array.from({ length: n }, (_, i) => out.data[i * per] as number));
+        heads.push(Array.from({ length: n }, (_, i) => Float32Array.from(out.data.subarray(i * per, (i + 1) * per))));
         if (v === 0) pooled = poolFeatureMap(r.featureMap.data, r.featureMap.shape);
       }
-      return { pooled, outputs };
+      return { pooled, outputs, heads };
     },
     dispose: () => predictor.dispose(),
   };

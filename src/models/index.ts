@@ -22,5 +22,5 @@ export { DenseNet, densenet121 } from './densenet.js';
 export { EfficientNet, efficientnetB0, efficientnetB6 } from './efficientnet.js';
 export { efficientnetV2M, efficientnetV2S } from './efficientnet-v2.js';
 export { InceptionResNetV2, inceptionResnetV2 } from './inception-resnet-v2.js';
-export { ResNet, resnet18, resnet50 } from './resnet.js';
+export { ResNet, resnet18, resnet18W32, resnet50 } from './resnet.js';
 export { LayerNorm2d, NamedSequential, SqueezeExcitation, makeDivisible } from './layers.js';

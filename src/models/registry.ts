@@ -9,7 +9,7 @@ import { densenet121 } from './densenet.js';
 import { efficientnetB0, efficientnetB6 } from './efficientnet.js';
 import { efficientnetV2M, efficientnetV2S } from './efficientnet-v2.js';
 import { inceptionResnetV2 } from './inception-resnet-v2.js';
-import { resnet18, resnet50 } from './resnet.js';
+import { resnet18, resnet18W32, resnet50 } from './resnet.js';
 
 /** Names of the architectures the zoo offers (torchvision's and timm's spelling). */
 export type ArchitectureName =
@@ -21,6 +21,7 @@ export type ArchitectureName =
   | 'convnext_tiny'
   | 'convnext_small'
   | 'resnet18'
+  | 'resnet18_w32'
   | 'resnet50'
   | 'inception_resnet_v2';
 
@@ -134,6 +135,17 @@ export const ARCHITECTURES: Readonly<Record<ArchitectureName, ArchitectureInfo>>
     featureBlock: 'layer4',
     numParams1000: 11689512,
     create: resnet18,
+  },
+  resnet18_w32: {
+    name: 'resnet18_w32',
+    reference: 'resnet18 with every width halved (no published weights)',
+    paper: 'He et al. 2016, Deep Residual Learning for Image Recognition; Zagoruyko & Komodakis 2016, Wide Residual Networks',
+    defaultInputSize: 128,
+    minInputSize: 1,
+    numFeatures: 256,
+    featureBlock: 'layer4',
+    numParams1000: 0,
+    create: resnet18W32,
   },
   resnet50: {
     name: 'resnet50',

@@ -93,15 +93,18 @@ export class ResNet extends ZooModel {
    * @param block - BasicBlock (ResNet-18) or Bottleneck (ResNet-50)
    * @param layers - blocks per stage
    * @param options - resolved model options
+   * @param baseWidth - channels of the stem and the first stage (64 in He et al.); the stages double it
    */
   constructor(
     readonly architecture: string,
     block: BlockClass,
     layers: readonly [number, number, number, number],
     options: ResolvedModelOptions,
+    baseWidth = 64,
   ) {
     super(options);
-    let inPlanes = 64;
+    const w = baseWidth;
+    let inPlanes = w;
     const makeLayer = (planes: number, blocks: number, stride: number): Module => {
       const out = planes * block.expansion;
       const downsample =
@@ -115,14 +118,14 @@ export class ResNet extends ZooModel {
     };
     this.conv1 = this.registerModule(
       'conv1',
-      new Conv2d(options.inChannels, 64, 7, { stride: 2, padding: 3, bias: false }),
+      new Conv2d(options.inChannels, w, 7, { stride: 2, padding: 3, bias: false }),
     );
-    this.bn1 = this.registerModule('bn1', new BatchNorm2d(64));
-    this.layer1 = this.registerModule('layer1', makeLayer(64, layers[0], 1));
-    this.layer2 = this.registerModule('layer2', makeLayer(128, layers[1], 2));
-    this.layer3 = this.registerModule('layer3', makeLayer(256, layers[2], 2));
-    this.layer4 = this.registerModule('layer4', makeLayer(512, layers[3], 2));
-    this.numFeatures = 512 * block.expansion;
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(w));
+    this.layer1 = this.registerModule('layer1', makeLayer(w, layers[0], 1));
+    this.layer2 = this.registerModule('layer2', makeLayer(2 * w, layers[1], 2));
+    this.layer3 = this.registerModule('layer3', makeLayer(4 * w, layers[2], 2));
+    this.layer4 = this.registerModule('layer4', makeLayer(8 * w, layers[3], 2));
+    this.numFeatures = 8 * w * block.expansion;
     this.fc = this.registerModule(
       'fc',
       new Linear(this.numFeatures + options.extraInputs, headOutputs(options.head)),
@@ -158,6 +161,16 @@ export function resnet18(o: ModelOptions = {}): ResNet {
     [2, 2, 2, 2],
     resolveModelOptions('resnet18', o, NO_REGULARISATION),
   );
+}
+
+/**
+ * ResNet-18's topology at half width (stages of 32-64-128-256 channels, 256 features, about a quarter of the
+ * parameters and operations): a small, fast classifier for whole-film questions (which body part, which way up) whose
+ * weights fit in a few megabytes. Width scaling as studied by Zagoruyko & Komodakis 2016 (here narrower, not wider).
+ * No reference implementation publishes weights for it; its parameter layout is resnet18's with every width halved.
+ */
+export function resnet18W32(o: ModelOptions = {}): ResNet {
+  return new ResNet('resnet18_w32', BasicBlock, [2, 2, 2, 2], resolveModelOptions('resnet18_w32', o, NO_REGULARISATION), 32);
 }
 
 /** torchvision `resnet50`: Bottleneck ×[3, 4, 6, 3], 2048 features, 25.6M parameters with 1000 classes. */

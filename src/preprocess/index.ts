@@ -16,6 +16,7 @@ export { clahe, type ClaheOptions } from './clahe.js';
 export { foregroundBox, stripUniformBorders, otsuThreshold, type CropOptions } from './crop.js';
 export { resize, resizeToSquare, type LetterboxTransform } from './resize.js';
 export { normalizeLaterality } from './laterality.js';
+export { reorientImage, reorientRadiograph, inverseReorientation, IDENTITY_REORIENTATION, type Reorientation } from './reorient.js';
 export { preprocess, displayImage, type PreprocessOptions, type PreprocessResult } from './pipeline.js';
 export {
   augment,

@@ -644,6 +644,7 @@ export async function readDicom(
     columns: p.columns,
     pixels,
     photometric,
+    storedPhotometric: p.photometric,
     voi,
     metadata,
     transferSyntaxUid: transferSyntax,

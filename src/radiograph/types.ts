@@ -93,6 +93,8 @@ export interface Radiograph {
   /** Row-major modality values (stored values after bits-stored masking, sign and Modality LUT / rescale). */
   readonly pixels: Float32Array;
   readonly photometric: Photometric;
+  /** PhotometricInterpretation (0028,0004) as the file stores it (RGB, PALETTE COLOR…); DICOM only. */
+  readonly storedPhotometric?: string;
   readonly voi: Voi;
   readonly metadata: RadiographMetadata;
   /** DICOM transfer syntax UID, or null for PNG/JPEG. */

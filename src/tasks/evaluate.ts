@@ -11,7 +11,9 @@ import { readFileSync } from 'node:fs';
 import { spreadOf } from '../eval/index.js';
 import type { ModelSetMember } from '../infer/index.js';
 import { predictWithFeatures, taskLoader, TRAINING_ROWS_ROLE, type ItemPass, type TrainingItem } from '../train/index.js';
+import { readRadiograph } from '../radiograph/index.js';
 import type { TaskModels } from './pipeline.js';
+import { gateFilm } from './suitability/index.js';
 import type { Task } from './task.js';
 
 /** Options of {@link evaluateModels}. */
@@ -48,15 +50,33 @@ interface TrainingRowsDoc {
 /**
  * Evaluate a task's models on labelled rows.
  * @param models - from openTaskModels
- * @param rows - the task's labelled items
+ * @param allRows - the task's labelled items
  * @param o - report folder, loader options, data description
  */
-export async function evaluateModels<Item extends TrainingItem, State>(models: TaskModels<State>, rows: readonly Item[], o: EvaluateOptions): Promise<EvaluateResult> {
+export async function evaluateModels<Item extends TrainingItem, State>(models: TaskModels<State>, allRows: readonly Item[], o: EvaluateOptions): Promise<EvaluateResult> {
   const task = models.task as unknown as Task<Item, State>;
   const { set } = models;
+  // the suitability gate first, as for a single film; a film it would correct is not scored (the loaders read files as stored)
+  const refused: { id: string; reason: string }[] = [];
+  const rows: Item[] = [];
+  const gate = models.gate;
+  for (const row of allRows) {
+    if (task.accepts === undefined || gate === null) {
+      rows.push(row);
+      continue;
+    }
+    try {
+      const g = await gateFilm(gate, await readRadiograph(row.path), task.accepts);
+      if (g.refused !== null) refused.push({ id: row.id, reason: `suitability gate: ${g.refused}` });
+      else if (g.report.corrections.length > 0) refused.push({ id: row.id, reason: `not scored: the suitability gate would correct it first (${g.report.corrections.join('; ')}); evaluate scores films as stored` });
+      else rows.push(row);
+    } catch (e) {
+      refused.push({ id: row.id, reason: `unreadable: ${(e as Error).message}` });
+    }
+  }
   // overlap: by image content, whatever folder the files are in now (hashed only when a member lists its rows)
   let hashes: string[] | null = null;
-  const rowHashes = (): string[] => (hashes ??= rows.map((r) => createHash('sha256').update(readFileSync(r.path)).digest('hex')));
+  const rowHashes = (): string[] => (hashes ??= allRows.map((r) => createHash('sha256').update(readFileSync(r.path)).digest('hex')));
   const overlap: { member: string; train: number; dev: number }[] = [];
   const unchecked: string[] = [];
   for (const m of set.members) {
@@ -91,7 +111,6 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
     }
     passes.set(m, byRow);
   }
-  const refused: { id: string; reason: string }[] = [];
   const outputs: Float32Array[] = [];
   const accepted: Item[] = [];
   rows.forEach((row, i) => {
@@ -122,7 +141,8 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
     accepted.push(row);
   });
   const members = set.members.map((m) => `${m.bundle.card.id}${m.route ? ` [${set.routeBy} ${m.route}]` : ''} sha256 ${m.bundle.card.files.weights.sha256}`);
-  const data = `${o.dataSummary}; ${accepted.length} accepted, ${refused.length} refused by the suitability check`;
+  const gateWords = task.accepts === undefined ? '' : gate === null ? ` (suitability gate skipped: ${models.gateSkipped ?? 'none given'})` : ` (suitability gate ${gate.member.bundle.card.id})`;
+  const data = `${o.dataSummary}; ${accepted.length} accepted, ${refused.length} refused by the suitability checks${gateWords}`;
   if (accepted.length === 0) return { metrics: {}, accepted: 0, refused, overlap, unchecked, reportHtml: null, reportJson: null };
   const report = task.report(outputs, accepted, {
     title: `${set.composite?.manifest.id ?? set.members[0]?.bundle.card.id ?? set.dir}: evaluation`,

@@ -7,6 +7,7 @@
  * const models = openTaskModels(getTask('hand-bone-age'), 'models/hand-bone-age');
  */
 import { HAND_BONE_AGE_TASK } from './hand-bone-age/index.js';
+import { SUITABILITY_TASK } from './suitability/index.js';
 import { registerTask } from './registry.js';
 
 export { LabelsError, SexError, OodModelError, TaskRegistryError, InputError } from './errors.js';
@@ -31,6 +32,8 @@ export { openTaskModels, closeTaskModels, analyseFilm, cardPreprocessing, type T
 export { trainTask, labelsPath, type TrainTaskOptions, type TrainTaskResult } from './training.js';
 export { evaluateModels, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 export * as handBoneAge from './hand-bone-age/index.js';
+export * as suitability from './suitability/index.js';
 export { HAND_BONE_AGE_TASK, HAND_BONE_AGE_RECIPE, HAND_AGE_BANDS_MONTHS, HAND_WITHIN_THRESHOLDS_MONTHS } from './hand-bone-age/index.js';
 
 registerTask(HAND_BONE_AGE_TASK);
+registerTask(SUITABILITY_TASK);

@@ -32,8 +32,9 @@ import { readRadiograph, type Radiograph } from '../radiograph/index.js';
 import { tensor, tidy } from '../torch/index.js';
 import type { TrainingItem } from '../train/index.js';
 import { InputError } from './errors.js';
+import { closeGate, gateFilm, type Gate } from './suitability/index.js';
 import { resolveInputs, variantsOf, type GivenInputs } from './inputs.js';
-import type { FilmContext, FilmResult, MemberRoute, ModelProvenance, ResolvedInput, Task, Variant } from './task.js';
+import type { FilmContext, FilmResult, GateSummary, MemberRoute, ModelProvenance, ResolvedInput, Task, Variant } from './task.js';
 
 /** A task with its opened model set and each member's parsed artifacts. */
 export interface TaskModels<State = unknown> {
@@ -46,6 +47,10 @@ export interface TaskModels<State = unknown> {
   readonly backend: 'auto' | PredictorBackend;
   /** Each member's runner, made on first use (ONNX Runtime sessions are opened asynchronously). */
   readonly runners: Map<ModelSetMember, Promise<MemberRunner>>;
+  /** The suitability gate every film passes first (null: skipped, and every result says so). */
+  readonly gate: Gate | null;
+  /** Why the gate is skipped, for the results' warning. */
+  readonly gateSkipped: string | null;
 }
 
 const PREPROCESSING_KEYS = new Set(['size', 'crop', 'lateralityTarget', 'normalize', 'clahe', 'padValue', 'display']);
@@ -70,7 +75,8 @@ export function cardPreprocessing(member: ModelSetMember): PreprocessOptions {
 }
 
 /**
- * Open a bundle or composite folder for a task: verify it, build every member's network, parse its artifacts.
+ * Open a bundle or composite folder for a task: verify it, build every member's network, parse its artifacts. The
+ * models take the gate over: {@link closeTaskModels} closes it.
  * @param task - the task
  * @param dir - a bundle or composite folder
  * @param o - `backend`: which runtime answers (default `auto`: ONNX Runtime where the bundle ships a graph)
@@ -78,7 +84,7 @@ export function cardPreprocessing(member: ModelSetMember): PreprocessOptions {
 export function openTaskModels<Item extends TrainingItem, State>(
   task: Task<Item, State>,
   dir: string,
-  o: { backend?: 'auto' | PredictorBackend } = {},
+  o: { backend?: 'auto' | PredictorBackend; gate?: Gate | null; gateSkipped?: string } = {},
 ): TaskModels<State> {
   const set = openModelSet(dir, { task: task.name });
   try {
@@ -90,15 +96,26 @@ export function openTaskModels<Item extends TrainingItem, State>(
         throw new InputError(`${dir}: members preprocess differently (${m.bundle.dir})`);
       }
     }
-    return { task: task as unknown as Task<TrainingItem, State>, set, states, preprocessing: first, backend: o.backend ?? 'auto', runners: new Map() };
+    const gate = o.gate ?? null;
+    return {
+      task: task as unknown as Task<TrainingItem, State>,
+      set,
+      states,
+      preprocessing: first,
+      backend: o.backend ?? 'auto',
+      runners: new Map(),
+      gate,
+      gateSkipped: gate !== null || task.accepts === undefined ? null : (o.gateSkipped ?? 'no suitability gate was given'),
+    };
   } catch (e) {
     disposeModelSet(set);
     throw e;
   }
 }
 
-/** Free the networks and close any ONNX Runtime session. @param models - from {@link openTaskModels} */
+/** Free the networks, close any ONNX Runtime session and the gate. @param models - from {@link openTaskModels} */
 export async function closeTaskModels(models: TaskModels<unknown>): Promise<void> {
+  if (models.gate !== null) await closeGate(models.gate);
   const runners = await Promise.allSettled(models.runners.values());
   for (const r of runners) if (r.status === 'fulfilled') await r.value.dispose();
   models.runners.clear();
@@ -165,11 +182,31 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
   } catch (e) {
     return errorResult(file, task.name, e);
   }
-  const warnings = radiograph.warnings.length > 0 ? { warnings: radiograph.warnings } : {};
   const firstMember = set.members[0] as ModelSetMember;
   const composite = set.composite
     ? { composite: { id: set.composite.manifest.id, kind: set.composite.manifest.kind, dir: set.dir } }
     : { model: provenance(firstMember, (await runnerOf(models, firstMember)).backend) };
+  // the suitability gate first: a film outside what the task accepts never reaches its model
+  const warned = [...radiograph.warnings];
+  let gate: { gate?: GateSummary } = {};
+  if (task.accepts !== undefined) {
+    if (models.gate === null) {
+      warned.push(`not checked by the suitability gate: ${models.gateSkipped ?? 'no gate was given'}`);
+    } else {
+      try {
+        const g = await gateFilm(models.gate, radiograph, task.accepts);
+        gate = { gate: g.report };
+        warned.push(...g.report.corrections, ...g.report.metadata);
+        if (g.refused !== null) {
+          return { file, task: task.name, ...composite, ...gate, rejected: { reason: g.refused }, ...(warned.length > 0 ? { warnings: warned } : {}) };
+        }
+        radiograph = g.radiograph;
+      } catch (e) {
+        return { ...errorResult(file, task.name, e), ...composite, ...(warned.length > 0 ? { warnings: warned } : {}) };
+      }
+    }
+  }
+  const warnings = warned.length > 0 ? { warnings: warned } : {};
   let inputs: Record<string, ResolvedInput> = {};
   try {
     inputs = resolveInputs(task.inputs, radiograph, o.given, o.source);
@@ -180,7 +217,7 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
     const planned = routesOf(models, variants);
     const runners = await Promise.all(planned.map((r) => runnerOf(models, r.member)));
     const members = set.composite ? { members: planned.map((r, i) => provenance(r.member, runners[i]?.backend)) } : {};
-    const base = { file, task: task.name, inputs, ...composite, ...members, ...warnings };
+    const base = { file, task: task.name, inputs, ...composite, ...members, ...gate, ...warnings };
     const known: Record<string, string | null> = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.value]));
     const routes: MemberRoute<State>[] = [];
     for (const [ri, r] of planned.entries()) {
@@ -193,7 +230,7 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
       if (refusal) return { ...base, rejected: { reason: refusal } };
       const state = models.states.get(r.member) as State;
       const pass = await runner.run(prepared.image.data, 1, size, r.variants.map((v) => (variants[v] as Variant).extra));
-      const firstPass = { pooled: pass.pooled[0] as Float32Array, outputs: pass.outputs.map((o) => o[0] as number) };
+      const firstPass = { pooled: pass.pooled[0] as Float32Array, outputs: pass.outputs.map((o) => o[0] as number), heads: pass.heads.map((h) => h[0] as Float32Array) };
       const reason = task.suitability(state, firstPass.pooled, fields);
       if (reason !== null) {
         return { ...base, rejected: { reason: set.composite ? `${reason} (check of member ${r.member.bundle.card.id})` : reason } };
@@ -216,7 +253,7 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
     const heat = o.heatmapPath === undefined ? {} : writeHeatmap(routes, variants, prepared, o.heatmapPath, set.composite !== null);
     return { ...base, answer, ...heat };
   } catch (e) {
-    return { ...errorResult(file, task.name, e), ...(Object.keys(inputs).length > 0 ? { inputs } : {}), ...composite, ...warnings };
+    return { ...errorResult(file, task.name, e), ...(Object.keys(inputs).length > 0 ? { inputs } : {}), ...composite, ...gate, ...warnings };
   }
 }
 

@@ -62,6 +62,26 @@ export interface FirstPass {
   readonly pooled: Float32Array;
   /** The head's first output for each variant, in `variants` order. */
   readonly outputs: readonly number[];
+  /** Every output of the head for each variant (classifiers with several outputs). */
+  readonly heads: readonly Float32Array[];
+}
+
+/**
+ * What films a task accepts, in the suitability gate's terms. The gate runs before the task on every film: a film
+ * outside this is refused with the reason in words, a film turned, inverted or of the other side is corrected first
+ * when the gate is sure (and the answer says so).
+ */
+export interface Acceptance {
+  /** The gate's body parts (hand, knee, skull, spine, chest). */
+  readonly anatomy: readonly string[];
+  /** The gate's views (frontal, lateral); absent: any. */
+  readonly views?: readonly string[];
+  /** The side as seen the task's model expects; a film of the other side is mirrored to it. Absent: either side as is. */
+  readonly laterality?: 'left' | 'right';
+  /** Why that side, for the note (e.g. the reference standard assumes it). */
+  readonly lateralityWhy?: string;
+  /** The film in words, for refusals: "chest radiograph, not a left-hand PA radiograph". */
+  readonly describe: string;
 }
 
 /** One combination of input values the film is answered for (several when a categorical input is unknown). */
@@ -111,6 +131,11 @@ export interface Task<Item extends TrainingItem = TrainingItem, State = unknown>
   /** The shipped default bundle, relative to the repository root (used when `--bundle` is not given). */
   readonly defaultModel?: string;
   readonly inputs: readonly InputSpec[];
+  /**
+   * What films the task accepts; the suitability gate checks every film against it before the task sees it. Absent
+   * only for the gate's own task.
+   */
+  readonly accepts?: Acceptance;
   /** Read a labels CSV (paths relative to it). */
   readLabels(csvPath: string): Item[];
   /** The item's `split` column value, if any. */
@@ -149,6 +174,19 @@ export interface ModelProvenance {
   readonly backend?: PredictorBackend;
 }
 
+/** What the suitability gate said about a film (src/tasks/suitability's GateReport). */
+export interface GateSummary {
+  /** The gate bundle that judged the film. */
+  readonly model: { readonly id: string; readonly weightsSha256: string; readonly dir: string };
+  /** The verdict on the film as stored: body part, view, modality, orientation, polarity, laterality, open-set distance. */
+  readonly verdict: object;
+  readonly verdictAfterCorrection?: object;
+  /** Corrections made before the task saw the film, in words. */
+  readonly corrections: readonly string[];
+  /** Where the DICOM header disagrees with the image. */
+  readonly metadata: readonly string[];
+}
+
 /** The result for one film: an answer, a refusal with its reason, or an error; always the file and what ran. */
 export interface FilmResult {
   readonly file: string;
@@ -157,6 +195,8 @@ export interface FilmResult {
   readonly answer?: TaskAnswer;
   /** Why no answer was given (unsuitable film, subset mismatch). */
   readonly rejected?: { readonly reason: string };
+  /** The suitability gate's verdict (absent for the gate's own task, or when the gate was skipped: see warnings). */
+  readonly gate?: GateSummary;
   /** A film that could not be read or analysed. */
   readonly error?: { readonly name: string; readonly message: string };
   readonly inputs?: Readonly<Record<string, ResolvedInput>>;

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { closeTaskModels, evaluateModels, labelsPath } from '../../tasks/index.js';
 import { intOption, stringOption, UsageError, type Command } from '../command.js';
-import { openModelsFromArgs } from '../task-args.js';
+import { GATE_OPTIONS, GATE_USAGE, openModelsFromArgs } from '../task-args.js';
 
 /** A fresh report folder in the working directory: evaluation-<bundle>, then -2, -3… */
 function defaultOutDir(bundleDir: string): string {
@@ -46,7 +46,7 @@ export const evaluateCommand: Command = {
   async run(args, out) {
     const bundleDir = args.positionals[0];
     if (bundleDir === undefined || args.positionals.length > 1) throw new UsageError('name one bundle folder');
-    const models = openModelsFromArgs(args, out, bundleDir);
+    const models = await openModelsFromArgs(args, out, bundleDir);
     try {
       const { task } = models;
       const csv = labelsPath(stringOption(args, 'data', true));

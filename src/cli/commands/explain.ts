@@ -10,7 +10,7 @@
 import { isSameFile } from '../../radiograph/index.js';
 import { analyseFilm, closeTaskModels } from '../../tasks/index.js';
 import { stringOption, UsageError, type Command } from '../command.js';
-import { cliInputs, inputOptions, inputUsage, openModelsFromArgs, printResult } from '../task-args.js';
+import { cliInputs, inputOptions, inputUsage, openModelsFromArgs, GATE_OPTIONS, GATE_USAGE, printResult } from '../task-args.js';
 
 /** The `physis explain` command (see the module comment for an example). */
 export const explainCommand: Command = {
@@ -20,6 +20,7 @@ export const explainCommand: Command = {
     'usage: physis explain <file> [--task name] [--bundle dir] -o heat.png [--<input> value] [--backend auto|onnx|torch] [--json]',
     '',
     inputUsage(),
+    GATE_USAGE,
     'With an input unknown the map is the mean over its values; a composite shows the mean of its members\' maps.',
     '',
     'example:',
@@ -28,6 +29,7 @@ export const explainCommand: Command = {
   options: {
     task: { type: 'string' },
     bundle: { type: 'string' },
+    ...GATE_OPTIONS,
     backend: { type: 'string' },
     out: { type: 'string', short: 'o' },
     ...inputOptions(),
@@ -38,7 +40,7 @@ export const explainCommand: Command = {
     if (file === undefined || args.positionals.length > 1) throw new UsageError('give exactly one radiograph file');
     const heatmapPath = stringOption(args, 'out', true);
     if (isSameFile(file, heatmapPath)) throw new UsageError(`-o ${heatmapPath} is the input film itself; choose another output`);
-    const models = openModelsFromArgs(args, out);
+    const models = await openModelsFromArgs(args, out);
     try {
       const r = await analyseFilm(models, file, { given: { cli: cliInputs(models.task, args) }, heatmapPath });
       printResult(models.task, r, out);

@@ -8,6 +8,8 @@ import { evaluateCommand } from './evaluate.js';
 import { explainCommand } from './explain.js';
 import { predictCommand } from './predict.js';
 import { bundleCommand } from './bundle.js';
+import { suitabilityLabelsCommand } from './suitability-labels.js';
+import { triageCommand } from './triage.js';
 
 /** Every sub-command, in the order `physis --help` lists them. Add new commands here. */
-export const COMMANDS: readonly Command[] = [versionCommand, inspectCommand, previewCommand, demoCommand, predictCommand, explainCommand, trainCommand, evaluateCommand, bundleCommand];
+export const COMMANDS: readonly Command[] = [versionCommand, inspectCommand, previewCommand, demoCommand, predictCommand, explainCommand, triageCommand, trainCommand, evaluateCommand, bundleCommand, suitabilityLabelsCommand];

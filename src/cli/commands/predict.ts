@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { planOutputPaths } from '../../radiograph/index.js';
 import { analyseFilm, closeTaskModels, readManifest } from '../../tasks/index.js';
 import { stringOption, UsageError, type Command } from '../command.js';
-import { cliInputs, inputOptions, inputUsage, openModelsFromArgs, printResult } from '../task-args.js';
+import { cliInputs, inputOptions, inputUsage, openModelsFromArgs, GATE_OPTIONS, GATE_USAGE, printResult } from '../task-args.js';
 
 /** The `physis predict` command (see the module comment for an example). */
 export const predictCommand: Command = {
@@ -26,6 +26,7 @@ export const predictCommand: Command = {
     'Without --bundle the task\'s shipped default model is used (--task, default hand-bone-age) and named on stderr.',
     'A manifest is a CSV with a `file` column (relative to the CSV) and optionally one column per task input.',
     inputUsage(),
+    GATE_USAGE,
     '--bundle may be a composite folder (composite.json): a fold ensemble (mean of its members) or a routed composite',
     '(one member per value of an input, e.g. per sex; with the value unknown, every member answers for its own value).',
     '--backend auto (default) answers on ONNX Runtime where a bundle ships a graph (`physis bundle add-onnx`), else on',
@@ -38,6 +39,7 @@ export const predictCommand: Command = {
   options: {
     task: { type: 'string' },
     bundle: { type: 'string' },
+    ...GATE_OPTIONS,
     backend: { type: 'string' },
     manifest: { type: 'string' },
     heatmap: { type: 'string' },
@@ -49,7 +51,7 @@ export const predictCommand: Command = {
     if (manifest !== undefined && args.positionals.length > 0) throw new UsageError('give radiograph files or --manifest, not both');
     const entries = manifest ? readManifest(manifest) : args.positionals.map((p) => ({ file: p, path: p, columns: {}, source: p }));
     if (entries.length === 0) throw new UsageError('give radiograph files or --manifest');
-    const models = openModelsFromArgs(args, out);
+    const models = await openModelsFromArgs(args, out);
     try {
       const { task } = models;
       const cli = cliInputs(task, args);

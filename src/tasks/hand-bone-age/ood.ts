@@ -26,6 +26,7 @@
  * `handDescriptors` (film-shape and intensity descriptors) is kept for the sample module's records; it
  * takes no part in the check.
  */
+import { mahalanobisDistance, shrunkCovariance, type ShrunkCovariance } from '../../eval/index.js';
 import type { PreprocessResult } from '../../preprocess/index.js';
 import { OodModelError } from '../errors.js';
 
@@ -155,47 +156,14 @@ export function fitOodModel(rows: readonly ArrayLike<number>[], o: OodFitOptions
   const centred = rows.map((r) =>
     Float64Array.from({ length: d }, (_, j) => (r[j] as number) - (mean[j] as number)),
   );
-  // sample covariance with the 1/n normalisation Ledoit–Wolf's formulas use
-  const s = new Float64Array(d * d);
-  for (const x of centred) {
-    for (let i = 0; i < d; i++) {
-      const xi = x[i] as number;
-      if (xi === 0) continue;
-      const row = i * d;
-      for (let j = 0; j <= i; j++) s[row + j] = (s[row + j] as number) + xi * (x[j] as number);
-    }
+  let shrunk: ShrunkCovariance;
+  try {
+    shrunk = shrunkCovariance(centred, d);
+  } catch (e) {
+    throw new OodModelError(`OOD ${(e as Error).message}`);
   }
-  for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) s[i * d + j] = (s[i * d + j] as number) / n;
-  for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) s[i * d + j] = s[j * d + i] as number;
-  let trace = 0;
-  let frob2 = 0;
-  for (let i = 0; i < d; i++) trace += s[i * d + i] as number;
-  for (let k = 0; k < d * d; k++) frob2 += (s[k] as number) ** 2;
-  const mu = trace / d;
-  // delta² = ||S − μI||²_F, beta² = (1/n²) Σ_k ||x_k x_kᵀ − S||²_F (Ledoit & Wolf 2004, Lemma 3.2–3.4)
-  const delta2 = frob2 - 2 * mu * trace + mu * mu * d;
-  let beta2 = 0;
-  const sx = new Float64Array(d);
-  for (const x of centred) {
-    let nx2 = 0;
-    for (let i = 0; i < d; i++) nx2 += (x[i] as number) ** 2;
-    let xsx = 0;
-    for (let i = 0; i < d; i++) {
-      let acc = 0;
-      const row = i * d;
-      for (let j = 0; j < d; j++) acc += (s[row + j] as number) * (x[j] as number);
-      sx[i] = acc;
-      xsx += acc * (x[i] as number);
-    }
-    beta2 += nx2 * nx2 - 2 * xsx + frob2;
-  }
-  beta2 /= n * n;
-  const shrinkage = delta2 > 0 ? Math.min(1, Math.min(beta2, delta2) / delta2) : 1;
-  const floor = mu > 0 ? mu : 1e-12;
-  const cov = new Float64Array(d * d);
-  for (let k = 0; k < d * d; k++) cov[k] = (1 - shrinkage) * (s[k] as number);
-  for (let i = 0; i < d; i++) cov[i * d + i] = (cov[i * d + i] as number) + shrinkage * floor;
-  const lower = cholesky(cov, d).map(round7);
+  const shrinkage = shrunk.shrinkage;
+  const lower = shrunk.choleskyLower.map(round7);
   const partial = { dim: d, mean: [...mean].map(round7), choleskyLower: lower };
   const dist = rows.map((r) => mahalanobis(partial, r)).sort((a, b) => a - b);
   const at = dist[Math.min(n - 1, Math.max(0, Math.ceil(percentile * n) - 1))] as number;
@@ -215,26 +183,6 @@ export function fitOodModel(rows: readonly ArrayLike<number>[], o: OodFitOptions
   };
 }
 
-/** Packed lower Cholesky factor of a symmetric positive-definite d×d matrix (row-major input). */
-function cholesky(a: Float64Array, d: number): number[] {
-  const l = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j <= i; j++) {
-      let sum = a[i * d + j] as number;
-      for (let k = 0; k < j; k++) sum -= (l[i * d + k] as number) * (l[j * d + k] as number);
-      if (i === j) {
-        if (!(sum > 0)) throw new OodModelError(`OOD covariance is not positive definite at row ${i}`);
-        l[i * d + i] = Math.sqrt(sum);
-      } else {
-        l[i * d + j] = sum / (l[j * d + j] as number);
-      }
-    }
-  }
-  const packed: number[] = [];
-  for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) packed.push(l[i * d + j] as number);
-  return packed;
-}
-
 /**
  * Mahalanobis distance of one feature vector: ||L⁻¹(x − mean)|| by forward substitution.
  * @param model - the fitted model (mean and Cholesky factor)
@@ -244,20 +192,8 @@ export function mahalanobis(
   model: Pick<OodModel, 'dim' | 'mean' | 'choleskyLower'>,
   x: ArrayLike<number>,
 ): number {
-  const d = model.dim;
-  if (x.length !== d) throw new OodModelError(`OOD feature vector has ${x.length} values, the model ${d}`);
-  const z = new Float64Array(d);
-  let sq = 0;
-  let p = 0;
-  for (let i = 0; i < d; i++) {
-    let v = (x[i] as number) - (model.mean[i] as number);
-    for (let k = 0; k < i; k++) v -= (model.choleskyLower[p + k] as number) * (z[k] as number);
-    const zi = v / (model.choleskyLower[p + i] as number);
-    z[i] = zi;
-    sq += zi * zi;
-    p += i + 1;
-  }
-  return Math.sqrt(sq);
+  if (x.length !== model.dim) throw new OodModelError(`OOD feature vector has ${x.length} values, the model ${model.dim}`);
+  return mahalanobisDistance(model.dim, model.mean, model.choleskyLower, x);
 }
 
 function filmRange(aspects: readonly number[] | undefined): [number, number] {

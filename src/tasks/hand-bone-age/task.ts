@@ -239,6 +239,13 @@ export const HAND_BONE_AGE_TASK: Task<HandItem, HandState> = {
   recipe: HAND_BONE_AGE_RECIPE,
   defaultModel: 'models/hand-bone-age',
   inputs: [SEX_INPUT],
+  accepts: {
+    anatomy: ['hand'],
+    views: ['frontal'],
+    laterality: 'left',
+    lateralityWhy: 'Greulich–Pyle assumes the left hand',
+    describe: 'a left-hand PA radiograph',
+  },
   readLabels(csvPath) {
     return readBoneAgeLabels(csvPath).map((r) => ({
       id: r.file,

@@ -1,0 +1,62 @@
+/**
+ * `physis suitability-labels --out <labels.csv> [--anatomy dir] [--hands dir] [--more-hands dir] [--spine dir]`: write
+ * the suitability gate's labels file from the shared data folders, with each film's split written out (paths relative
+ * to the file). Thin: the work is in src/tasks/suitability.
+ *
+ * @example
+ * $ physis suitability-labels --anatomy ../shared/data/anatomy --hands ../shared/data/rsna-hand --out runs/gate.csv
+ * runs/gate.csv: 3123 films (2507 train, 616 dev) in 10 categories
+ */
+import { suitability } from '../../tasks/index.js';
+import { intOption, stringOption, UsageError, type Command } from '../command.js';
+
+export const suitabilityLabelsCommand: Command = {
+  name: 'suitability-labels',
+  summary: "write the suitability gate's labels file from data folders (split written out)",
+  usage: [
+    'usage: physis suitability-labels --out <labels.csv> [--anatomy dir] [--hands dir] [--more-hands dir [--more-hands-limit N]]',
+    '                                 [--spine dir] [--exclude category]… [--json]',
+    '',
+    '--anatomy: a folder in the layout of ../shared/data/anatomy; --hands: left-hand PA films with a train/dev split',
+    '(rsna-hand: its dev films stay dev); --more-hands: training hands of rsna-hand-lowres not in --hands (at most',
+    '--more-hands-limit, default 1000); --spine: AP spine films with patient keys (aasce-spine; split by patient).',
+    '--exclude drops a category entirely (e.g. ultrasound) for leave-one-category-out experiments.',
+    '',
+    'example:',
+    '  $ physis suitability-labels --anatomy ../shared/data/anatomy --hands ../shared/data/rsna-hand \\',
+    '      --more-hands ../shared/data/rsna-hand-lowres --spine ../shared/data/aasce-spine --out runs/gate.csv',
+  ].join('\n'),
+  options: {
+    out: { type: 'string', short: 'o' },
+    anatomy: { type: 'string' },
+    hands: { type: 'string' },
+    'more-hands': { type: 'string' },
+    'more-hands-limit': { type: 'string' },
+    spine: { type: 'string' },
+    exclude: { type: 'string', multiple: true },
+  },
+  allowPositionals: false,
+  run(args, out) {
+    const csv = stringOption(args, 'out', true);
+    const sources = {
+      ...(stringOption(args, 'anatomy') === undefined ? {} : { anatomy: stringOption(args, 'anatomy') as string }),
+      ...(stringOption(args, 'hands') === undefined ? {} : { hands: stringOption(args, 'hands') as string }),
+      ...(stringOption(args, 'more-hands') === undefined ? {} : { moreHands: stringOption(args, 'more-hands') as string }),
+      ...(stringOption(args, 'spine') === undefined ? {} : { spine: stringOption(args, 'spine') as string }),
+      moreHandsLimit: intOption(args, 'more-hands-limit', 1000, 0, 1_000_000),
+      exclude: (args.values['exclude'] as string[] | undefined) ?? [],
+    };
+    if (Object.keys(sources).length === 2) throw new UsageError('give at least one source folder (--anatomy, --hands, --more-hands, --spine)');
+    const rows = suitability.collectSuitabilityRows(sources);
+    suitability.writeSuitabilityLabels(rows, csv);
+    const byCategory: Record<string, number> = {};
+    for (const r of rows) byCategory[r.category] = (byCategory[r.category] ?? 0) + 1;
+    const train = rows.filter((r) => r.split === 'train').length;
+    out.result(
+      { labels: csv, films: rows.length, train, dev: rows.length - train, categories: byCategory },
+      `${csv}: ${rows.length} films (${train} train, ${rows.length - train} dev) in ${Object.keys(byCategory).length} categories: ` +
+        Object.entries(byCategory).map(([c, n]) => `${c} ${n}`).join(', '),
+    );
+    return Promise.resolve(0);
+  },
+};
