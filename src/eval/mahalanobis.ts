@@ -2,7 +2,7 @@
  * Mahalanobis distances under a shrunk covariance: the Ledoit–Wolf estimate (Ledoit & Wolf 2004, J. Multivariate
  * Anal. 88:365), stored as its lower Cholesky factor, and the distance ||L⁻¹(x − mean)|| by forward substitution.
  *
- * Why here: feature-distance checks (a task's "is this like my training films", the suitability gate's open-set
+ * Why here: feature-distance checks (a task's "is this like my training films", an open-set gate's
  * rejection of Lee et al., NeurIPS 2018) share the estimator; with a few hundred films and hundreds of feature
  * dimensions the sample covariance is ill-conditioned, and shrinkage towards a scaled identity fixes that.
  */

@@ -13,6 +13,8 @@ import { registerTask } from './registry.js';
 export { LabelsError, SexError, OodModelError, TaskRegistryError, InputError } from './errors.js';
 export type {
   Task,
+  Acceptance,
+  GateSummary,
   InputSpec,
   InputSource,
   ResolvedInput,
@@ -33,6 +35,7 @@ export { trainTask, labelsPath, type TrainTaskOptions, type TrainTaskResult } fr
 export { evaluateModels, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 export * as handBoneAge from './hand-bone-age/index.js';
 export * as suitability from './suitability/index.js';
+export { SUITABILITY_TASK, SUITABILITY_RECIPE } from './suitability/index.js';
 export { HAND_BONE_AGE_TASK, HAND_BONE_AGE_RECIPE, HAND_AGE_BANDS_MONTHS, HAND_WITHIN_THRESHOLDS_MONTHS } from './hand-bone-age/index.js';
 
 registerTask(HAND_BONE_AGE_TASK);

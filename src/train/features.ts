@@ -75,7 +75,7 @@ export interface ItemPass {
   readonly outputs: Float32Array;
   /** Pooled last-layer features. */
   readonly pooled: Float32Array;
-  /** The sample's other fields (all but `image`), e.g. film descriptors for a suitability check. */
+  /** The sample's other fields (all but `image`), e.g. film descriptors for a task's own film check. */
   readonly fields: Readonly<Record<string, Float32Array>>;
 }
 

@@ -32,6 +32,8 @@ export const evaluateCommand: Command = {
     'and listed, not scored. --out defaults to ./evaluation-<bundle folder name> (a new folder, never the bundle).',
     '<bundle> may be a composite folder: an ensemble is scored on the mean of its members, a routed composite on each',
     "row's member. Rows a member was trained or early-stopped on are flagged (warning and report).",
+    GATE_USAGE,
+    'A film the gate refuses is counted and listed; a film it would correct (turned, inverted, mirrored) is listed, not scored.',
     '',
     'example:',
     '  $ physis evaluate models/hand-bone-age --data ../shared/data/rsna-hand --split dev --out eval/',
@@ -41,6 +43,7 @@ export const evaluateCommand: Command = {
     split: { type: 'string' },
     out: { type: 'string', short: 'o' },
     workers: { type: 'string' },
+    ...GATE_OPTIONS,
   },
   allowPositionals: true,
   async run(args, out) {

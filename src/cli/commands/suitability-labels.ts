@@ -15,12 +15,14 @@ export const suitabilityLabelsCommand: Command = {
   summary: "write the suitability gate's labels file from data folders (split written out)",
   usage: [
     'usage: physis suitability-labels --out <labels.csv> [--anatomy dir] [--hands dir] [--more-hands dir [--more-hands-limit N]]',
-    '                                 [--spine dir] [--exclude category]… [--json]',
+    '                                 [--spine dir] [--exclude category]… [--clean-sides-with gate [--side-confidence p]] [--json]',
     '',
     '--anatomy: a folder in the layout of ../shared/data/anatomy; --hands: left-hand PA films with a train/dev split',
     '(rsna-hand: its dev films stay dev); --more-hands: training hands of rsna-hand-lowres not in --hands (at most',
     '--more-hands-limit, default 1000); --spine: AP spine films with patient keys (aasce-spine; split by patient).',
     '--exclude drops a category entirely (e.g. ultrasound) for leave-one-category-out experiments.',
+    '--clean-sides-with <gate>: a training hand whose labelled side that gate gives p < --side-confidence (default 0.8)',
+    'gets an unknown side (some RSNA films are stored mirrored); dev films are never changed.',
     '',
     'example:',
     '  $ physis suitability-labels --anatomy ../shared/data/anatomy --hands ../shared/data/rsna-hand \\',
@@ -34,9 +36,11 @@ export const suitabilityLabelsCommand: Command = {
     'more-hands-limit': { type: 'string' },
     spine: { type: 'string' },
     exclude: { type: 'string', multiple: true },
+    'clean-sides-with': { type: 'string' },
+    'side-confidence': { type: 'string' },
   },
   allowPositionals: false,
-  run(args, out) {
+  async run(args, out) {
     const csv = stringOption(args, 'out', true);
     const sources = {
       ...(stringOption(args, 'anatomy') === undefined ? {} : { anatomy: stringOption(args, 'anatomy') as string }),
@@ -47,16 +51,29 @@ export const suitabilityLabelsCommand: Command = {
       exclude: (args.values['exclude'] as string[] | undefined) ?? [],
     };
     if (Object.keys(sources).length === 2) throw new UsageError('give at least one source folder (--anatomy, --hands, --more-hands, --spine)');
-    const rows = suitability.collectSuitabilityRows(sources);
+    let rows = suitability.collectSuitabilityRows(sources);
+    const cleanWith = stringOption(args, 'clean-sides-with');
+    let cleaned: string[] = [];
+    if (cleanWith !== undefined) {
+      const minP = Number(stringOption(args, 'side-confidence') ?? '0.8');
+      if (!(minP > 0 && minP < 1)) throw new UsageError(`--side-confidence must be in (0, 1), got '${stringOption(args, 'side-confidence') ?? ''}'`);
+      const gate = await suitability.openGate(cleanWith);
+      try {
+        ({ rows, cleaned } = await suitability.cleanSideLabels(rows, gate, minP));
+      } finally {
+        await suitability.closeGate(gate);
+      }
+      out.warn(`${cleaned.length} training films get an unknown side (${cleanWith} gives their labelled side p < ${minP})${cleaned.length > 0 ? `, e.g. ${cleaned.slice(0, 3).join(', ')}` : ''}`);
+    }
     suitability.writeSuitabilityLabels(rows, csv);
     const byCategory: Record<string, number> = {};
     for (const r of rows) byCategory[r.category] = (byCategory[r.category] ?? 0) + 1;
     const train = rows.filter((r) => r.split === 'train').length;
     out.result(
-      { labels: csv, films: rows.length, train, dev: rows.length - train, categories: byCategory },
+      { labels: csv, films: rows.length, train, dev: rows.length - train, categories: byCategory, sidesCleaned: cleaned },
       `${csv}: ${rows.length} films (${train} train, ${rows.length - train} dev) in ${Object.keys(byCategory).length} categories: ` +
         Object.entries(byCategory).map(([c, n]) => `${c} ${n}`).join(', '),
     );
-    return Promise.resolve(0);
+    return 0;
   },
 };

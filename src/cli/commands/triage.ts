@@ -5,8 +5,8 @@
  * error line and never stops the batch. Thin: the work is in src/tasks/suitability.
  *
  * @example
- * $ physis triage ../shared/data/dicom/Issue44_Monochrome1-Jpeg.dcm
- * …Issue44_Monochrome1-Jpeg.dcm: chest (p 1.00), frontal view, radiograph, upright, normal polarity; accepted by no task (hand-bone-age: chest radiograph (p = 1.00), not a left-hand PA radiograph)
+ * $ physis triage samples/hand-0.png
+ * samples/hand-0.png: hand (p 1.00), frontal view, radiograph (p 1.00), upright (p 1.00), normal polarity (p 1.00), left as seen (p 1.00); accepted by hand-bone-age
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -69,11 +69,11 @@ export const HEAD_OFFSETS: Readonly<Record<HeadGroupName, number>> = (() => {
 export const SUITABILITY_RECIPE: TrainRecipe = Object.freeze({
   arch: 'resnet18_w32',
   inputSize: 128,
-  epochs: 24,
+  epochs: 36,
   batchSize: 32,
   optimizer: Object.freeze({ lr: 2e-3, weightDecay: 0.05 }),
   schedule: Object.freeze({ warmupEpochs: 1, minLrFactor: 0.01 }),
-  earlyStopping: Object.freeze({ patience: 10 }),
+  earlyStopping: Object.freeze({ patience: 12 }),
   augmentation: Object.freeze({
     rotationDeg: 10,
     scale: [0.85, 1.15] as const,
@@ -107,4 +107,4 @@ export const DEFAULT_ANATOMY_CONFIDENCE = 0.9;
 
 /** The percentile of the dev films' feature distances the open-set threshold starts from, and its margin. */
 export const OPEN_SET_PERCENTILE = 0.995;
-export const OPEN_SET_MARGIN = 1.1;
+export const OPEN_SET_MARGIN = 1;

@@ -167,9 +167,11 @@ export function checkMetadata(r: Radiograph, v: GateVerdict): { refusal: string 
   if (other !== undefined) return { refusal: `not a plain radiograph: DICOM Modality ${modality} (${other})`, notes };
   if (modality === '') notes.push('DICOM Modality is empty: the image alone decides that this is a plain radiograph');
   else if (!RADIOGRAPH_MODALITIES.has(modality)) notes.push(`DICOM Modality ${modality} does not say plain radiograph: the image alone decides`);
+  // CR and DX images are MONOCHROME1 or MONOCHROME2 by their IODs (PS3.3 C.8.1.2, C.8.11.3.1.1): a colour file is a
+  // photograph, an ultrasound or a screenshot
   const stored = (r.storedPhotometric ?? '').toUpperCase();
   if (stored !== '' && stored !== 'MONOCHROME1' && stored !== 'MONOCHROME2') {
-    notes.push(`DICOM PhotometricInterpretation ${stored}: plain radiographs are stored monochrome (PS3.3 C.8.11.3.1); the image was reduced to gray`);
+    return { refusal: `not a plain radiograph: DICOM PhotometricInterpretation ${stored} (colour; radiographs are stored monochrome)`, notes };
   }
   const part = (m.bodyPartExamined ?? '').toUpperCase().replace(/[\s_-]/g, '');
   const mapped = BODY_PARTS[part];

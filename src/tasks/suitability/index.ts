@@ -10,3 +10,4 @@ export { parseGateFile, openGateMember, GATE_FILE, GATE_ROLE, type GateFile, typ
 export { gateDisplay, gateInput } from './gate-input.js';
 export { targetsOf, drawTransform } from './sample.js';
 export { openGate, closeGate, gateFilm, gateVerdict, gateProvenance, checkMetadata, triageRadiograph, type Gate, type GateReport, type GateOutcome, type GateProvenance } from './gate.js';
+export { cleanSideLabels } from './clean.js';

@@ -32,6 +32,7 @@ import {
 import { readSuitabilityLabels, type SuitabilityItem } from './labels.js';
 import { drawTransform, fixedStream, targetsOf, type SuitabilityLoaderItem } from './sample.js';
 import { GATE_FILE, GATE_ROLE, openGateMember, type GateFile, type GateState, type OpenSetCategory } from './state.js';
+import { gateDisplay, gateInput } from './gate-input.js';
 import { gateProbabilities, judgeVerdict, readVerdict } from './verdict.js';
 
 /** An item with a fixed transform (finalisation's measurements). */
@@ -159,6 +160,55 @@ const CHECKED_TRANSFORMS: readonly { name: string; t: Reorientation; needsSide: 
 ];
 
 /**
+ * Class-conditional Gaussians with a shared Ledoit–Wolf covariance on pooled features (Lee et al. 2018): a mean per
+ * training category, and a threshold per category at the chosen quantile of its own dev films' distances (training
+ * films for a category without dev films) times the margin.
+ */
+function fitOpenSet(
+  trainPooled: readonly Float32Array[],
+  train: readonly SuitabilityItem[],
+  devPooled: readonly Float32Array[],
+  dev: readonly SuitabilityItem[],
+): { dim: number; choleskyLower: number[]; shrinkage: number; categories: OpenSetCategory[] } {
+  const d = trainPooled[0]?.length ?? 0;
+  const categories = [...new Set(train.map((it) => it.category))];
+  const means = new Map<string, Float64Array>();
+  for (const c of categories) {
+    const rows = trainPooled.filter((_, i) => train[i]?.category === c);
+    const m = new Float64Array(d);
+    for (const r of rows) for (let j = 0; j < d; j++) m[j] = (m[j] as number) + (r[j] as number) / rows.length;
+    means.set(c, m);
+  }
+  const centred = trainPooled.map((r, i) => {
+    const m = means.get(train[i]?.category as string) as Float64Array;
+    return Float64Array.from({ length: d }, (_, j) => (r[j] as number) - (m[j] as number));
+  });
+  const cov = shrunkCovariance(centred, d);
+  const round7 = (v: number): number => Number(v.toPrecision(7));
+  const lower = cov.choleskyLower.map(round7);
+  const rounded = new Map([...means].map(([c, m]) => [c, [...m].map(round7)]));
+  const dist = (c: string, x: ArrayLike<number>): number => mahalanobisDistance(d, rounded.get(c) as number[], lower, x);
+  const own = (items: readonly SuitabilityItem[], pooled: readonly Float32Array[], c: string): number[] =>
+    items.flatMap((it, i) => (it.category === c ? [dist(c, pooled[i] as Float32Array)] : []));
+  return {
+    dim: d,
+    choleskyLower: lower,
+    shrinkage: round7(cov.shrinkage),
+    categories: categories.map((c) => {
+      const devOwn = own(dev, devPooled, c);
+      const sorted = (devOwn.length > 0 ? devOwn : own(train, trainPooled, c)).sort((a, b) => a - b);
+      return {
+        category: c,
+        anatomy: train.find((it) => it.category === c)?.anatomy ?? 'other',
+        n: train.filter((it) => it.category === c).length,
+        mean: rounded.get(c) as number[],
+        threshold: round7(quantile(sorted, OPEN_SET_PERCENTILE) * OPEN_SET_MARGIN),
+      };
+    }),
+  };
+}
+
+/**
  * Fit the open-set statistics on the training films as stored, choose each category's threshold on the dev films, and
  * measure what the card reports: every registered task's acceptance and refusal rates per category, the detection of
  * turned, inverted and mirrored dev films, and how often each category would be refused if it had been left out of
@@ -168,36 +218,7 @@ async function finalise(ctx: FinaliseContext<SuitabilityItem>): Promise<Finalise
   const identity = (items: readonly SuitabilityItem[]): TransformedItem[] => items.map((it) => ({ ...it, transform: IDENTITY_REORIENTATION }));
   const train = await forward(ctx, identity(ctx.train));
   const dev = await forward(ctx, identity(ctx.dev));
-  const d = train.pooled[0]?.length ?? 0;
-  const categories = [...new Set(ctx.train.map((it) => it.category))];
-  const means = new Map<string, Float64Array>();
-  for (const c of categories) {
-    const rows = train.pooled.filter((_, i) => ctx.train[i]?.category === c);
-    const m = new Float64Array(d);
-    for (const r of rows) for (let j = 0; j < d; j++) m[j] = (m[j] as number) + (r[j] as number) / rows.length;
-    means.set(c, m);
-  }
-  const centred = train.pooled.map((r, i) => {
-    const m = means.get(ctx.train[i]?.category as string) as Float64Array;
-    return Float64Array.from({ length: d }, (_, j) => (r[j] as number) - (m[j] as number));
-  });
-  const cov = shrunkCovariance(centred, d);
-  const round7 = (v: number): number => Number(v.toPrecision(7));
-  const lower = cov.choleskyLower.map(round7);
-  const dist = (c: string, x: ArrayLike<number>): number => mahalanobisDistance(d, [...(means.get(c) as Float64Array)].map(round7), lower, x);
-  const openCategories: OpenSetCategory[] = categories.map((c) => {
-    const devOwn = ctx.dev.map((it, i) => (it.category === c ? dist(c, dev.pooled[i] as Float32Array) : null)).filter((x): x is number => x !== null);
-    // a category with no dev films (a training-only source) takes its threshold from its training films
-    const own = devOwn.length > 0 ? devOwn : ctx.train.map((it, i) => (it.category === c ? dist(c, train.pooled[i] as Float32Array) : null)).filter((x): x is number => x !== null);
-    const sorted = [...own].sort((a, b) => a - b);
-    return {
-      category: c,
-      anatomy: ctx.train.find((it) => it.category === c)?.anatomy ?? 'other',
-      n: ctx.train.filter((it) => it.category === c).length,
-      mean: [...(means.get(c) as Float64Array)].map(round7),
-      threshold: round7(quantile(sorted, OPEN_SET_PERCENTILE) * OPEN_SET_MARGIN),
-    };
-  });
+  const fitted = fitOpenSet(train.pooled, ctx.train, dev.pooled, ctx.dev);
   const gate: GateFile = {
     format: 'physis-gate',
     version: 1,
@@ -205,12 +226,12 @@ async function finalise(ctx: FinaliseContext<SuitabilityItem>): Promise<Finalise
     openSet: {
       method: 'class-conditional Gaussians with a shared Ledoit-Wolf covariance (Lee et al. 2018); per-category threshold',
       features: POOLED_FEATURES_DESCRIPTION,
-      dim: d,
-      choleskyLower: lower,
-      shrinkage: round7(cov.shrinkage),
+      dim: fitted.dim,
+      choleskyLower: fitted.choleskyLower,
+      shrinkage: fitted.shrinkage,
       percentile: OPEN_SET_PERCENTILE,
       margin: OPEN_SET_MARGIN,
-      categories: openCategories,
+      categories: fitted.categories,
       data:
         `means and covariance: ${ctx.train.length} training films as stored; thresholds: ${OPEN_SET_MARGIN} × the ` +
         `${OPEN_SET_PERCENTILE} quantile of each category's own distances on the ${ctx.devData} (training films for a category without dev films)`,
@@ -231,14 +252,16 @@ async function finalise(ctx: FinaliseContext<SuitabilityItem>): Promise<Finalise
       unit: 'fraction',
       data: `${ctx.devData}: ${idx.length} ${c} films as stored, share beyond every category's open-set threshold`,
     });
-    // leave-one-category-out of the statistics only (the network itself saw the category in training)
-    const others = gate.openSet.categories.filter((x) => x.category !== c);
-    const leftOut: GateFile = { ...gate, openSet: { ...gate.openSet, categories: others } };
+    // leave-one-category-out of the statistics (means, covariance and thresholds refitted without it; the network
+    // itself saw the category in training, so this is optimistic beside a network trained without it)
+    const keep = (it: SuitabilityItem): boolean => it.category !== c;
+    const loco = fitOpenSet(train.pooled.filter((_, i) => keep(ctx.train[i] as SuitabilityItem)), ctx.train.filter(keep), dev.pooled.filter((_, i) => keep(ctx.dev[i] as SuitabilityItem)), ctx.dev.filter(keep));
+    const leftOut: GateFile = { ...gate, openSet: { ...gate.openSet, ...loco } };
     metrics.push({
       name: `openSetLeftOut.${c}`,
       value: idx.filter((i) => readVerdict(dev.logits[i] as Float32Array, dev.pooled[i] as Float32Array, leftOut).openSet.unfamiliar).length / idx.length,
       unit: 'fraction',
-      data: `${idx.length} dev ${c} films refused as unfamiliar when ${c} is left out of the open-set statistics (not out of the network's training)`,
+      data: `${idx.length} dev ${c} films beyond every threshold when ${c} is left out of the open-set statistics (refitted), not out of the network's training`,
     });
   }
   const tasks = listTasks().filter((t): t is Task & { accepts: Acceptance } => t.accepts !== undefined);
@@ -347,12 +370,15 @@ export const SUITABILITY_TASK: Task<SuitabilityItem, GateState> = {
   openMember: openGateMember,
   filmFields: () => ({}),
   suitability: () => null,
-  predict(ctx) {
+  // the film as the gate sees it everywhere (reduced display image, no laterality mirror), not the card's generic preparation
+  async predict(ctx) {
     const r = ctx.routes[0];
     if (r === undefined) throw new Error('suitability: no member answered');
-    const logits = r.firstPass.heads[0] as Float32Array;
-    const verdict = readVerdict(logits, r.firstPass.pooled, r.state.gate);
-    return { verdict, probabilities: gateProbabilities(logits) };
+    const size = ctx.prepared.image.width;
+    const image = gateInput(gateDisplay(ctx.radiograph, size), size).image;
+    const out = await r.runner.run(image.data, 1, size, [[]]);
+    const logits = out.heads[0]?.[0] as Float32Array;
+    return { verdict: readVerdict(logits, out.pooled[0] as Float32Array, r.state.gate), probabilities: gateProbabilities(logits) };
   },
   format: formatVerdict,
 };

@@ -122,7 +122,7 @@ void test(
       'add-onnx keeps the artifacts',
     );
     const film = join(dir, 'blob_0.png');
-    assert.equal((await capture(['predict', film, '--bundle', ref.dir, '--sex', 'M'])).code, 0);
+    assert.equal((await capture(['predict', '--no-gate', film, '--bundle', ref.dir, '--sex', 'M'])).code, 0);
 
     for (const [file, edit] of [
       ['ood.json', (t: string) => t.replace(/"threshold": [0-9.e+-]+/, '"threshold": 1e9')],
@@ -141,7 +141,7 @@ void test(
           `^physis: BundleIntegrityError: .*${file.replace('.', '\\.')}: sha256 [0-9a-f]{64} does not match [0-9a-f]{64} recorded in card\\.json`,
         ),
       );
-      const p = await capture(['predict', film, '--bundle', ref.dir, '--sex', 'M']);
+      const p = await capture(['predict', '--no-gate', film, '--bundle', ref.dir, '--sex', 'M']);
       assert.equal(p.code, 1, `${file} edited: predict refuses the bundle`);
       assert.match(p.stderr, /BundleIntegrityError/);
       writeFileSync(path, original);
@@ -288,16 +288,16 @@ void test(
     );
 
     const before = jsonLines(
-      (await capture(['predict', film, '--bundle', ref.dir, '--sex', 'M', '--json'])).stdout,
+      (await capture(['predict', '--no-gate', film, '--bundle', ref.dir, '--sex', 'M', '--json'])).stdout,
     )[0];
     const after = jsonLines(
-      (await capture(['predict', film, '--bundle', old, '--sex', 'M', '--json'])).stdout,
+      (await capture(['predict', '--no-gate', film, '--bundle', old, '--sex', 'M', '--json'])).stdout,
     )[0];
     assert.ok(before?.answer && after?.answer, 'both answered');
     assert.equal(after.answer.boneAgeMonths, before.answer.boneAgeMonths);
     assert.deepEqual(after.answer.interval90, before.answer.interval90);
     const girl = jsonLines(
-      (await capture(['predict', film, '--bundle', old, '--sex', 'F', '--json'])).stdout,
+      (await capture(['predict', '--no-gate', film, '--bundle', old, '--sex', 'F', '--json'])).stdout,
     )[0];
     assert.match(
       girl?.rejected?.reason ?? '',
@@ -359,9 +359,9 @@ void test(
     );
     const film = writeBlobPng(join(dir, 'blob_48x64.png'));
     const alone = async (b: ModelBundle, sex: string): Promise<number | undefined> =>
-      jsonLines((await capture(['predict', film, '--bundle', b.dir, '--sex', sex, '--json'])).stdout)[0]
+      jsonLines((await capture(['predict', '--no-gate', film, '--bundle', b.dir, '--sex', sex, '--json'])).stdout)[0]
         ?.answer?.boneAgeMonths;
-    const both = await capture(['predict', film, '--bundle', pair, '--json']);
+    const both = await capture(['predict', '--no-gate', film, '--bundle', pair, '--json']);
     assert.equal(both.code, 0, both.stderr);
     assert.deepEqual(jsonLines(both.stdout)[0]?.answer?.boneAgeMonthsBySex, {
       M: await alone(refs.M, 'M'),

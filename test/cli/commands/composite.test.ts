@@ -10,7 +10,7 @@ import { capture, jsonLines, type HandAnswer, type Line } from '../capture.js';
 
 /** `physis predict … --json` for one film that must be answered. */
 const predict = async (argv: string[]): Promise<Line & { answer: HandAnswer }> => {
-  const r = await capture(['predict', ...argv, '--json']);
+  const r = await capture(['predict', '--no-gate', ...argv, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const [line] = jsonLines(r.stdout);
   assert.ok(line?.answer, r.stdout);
@@ -128,7 +128,7 @@ void test("bundle compose --by sex + predict: the member of the resolved sex ans
 
     // a member swapped after composing is refused by predict
     tinyBoneAgeBundle(join(pair, 'F'), { id: 'tiny-F', seed: 9, biasMonths: 110, sex: 'F', interval });
-    const swapped = await capture(['predict', image, '--bundle', pair, '--sex', 'F']);
+    const swapped = await capture(['predict', '--no-gate', image, '--bundle', pair, '--sex', 'F']);
     assert.equal(swapped.code, 1);
     assert.match(
       swapped.stderr,
@@ -189,7 +189,7 @@ void test('ensemble composite: predict gives the mean of the members with their 
     assert.ok(u.answer.memberSdMonthsBySex !== undefined);
 
     const heat = join(dir, 'heat.png');
-    const x = await capture(['explain', image, '--bundle', ens, '--sex', 'M', '-o', heat, '--json']);
+    const x = await capture(['explain', '--no-gate', image, '--bundle', ens, '--sex', 'M', '-o', heat, '--json']);
     assert.equal(x.code, 0, x.stderr);
     assert.match(
       jsonLines(x.stdout)[0]?.heatmapMethod ?? '',
@@ -203,6 +203,7 @@ void test('ensemble composite: predict gives the mean of the members with their 
     );
     const ev = await capture([
       'evaluate',
+      '--no-gate',
       ens,
       '--data',
       dir,
@@ -321,7 +322,7 @@ void test('train --subset sex=M and --folds K --ensemble on synthetic radiograph
     ]);
     assert.equal(p.code, 0, p.stderr);
     // the ensemble as --bundle: both members run (a film one fold's OOD check refuses is refused, exit 1, naming it)
-    const r = await capture(['predict', join(dir, 'blob_3.png'), '--bundle', ens, '--sex', 'F', '--json']);
+    const r = await capture(['predict', '--no-gate', join(dir, 'blob_3.png'), '--bundle', ens, '--sex', 'F', '--json']);
     const line = jsonLines(r.stdout)[0];
     assert.equal(line?.members?.length, 2, r.stdout);
     if (line?.answer) assert.equal(r.code, 0);

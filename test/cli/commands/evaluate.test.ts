@@ -35,7 +35,7 @@ void test('evaluate writes its report to ./evaluation-<bundle> outside the bundl
     });
     const bundleFiles = readdirSync(bundle.dir).sort();
     process.chdir(dir);
-    const evaluate = ['evaluate', bundle.dir, '--data', join(dir, 'labels.csv'), '--workers', '0', '--json'];
+    const evaluate = ['evaluate', '--no-gate', bundle.dir, '--data', join(dir, 'labels.csv'), '--workers', '0', '--json'];
     const r = await capture(evaluate);
     assert.equal(r.code, 0, r.stderr);
     const e = JSON.parse(r.stdout) as Evaluated;
@@ -60,7 +60,7 @@ void test('evaluate writes its report to ./evaluation-<bundle> outside the bundl
     );
 
     const unlisted = tinyBoneAgeBundle(join(dir, 'unlisted'), { id: 'unlisted', seed: 2, biasMonths: 60 });
-    const u = await capture(['evaluate', unlisted.dir, '--data', join(dir, 'labels.csv'), '--workers', '0']);
+    const u = await capture(['evaluate', '--no-gate', unlisted.dir, '--data', join(dir, 'labels.csv'), '--workers', '0']);
     assert.equal(u.code, 0, u.stderr);
     assert.match(
       u.stderr,

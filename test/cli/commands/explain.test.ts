@@ -13,7 +13,7 @@ void test('explain refuses an -o that is the input film itself (usage error, fil
     const film = writeBlobPng(join(dir, 'blob_48x64.png'));
     const before = readFileSync(film);
     for (const o of [film, join(dir, '.', 'blob_48x64.png')]) {
-      const r = await capture(['explain', film, '--bundle', bundle.dir, '--sex', 'F', '-o', o]);
+      const r = await capture(['explain', '--no-gate', film, '--bundle', bundle.dir, '--sex', 'F', '-o', o]);
       assert.equal(r.code, 2);
       assert.match(
         r.stderr,
@@ -22,7 +22,7 @@ void test('explain refuses an -o that is the input film itself (usage error, fil
     }
     assert.ok(readFileSync(film).equals(before), 'the film is untouched');
     const heat = join(dir, 'heat.png');
-    const ok = await capture(['explain', film, '--bundle', bundle.dir, '--sex', 'F', '-o', heat, '--json']);
+    const ok = await capture(['explain', '--no-gate', film, '--bundle', bundle.dir, '--sex', 'F', '-o', heat, '--json']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(jsonLines(ok.stdout)[0]?.heatmap, heat);
     assert.equal(readFileSync(heat).subarray(1, 4).toString(), 'PNG');

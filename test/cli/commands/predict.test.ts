@@ -42,7 +42,7 @@ void test(
     const good = writeBlobPng(join(dir, 'blob_48x64.png'));
     const files = [missing, corrupt, good];
 
-    const j = await capture(['predict', ...files, '--bundle', bundle.dir, '--sex', 'F', '--json']);
+    const j = await capture(['predict', '--no-gate', ...files, '--bundle', bundle.dir, '--sex', 'F', '--json']);
     assert.equal(j.code, 1, 'not every film was answered');
     const lines = jsonLines(j.stdout);
     assert.deepEqual(
@@ -64,7 +64,7 @@ void test(
     );
     assert.match(j.stderr, /3 films: 1 answered, 0 rejected, 2 failed/);
 
-    const h = await capture(['predict', ...files, '--bundle', bundle.dir, '--sex', 'F']);
+    const h = await capture(['predict', '--no-gate', ...files, '--bundle', bundle.dir, '--sex', 'F']);
     assert.equal(h.code, 1);
     const human = h.stdout.trim().split('\n');
     assert.equal(human.length, 3, h.stdout);
@@ -73,7 +73,7 @@ void test(
     assert.match(human[2] ?? '', /^.*blob_48x64\.png: bone age \d+\.\d months .*sex F from cli/);
 
     const other = writeBlobPng(join(dir, 'blob_48x64_shift3.png'), 3);
-    const ok = await capture(['predict', good, other, '--bundle', bundle.dir, '--sex', 'F', '--json']);
+    const ok = await capture(['predict', '--no-gate', good, other, '--bundle', bundle.dir, '--sex', 'F', '--json']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(jsonLines(ok.stdout).filter((l) => l.answer !== undefined).length, 2);
   }),
@@ -87,7 +87,7 @@ void test(
     writeBlobPng(join(dir, 'b.png'), 2);
     const csv = join(dir, 'list.csv');
     writeFileSync(csv, 'file,sex\na.png,X\nb.png,F\n');
-    const r = await capture(['predict', '--manifest', csv, '--bundle', bundle.dir, '--json']);
+    const r = await capture(['predict', '--no-gate', '--manifest', csv, '--bundle', bundle.dir, '--json']);
     assert.equal(r.code, 1);
     const [a, b] = jsonLines(r.stdout);
     assert.equal(a?.error?.name, 'SexError');
@@ -114,6 +114,7 @@ void test(
     const before = films.map((f) => readFileSync(f));
     const r = await capture([
       'predict',
+      '--no-gate',
       ...films,
       '--bundle',
       bundle.dir,
@@ -140,25 +141,25 @@ void test(
     const f = tinyBoneAgeBundle(join(dir, 'girls'), { id: 'tiny-F', seed: 2, biasMonths: 110, sex: 'F' });
     const film = writeBlobPng(join(dir, 'blob_48x64.png'));
 
-    const girl = await capture(['predict', film, '--bundle', m.dir, '--sex', 'F', '--json']);
+    const girl = await capture(['predict', '--no-gate', film, '--bundle', m.dir, '--sex', 'F', '--json']);
     assert.equal(girl.code, 1);
     const g = jsonLines(girl.stdout)[0];
     assert.equal(g?.answer, undefined, 'no bone age from a model that never saw girls');
     assert.equal(g?.rejected?.reason, 'tiny-M was trained on sex M only, the film is sex F');
-    const unknown = await capture(['predict', film, '--bundle', m.dir]);
+    const unknown = await capture(['predict', '--no-gate', film, '--bundle', m.dir]);
     assert.equal(unknown.code, 1);
     assert.match(
       unknown.stdout,
       /blob_48x64\.png: rejected: tiny-M was trained on sex M only and the film's sex is unknown/,
     );
-    const boy = await capture(['predict', film, '--bundle', m.dir, '--sex', 'M', '--json']);
+    const boy = await capture(['predict', '--no-gate', film, '--bundle', m.dir, '--sex', 'M', '--json']);
     assert.equal(boy.code, 0, boy.stderr);
     const boyMonths = jsonLines(boy.stdout)[0]?.answer?.boneAgeMonths;
 
     const pair = join(dir, 'by-sex');
     const c = await capture(['bundle', 'compose', '--by', 'sex', `M=${m.dir}`, `F=${f.dir}`, '--out', pair]);
     assert.equal(c.code, 0, c.stderr);
-    const both = await capture(['predict', film, '--bundle', pair, '--json']);
+    const both = await capture(['predict', '--no-gate', film, '--bundle', pair, '--json']);
     assert.equal(both.code, 0, both.stderr);
     const a = jsonLines(both.stdout)[0]?.answer;
     assert.equal(a?.sexSource, 'unknown');
@@ -185,12 +186,12 @@ void test(
       writeImage({ rows, columns, values, extra: [{ tag: 0x00280008, vr: 'IS', value: '2' }] }),
     );
 
-    const h = await capture(['predict', film, '--bundle', bundle.dir, '--sex', 'M']);
+    const h = await capture(['predict', '--no-gate', film, '--bundle', bundle.dir, '--sex', 'M']);
     assert.equal(h.code, 0, h.stderr);
     const [line, ...warnings] = h.stdout.trimEnd().split('\n');
     assert.match(line ?? '', /u16_blob_48x64_2frames\.dcm: bone age/);
     assert.ok(warnings.includes('  warning: 2 frames; only frame 1 is decoded'), h.stdout);
-    const j = await capture(['predict', film, '--bundle', bundle.dir, '--sex', 'M', '--json']);
+    const j = await capture(['predict', '--no-gate', film, '--bundle', bundle.dir, '--sex', 'M', '--json']);
     assert.ok(jsonLines(j.stdout)[0]?.warnings?.includes('2 frames; only frame 1 is decoded'), j.stdout);
   }),
 );
@@ -200,11 +201,11 @@ void test(
   withDir(async (dir) => {
     const bundle = tinyBoneAgeBundle(join(dir, 'bundle'), { id: 'tiny', seed: 1, biasMonths: 60 });
     const film = writeBlobPng(join(dir, 'a\x1b[2Jb.png'));
-    const h = await capture(['predict', film, '--bundle', bundle.dir, '--sex', 'F']);
+    const h = await capture(['predict', '--no-gate', film, '--bundle', bundle.dir, '--sex', 'F']);
     assert.equal(h.code, 0, h.stderr);
     assert.ok(!h.stdout.includes('\x1b'), 'no raw ESC reaches the terminal');
     assert.ok(h.stdout.includes('a\\x1b[2Jb.png: bone age'), h.stdout);
-    const j = await capture(['predict', film, '--bundle', bundle.dir, '--sex', 'F', '--json']);
+    const j = await capture(['predict', '--no-gate', film, '--bundle', bundle.dir, '--sex', 'F', '--json']);
     assert.equal(jsonLines(j.stdout)[0]?.file, film);
   }),
 );
