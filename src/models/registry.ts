@@ -144,7 +144,7 @@ export const ARCHITECTURES: Readonly<Record<ArchitectureName, ArchitectureInfo>>
     minInputSize: 1,
     numFeatures: 256,
     featureBlock: 'layer4',
-    numParams1000: 0,
+    numParams1000: 3055880,
     create: resnet18W32,
   },
   resnet50: {

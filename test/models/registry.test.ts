@@ -11,7 +11,7 @@ import {
   listArchitectures,
 } from '../../src/models/index.js';
 
-void test('the registry lists the ten architectures of issue 4', () => {
+void test('the registry lists the architectures of the zoo', () => {
   assert.deepEqual(listArchitectures().sort(), [
     'convnext_small',
     'convnext_tiny',
@@ -22,6 +22,7 @@ void test('the registry lists the ten architectures of issue 4', () => {
     'efficientnet_v2_s',
     'inception_resnet_v2',
     'resnet18',
+    'resnet18_w32',
     'resnet50',
   ]);
   assert.equal(isArchitectureName('resnet50'), true);
