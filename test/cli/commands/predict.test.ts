@@ -66,8 +66,10 @@ void test(
 
     const h = await capture(['predict', '--no-gate', ...files, '--bundle', bundle.dir, '--sex', 'F']);
     assert.equal(h.code, 1);
-    const human = h.stdout.trim().split('\n');
+    // one line per film; the answer's warning (the gate was skipped) on its own indented line
+    const human = h.stdout.trim().split('\n').filter((l) => !l.startsWith('  warning: '));
     assert.equal(human.length, 3, h.stdout);
+    assert.match(h.stdout, /blob_48x64\.png: bone age .*\n {2}warning: not checked by the suitability gate: --no-gate/);
     assert.match(human[0] ?? '', /^.*missing\.png: error: NotDicomError: /);
     assert.match(human[1] ?? '', /^.*x\.dcm: error: NotDicomError: .*not a DICOM, PNG or JPEG file/);
     assert.match(human[2] ?? '', /^.*blob_48x64\.png: bone age \d+\.\d months .*sex F from cli/);
