@@ -71,8 +71,13 @@ export const GATE_USAGE =
   '--gate DIR: the suitability gate bundle every film passes first (default models/suitability); --no-gate skips it,\n' +
   'and every result then says that the film was not checked.';
 
-/** The shipped suitability gate. */
+/** The shipped suitability gate, relative to the package root. */
 export const DEFAULT_GATE = 'models/suitability';
+
+/** The shipped suitability gate's folder. */
+export function defaultGateDir(): string {
+  return `${PACKAGE_ROOT}${DEFAULT_GATE}`;
+}
 
 /**
  * Open the gate a command's films pass (`--gate`, else the shipped one), or none with `--no-gate` (said in every
@@ -88,7 +93,7 @@ export async function gateFromArgs(args: ParsedArgs, task: Task, backend: 'auto'
     if (given !== undefined) throw new UsageError('give --gate DIR or --no-gate, not both');
     return { gate: null, gateSkipped: `--no-gate: nothing checked that the film is ${task.accepts.describe}` };
   }
-  const dir = given ?? `${PACKAGE_ROOT}${DEFAULT_GATE}`;
+  const dir = given ?? defaultGateDir();
   if (given === undefined && !existsSync(dir)) throw new UsageError(`the default suitability gate ${DEFAULT_GATE} is missing; give --gate DIR (or --no-gate)`);
   return { gate: await suitability.openGate(dir, { backend }) };
 }

@@ -8,16 +8,12 @@
  * $ physis triage samples/hand-0.png
  * samples/hand-0.png: hand (p 1.00), frontal view, radiograph (p 1.00), upright (p 1.00), normal polarity (p 1.00), left as seen (p 1.00); accepted by hand-bone-age
  */
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRadiograph, escapeForTerminal } from '../../radiograph/index.js';
 import { listTasks, suitability, type Task } from '../../tasks/index.js';
 import { stringOption, UsageError, type Command } from '../command.js';
-import { DEFAULT_GATE, GATE_USAGE } from '../task-args.js';
-import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
-
-const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { defaultGateDir, GATE_USAGE } from '../task-args.js';
 
 /** Files named, folders listed (recursively, sorted; hidden entries and labels/notes files skipped). */
 function filmsOf(paths: readonly string[]): string[] {
@@ -59,7 +55,7 @@ export const triageCommand: Command = {
     const files = filmsOf(args.positionals);
     const backend = stringOption(args, 'backend') ?? 'auto';
     if (backend !== 'auto' && backend !== 'onnx' && backend !== 'torch') throw new UsageError(`--backend must be auto, onnx or torch, got '${backend}'`);
-    const dir = stringOption(args, 'gate') ?? `${PACKAGE_ROOT}${DEFAULT_GATE}`;
+    const dir = stringOption(args, 'gate') ?? defaultGateDir();
     if (!existsSync(dir)) throw new UsageError(`no suitability gate at ${dir}; give --gate DIR`);
     const gate = await suitability.openGate(dir, { backend });
     const tasks = listTasks().filter((t): t is Task & { accepts: NonNullable<Task['accepts']> } => t.accepts !== undefined);
