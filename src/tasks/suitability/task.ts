@@ -362,9 +362,16 @@ export const SUITABILITY_TASK: Task<SuitabilityItem, GateState> = {
   selection: { metric: 'devMeanAccuracy', mode: 'max' },
   evaluate: evaluateOutputs,
   report,
+  // one output tensor (what the graph exports): the groups' logits side by side, each group a softmax of its own
   card: () => ({
     extra: [],
-    outputs: HEAD_GROUPS.map((g) => ({ name: g.name, unit: 'logits', description: `softmax over ${g.classes.join(', ')}` })),
+    outputs: [
+      {
+        name: 'logits',
+        unit: 'logits',
+        description: `${HEAD_WIDTH} logits in groups, each a softmax: ${HEAD_GROUPS.map((g) => `${g.name} (${g.classes.join(', ')})`).join('; ')}`,
+      },
+    ],
   }),
   finalise,
   openMember: openGateMember,

@@ -156,3 +156,28 @@ void test('the default predict runs the shipped gate and names it in the result'
   assert.equal(line.gate?.verdict.anatomy.value, 'hand');
   assert.match(line.gate?.model.weightsSha256 ?? '', /^[0-9a-f]{64}$/);
 });
+
+void test('the gate runs on ONNX Runtime once its bundle has a graph, with the libtorch verdict', { skip: haveGate ? false : `${GATE_DIR} is absent` }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'physis-gate-onnx-'));
+  try {
+    for (const f of readdirSync(GATE_DIR)) if (f !== 'checkpoint' && f !== 'report') copyFileSync(join(GATE_DIR, f), join(dir, f));
+    const added = await capture(['bundle', 'add-onnx', dir]);
+    assert.equal(added.code, 0, added.stderr);
+    const onnx = await suitability.openGate(dir, { backend: 'onnx' });
+    const torch = await suitability.openGate(dir, { backend: 'torch' });
+    try {
+      assert.equal(onnx.runner.backend, 'onnx');
+      const film = await readRadiograph('samples/hand-0.png');
+      const a = await suitability.gateVerdict(onnx, film);
+      const b = await suitability.gateVerdict(torch, film);
+      assert.equal(a.anatomy.value, b.anatomy.value);
+      assert.ok(Math.abs(a.anatomy.p - b.anatomy.p) < 1e-4 && Math.abs(a.laterality.p - b.laterality.p) < 1e-4);
+      assert.ok(Math.abs(a.openSet.distance - b.openSet.distance) < 1e-2, `${a.openSet.distance} vs ${b.openSet.distance}`);
+    } finally {
+      await suitability.closeGate(onnx);
+      await suitability.closeGate(torch);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
