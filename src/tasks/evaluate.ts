@@ -1,6 +1,7 @@
 /**
  * Evaluating a bundle or composite on labelled films, through the same checks as predict: every film first passes
- * the task's suitability check (a refused film is counted and named, not scored), each row is answered by the member
+ * the suitability gate (a refused film is counted and named, not scored; a film it corrects is scored as corrected),
+ * then the task's own check (likewise), each row is answered by the member
  * its inputs route it to (an ensemble by the weighted mean of its members' un-augmented forwards), and rows that
  * trained or early-stopped the model are flagged.
  *
@@ -9,9 +10,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { spreadOf } from '../eval/index.js';
-import type { ModelSetMember } from '../infer/index.js';
 import { predictWithFeatures, taskLoader, TRAINING_ROWS_ROLE, type ItemPass, type TrainingItem } from '../train/index.js';
-import { readRadiograph } from '../radiograph/index.js';
+import { forwardVariants, type ModelSetMember } from '../infer/index.js';
+import { preprocess, type PreprocessOptions } from '../preprocess/index.js';
+import { readRadiograph, type Radiograph } from '../radiograph/index.js';
+import { InputError } from './errors.js';
 import type { TaskModels } from './pipeline.js';
 import { gateFilm } from './suitability/index.js';
 import type { Task } from './task.js';
@@ -48,6 +51,22 @@ interface TrainingRowsDoc {
 }
 
 /**
+ * The pass of a film the gate corrected: the corrected film prepared as the card says, one forward with the row's
+ * input values (the same values a loader's sample module encodes).
+ */
+function correctedPass<Item extends TrainingItem, State>(task: Task<Item, State>, m: ModelSetMember, row: Item, film: Radiograph, preprocessing: PreprocessOptions): ItemPass {
+  const prepared = preprocess(film, preprocessing);
+  const extra = task.inputs.flatMap((spec) => {
+    const v = task.inputValue(row, spec.name);
+    if (v === null) throw new InputError(`${row.id}: no ${spec.name} for the network's extra input`);
+    return [...spec.encode(v)];
+  });
+  const size = prepared.image.width;
+  const pass = forwardVariants(m.model, prepared.image.data, 1, size, [m.model.extraInputs === 0 ? [] : extra]);
+  return { outputs: pass.heads[0]?.[0] as Float32Array, pooled: pass.pooled[0] as Float32Array, fields: task.filmFields(film, prepared) };
+}
+
+/**
  * Evaluate a task's models on labelled rows.
  * @param models - from openTaskModels
  * @param allRows - the task's labelled items
@@ -56,9 +75,11 @@ interface TrainingRowsDoc {
 export async function evaluateModels<Item extends TrainingItem, State>(models: TaskModels<State>, allRows: readonly Item[], o: EvaluateOptions): Promise<EvaluateResult> {
   const task = models.task as unknown as Task<Item, State>;
   const { set } = models;
-  // the suitability gate first, as for a single film; a film it would correct is not scored (the loaders read files as stored)
+  // the suitability gate first, as for a single film; a film it corrects is scored as corrected (on its own, since the
+  // loaders read files as stored)
   const refused: { id: string; reason: string }[] = [];
   const rows: Item[] = [];
+  const corrected = new Map<number, Radiograph>();
   const gate = models.gate;
   for (const row of allRows) {
     if (task.accepts === undefined || gate === null) {
@@ -68,8 +89,10 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
     try {
       const g = await gateFilm(gate, await readRadiograph(row.path), task.accepts);
       if (g.refused !== null) refused.push({ id: row.id, reason: `suitability gate: ${g.refused}` });
-      else if (g.report.corrections.length > 0) refused.push({ id: row.id, reason: `not scored: the suitability gate would correct it first (${g.report.corrections.join('; ')}); evaluate scores films as stored` });
-      else rows.push(row);
+      else {
+        if (g.report.corrections.length > 0) corrected.set(rows.length, g.radiograph);
+        rows.push(row);
+      }
     } catch (e) {
       refused.push({ id: row.id, reason: `unreadable: ${(e as Error).message}` });
     }
@@ -98,7 +121,8 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
     set.kind === 'routed' && set.routeBy !== undefined ? rows.flatMap((r, i) => (task.inputValue(r, set.routeBy as string) === m.route ? [i] : [])) : rows.map((_, i) => i);
   const passes = new Map<ModelSetMember, Map<number, ItemPass>>();
   for (const m of set.members) {
-    const mine = rowsOf(m);
+    const all = rowsOf(m);
+    const mine = all.filter((i) => !corrected.has(i));
     const byRow = new Map<number, ItemPass>();
     if (mine.length > 0) {
       const loader = taskLoader(task, mine.map((i) => rows[i] as Item), { recipe, workers: o.workers ?? 1 });
@@ -109,6 +133,7 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
         await loader.close();
       }
     }
+    for (const i of all.filter((x) => corrected.has(x))) byRow.set(i, correctedPass(task, m, rows[i] as Item, corrected.get(i) as Radiograph, models.preprocessing));
     passes.set(m, byRow);
   }
   const outputs: Float32Array[] = [];
@@ -141,7 +166,12 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
     accepted.push(row);
   });
   const members = set.members.map((m) => `${m.bundle.card.id}${m.route ? ` [${set.routeBy} ${m.route}]` : ''} sha256 ${m.bundle.card.files.weights.sha256}`);
-  const gateWords = task.accepts === undefined ? '' : gate === null ? ` (suitability gate skipped: ${models.gateSkipped ?? 'none given'})` : ` (suitability gate ${gate.member.bundle.card.id})`;
+  const gateWords =
+    task.accepts === undefined
+      ? ''
+      : gate === null
+        ? ` (suitability gate skipped: ${models.gateSkipped ?? 'none given'})`
+        : ` (suitability gate ${gate.member.bundle.card.id}; ${corrected.size} scored after its correction)`;
   const data = `${o.dataSummary}; ${accepted.length} accepted, ${refused.length} refused by the suitability checks${gateWords}`;
   if (accepted.length === 0) return { metrics: {}, accepted: 0, refused, overlap, unchecked, reportHtml: null, reportJson: null };
   const report = task.report(outputs, accepted, {

@@ -33,7 +33,7 @@ export const evaluateCommand: Command = {
     '<bundle> may be a composite folder: an ensemble is scored on the mean of its members, a routed composite on each',
     "row's member. Rows a member was trained or early-stopped on are flagged (warning and report).",
     GATE_USAGE,
-    'A film the gate refuses is counted and listed; a film it would correct (turned, inverted, mirrored) is listed, not scored.',
+    'A film the gate refuses is counted and listed; a film it corrects (turned, inverted, mirrored) is scored as corrected.',
     '',
     'example:',
     '  $ physis evaluate models/hand-bone-age --data ../shared/data/rsna-hand --split dev --out eval/',

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { displayImage, reorientRadiograph, inverseReorientation, type Reorientation } from '../../../src/preprocess/index.js';
@@ -177,6 +177,23 @@ void test('the gate runs on ONNX Runtime once its bundle has a graph, with the l
       await suitability.closeGate(onnx);
       await suitability.closeGate(torch);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('evaluate runs the gate: refused dev hands are listed with its reason, corrected ones are scored as corrected', { skip: !haveGate ? `${GATE_DIR} is absent` : existsSync('../shared/data/rsna-hand') ? false : '../shared/data/rsna-hand is absent' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'physis-gate-eval-'));
+  try {
+    const r = await capture(['evaluate', 'models/hand-bone-age', '--data', '../shared/data/rsna-hand', '--split', 'dev', '--out', join(dir, 'eval'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const e = JSON.parse(r.stdout) as { images: number; scored: number; refused: { id: string; reason: string }[]; metrics: { devMaeMonths: number } };
+    assert.equal(e.images, 177);
+    assert.equal(e.scored + e.refused.length, 177);
+    assert.ok(e.refused.length <= 2, JSON.stringify(e.refused));
+    for (const x of e.refused) assert.match(x.reason, /^suitability gate: /);
+    const report = JSON.parse(readFileSync(join(dir, 'eval', 'report.json'), 'utf8')) as { data?: string; facts?: Record<string, string> };
+    assert.match(JSON.stringify(report), /suitability gate suitability-resnet18_w32-128; \d+ scored after its correction/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
