@@ -42,15 +42,17 @@ export const suitabilityLabelsCommand: Command = {
   allowPositionals: false,
   async run(args, out) {
     const csv = stringOption(args, 'out', true);
+    const folders: Record<string, string> = {};
+    for (const [option, key] of [['anatomy', 'anatomy'], ['hands', 'hands'], ['more-hands', 'moreHands'], ['spine', 'spine']] as const) {
+      const dir = stringOption(args, option);
+      if (dir !== undefined) folders[key] = dir;
+    }
+    if (Object.keys(folders).length === 0) throw new UsageError('give at least one source folder (--anatomy, --hands, --more-hands, --spine)');
     const sources = {
-      ...(stringOption(args, 'anatomy') === undefined ? {} : { anatomy: stringOption(args, 'anatomy') as string }),
-      ...(stringOption(args, 'hands') === undefined ? {} : { hands: stringOption(args, 'hands') as string }),
-      ...(stringOption(args, 'more-hands') === undefined ? {} : { moreHands: stringOption(args, 'more-hands') as string }),
-      ...(stringOption(args, 'spine') === undefined ? {} : { spine: stringOption(args, 'spine') as string }),
+      ...folders,
       moreHandsLimit: intOption(args, 'more-hands-limit', 1000, 0, 1_000_000),
       exclude: (args.values['exclude'] as string[] | undefined) ?? [],
     };
-    if (Object.keys(sources).length === 2) throw new UsageError('give at least one source folder (--anatomy, --hands, --more-hands, --spine)');
     let rows = suitability.collectSuitabilityRows(sources);
     const cleanWith = stringOption(args, 'clean-sides-with');
     let cleaned: string[] = [];

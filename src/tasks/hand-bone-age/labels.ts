@@ -6,9 +6,8 @@
  * relative to the CSV so a data folder can be moved whole. Bone ages outside 0–240 months (0–20 years,
  * beyond the Greulich-Pyle atlas's 0–19 y range) are rejected as likely unit errors (years given as months).
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { labelsTable } from '../labels-table.js';
+import { checkFileColumn, labelsTable, readLabelsText } from '../labels-table.js';
 import { LabelsError } from '../errors.js';
 import { parseSex, type Sex } from './sex.js';
 
@@ -33,13 +32,6 @@ function field(fields: readonly string[], index: number | undefined): string {
   return index === undefined ? '' : (fields[index] ?? '').trim();
 }
 
-function checkFile(file: string, source: string, line: number, seen: Map<string, number>): void {
-  if (file === '') throw new LabelsError(`${source}:${line}: empty 'file'`);
-  const before = seen.get(file);
-  if (before !== undefined) throw new LabelsError(`${source}:${line}: file '${file}' is listed again (first on line ${before})`);
-  seen.set(file, line);
-}
-
 /**
  * Parse labels CSV text.
  * @param text - the CSV
@@ -51,7 +43,7 @@ export function parseBoneAgeLabels(text: string, source: string): BoneAgeLabel[]
   const seen = new Map<string, number>();
   const rows = records.map((r): BoneAgeLabel => {
     const file = field(r.fields, columns.get('file'));
-    checkFile(file, source, r.line, seen);
+    checkFileColumn(file, { source, line: r.line }, seen);
     const rawSex = field(r.fields, columns.get('sex'));
     const sex = parseSex(rawSex);
     if (sex === null) throw new LabelsError(`${source}:${r.line}: sex '${rawSex}' must be M or F`);
@@ -76,11 +68,5 @@ export function parseBoneAgeLabels(text: string, source: string): BoneAgeLabel[]
 
 /** Read and parse a labels CSV file. @param csvPath - path to labels.csv */
 export function readBoneAgeLabels(csvPath: string): BoneAgeLabel[] {
-  let text: string;
-  try {
-    text = readFileSync(csvPath, 'utf8');
-  } catch (error) {
-    throw new LabelsError(`${csvPath}: cannot read labels (${(error as Error).message})`);
-  }
-  return parseBoneAgeLabels(text, csvPath);
+  return parseBoneAgeLabels(readLabelsText(csvPath), csvPath);
 }

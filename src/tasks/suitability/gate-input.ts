@@ -16,7 +16,7 @@ import {
   type PreprocessResult,
   type Reorientation,
 } from '../../preprocess/index.js';
-import type { Radiograph } from '../../radiograph/index.js';
+import { EMPTY_METADATA, type Radiograph } from '../../radiograph/index.js';
 
 /**
  * The display image reduced so its long side is at most `2 × size` (never enlarged).
@@ -48,24 +48,7 @@ export function gateInput(display: GrayImage, size: number, o: Reorientation = I
     pixels: image.data,
     photometric: 'MONOCHROME2',
     voi: { kind: 'range', min: 0, max: 1 },
-    metadata: {
-      modality: null,
-      bodyPartExamined: null,
-      viewPosition: null,
-      laterality: null,
-      lateralitySource: null,
-      patientSex: null,
-      patientBirthDate: null,
-      studyDate: null,
-      patientAge: null,
-      age: null,
-      spacing: null,
-      manufacturer: null,
-      sopClassUid: null,
-      sopInstanceUid: null,
-      seriesInstanceUid: null,
-      studyInstanceUid: null,
-    },
+    metadata: EMPTY_METADATA,
     transferSyntaxUid: null,
     numberOfFrames: 1,
     warnings: [],

@@ -21,7 +21,7 @@ import {
 import { reorientRadiograph } from '../../preprocess/index.js';
 import type { Radiograph } from '../../radiograph/index.js';
 import { InputError } from '../errors.js';
-import type { Acceptance } from '../task.js';
+import type { Acceptance, GateSummary } from '../task.js';
 import { gateDisplay, gateInput } from './gate-input.js';
 import { openGateMember, type GateFile } from './state.js';
 import { judgeVerdict, readVerdict, type GateVerdict } from './verdict.js';
@@ -37,23 +37,14 @@ export interface Gate {
 }
 
 /** Which gate answered, for every result. */
-export interface GateProvenance {
-  readonly id: string;
-  readonly weightsSha256: string;
-  readonly dir: string;
-}
+export type GateProvenance = GateSummary['model'];
 
-/** What the gate said about a film, as results carry it. */
-export interface GateReport {
-  readonly model: GateProvenance;
+/** What the gate said about a film, as results carry it: the result's gate summary with the verdicts typed. */
+export interface GateReport extends GateSummary {
   /** The verdict on the film as stored. */
   readonly verdict: GateVerdict;
   /** The verdict after the correction, when one was made. */
   readonly verdictAfterCorrection?: GateVerdict;
-  /** Corrections made before the task saw the film, in words. */
-  readonly corrections: readonly string[];
-  /** Where the DICOM header disagrees with the image, or says nothing that could be checked. */
-  readonly metadata: readonly string[];
 }
 
 /** The gate's decision on a film for a task. */
@@ -197,9 +188,10 @@ export function checkMetadata(r: Radiograph, v: GateVerdict): { refusal: string 
  * @param g - an open gate
  * @param radiograph - the decoded film
  * @param a - what the task accepts
+ * @param asStored - the gate's verdict on the film as stored, when already known (judging it for several tasks)
  */
-export async function gateFilm(g: Gate, radiograph: Radiograph, a: Acceptance): Promise<GateOutcome> {
-  const verdict = await gateVerdict(g, radiograph);
+export async function gateFilm(g: Gate, radiograph: Radiograph, a: Acceptance, asStored?: GateVerdict): Promise<GateOutcome> {
+  const verdict = asStored ?? (await gateVerdict(g, radiograph));
   const meta = checkMetadata(radiograph, verdict);
   const base = { model: gateProvenance(g), verdict, metadata: meta.notes };
   if (meta.refusal !== null) return { report: { ...base, corrections: [] }, refused: meta.refusal, radiograph };
@@ -230,12 +222,10 @@ export async function triageRadiograph(
   const verdict = await gateVerdict(g, radiograph);
   const accepted: { task: string; corrections: readonly string[] }[] = [];
   const refused: { task: string; reason: string }[] = [];
-  let metadata: readonly string[] = checkMetadata(radiograph, verdict).notes;
   for (const t of tasks) {
-    const o = await gateFilm(g, radiograph, t.accepts);
-    metadata = o.report.metadata;
+    const o = await gateFilm(g, radiograph, t.accepts, verdict);
     if (o.refused === null) accepted.push({ task: t.name, corrections: o.report.corrections });
     else refused.push({ task: t.name, reason: o.refused });
   }
-  return { verdict, metadata, accepted, refused };
+  return { verdict, metadata: checkMetadata(radiograph, verdict).notes, accepted, refused };
 }

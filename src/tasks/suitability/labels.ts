@@ -7,10 +7,10 @@
  * for good (the RSNA dev hands stay dev, as for the hand model, so a hand the gate was tuned on never measures it), and
  * a group with its own archive writes the same file for its films.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LabelsError } from '../errors.js';
-import { labelsTable } from '../labels-table.js';
+import { checkFileColumn, labelsTable, readLabelsText } from '../labels-table.js';
 import { ANATOMY, LATERALITY, MODALITY, VIEW, type Anatomy, type ImageModality, type LateralityAsSeen, type View } from './config.js';
 
 /** One labelled film of the gate. */
@@ -54,10 +54,7 @@ export function parseSuitabilityLabels(text: string, source: string): Suitabilit
   const rows = records.map((r): SuitabilityItem => {
     const where = `${source}:${r.line}`;
     const file = get(r.fields, 'file');
-    if (file === '') throw new LabelsError(`${where}: empty 'file'`);
-    const before = seen.get(file);
-    if (before !== undefined) throw new LabelsError(`${where}: file '${file}' is listed again (first on line ${before})`);
-    seen.set(file, r.line);
+    checkFileColumn(file, { source, line: r.line }, seen);
     const anatomy = oneOf(get(r.fields, 'anatomy'), ANATOMY, 'anatomy', where, false) as Anatomy;
     const modality = oneOf(get(r.fields, 'modality'), MODALITY, 'modality', where, false) as ImageModality;
     if ((anatomy === 'other') !== (modality !== 'radiograph')) {
@@ -82,13 +79,7 @@ export function parseSuitabilityLabels(text: string, source: string): Suitabilit
 
 /** Read a gate labels CSV. @param csvPath - the file */
 export function readSuitabilityLabels(csvPath: string): SuitabilityItem[] {
-  let text: string;
-  try {
-    text = readFileSync(csvPath, 'utf8');
-  } catch (e) {
-    throw new LabelsError(`${csvPath}: cannot read labels (${(e as Error).message})`);
-  }
-  return parseSuitabilityLabels(text, csvPath);
+  return parseSuitabilityLabels(readLabelsText(csvPath), csvPath);
 }
 
 /** Where the builder finds each source; any may be absent. */
@@ -108,7 +99,7 @@ export interface SuitabilitySources {
 }
 
 /** A stable 32-bit hash (FNV-1a) of a string: the split of a row never depends on the order of the files. */
-function fnv1a(s: string): number {
+export function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
@@ -138,13 +129,7 @@ function anatomyRow(anatomy: string, view: string, modality: string): Omit<Suita
 
 function table(dir: string, required: readonly string[]): { csv: string; get: (fields: readonly string[], name: string) => string; records: readonly { fields: readonly string[]; line: number }[] } {
   const csv = resolve(dir, 'labels.csv');
-  let text: string;
-  try {
-    text = readFileSync(csv, 'utf8');
-  } catch (e) {
-    throw new LabelsError(`${csv}: cannot read labels (${(e as Error).message})`);
-  }
-  const { columns, records } = labelsTable(text, csv, required);
+  const { columns, records } = labelsTable(readLabelsText(csv), csv, required);
   return { csv, records, get: (fields, name) => (fields[columns.get(name) ?? -1] ?? '').trim() };
 }
 

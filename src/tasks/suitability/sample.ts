@@ -13,6 +13,7 @@ import { readRadiograph } from '../../radiograph/index.js';
 import type { Sample, SampleContext } from '../../train/index.js';
 import { ANATOMY, LATERALITY, MODALITY, TRANSFORM_RATES, VIEW, type Anatomy, type ImageModality, type LateralityAsSeen, type View } from './config.js';
 import { gateDisplay, gateInput } from './gate-input.js';
+import { fnv1a } from './labels.js';
 
 /** One item as the loader sends it to a worker. */
 export interface SuitabilityLoaderItem {
@@ -34,11 +35,9 @@ export interface SuitabilitySampleOptions {
 
 const cache = new Map<string, GrayImage>();
 
-/** A fixed pseudo-random stream from a string (FNV-1a seeded xorshift), for the per-path transform of evaluation passes. */
-export function fixedStream(key: string): () => number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
-  let x = h || 1;
+/** A fixed pseudo-random stream from a string (xorshift seeded by its FNV-1a hash). */
+function fixedStream(key: string): () => number {
+  let x = fnv1a(key) || 1;
   return () => {
     x ^= x << 13;
     x >>>= 0;
@@ -57,6 +56,15 @@ export function drawTransform(u: () => number): Reorientation {
   const turned = u() < TRANSFORM_RATES.turned;
   const quarterTurns = turned ? 1 + Math.min(2, Math.floor(u() * 3)) : 0;
   return { quarterTurns, invert: u() < TRANSFORM_RATES.inverted, mirror: u() < TRANSFORM_RATES.mirrored };
+}
+
+/**
+ * The transform of a film in passes that are not training (dev evaluation, finalisation): fixed per path, drawn at the
+ * training rates, so dev metrics compare across epochs.
+ * @param path - the film's path
+ */
+export function evaluationTransform(path: string): Reorientation {
+  return drawTransform(fixedStream(path));
 }
 
 /**
@@ -91,7 +99,7 @@ export async function loadSample(item: unknown, context: SampleContext): Promise
     display = gateDisplay(await readRadiograph(it.path), o.size);
     if (o.cache) cache.set(it.path, display);
   }
-  const t = it.transform ?? (context.train ? drawTransform(() => context.rng.uniform(0, 1)) : drawTransform(fixedStream(it.path)));
+  const t = it.transform ?? (context.train ? drawTransform(() => context.rng.uniform(0, 1)) : evaluationTransform(it.path));
   let image = gateInput(display, o.size, t).image;
   if (context.train && o.augmentation) image = augment(image, context.rng, o.augmentation);
   return { image: Float32Array.from(image.data), target: targetsOf(it, t) };

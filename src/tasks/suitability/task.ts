@@ -30,10 +30,10 @@ import {
   SUITABILITY_RECIPE,
 } from './config.js';
 import { readSuitabilityLabels, type SuitabilityItem } from './labels.js';
-import { drawTransform, fixedStream, targetsOf, type SuitabilityLoaderItem } from './sample.js';
+import { evaluationTransform, targetsOf, type SuitabilityLoaderItem } from './sample.js';
 import { GATE_FILE, GATE_ROLE, openGateMember, type GateFile, type GateState, type OpenSetCategory } from './state.js';
 import { gateDisplay, gateInput } from './gate-input.js';
-import { gateProbabilities, judgeVerdict, readVerdict } from './verdict.js';
+import { gateProbabilities, groupArgmax, judgeVerdict, readVerdict } from './verdict.js';
 
 /** An item with a fixed transform (finalisation's measurements). */
 type TransformedItem = SuitabilityItem & { readonly transform?: Reorientation };
@@ -42,15 +42,7 @@ const SAMPLE_MODULE = new URL(import.meta.url.endsWith('.ts') ? './sample.ts' : 
 
 const MODEL_OPTIONS: ModelOptions = { inChannels: 1, head: { kind: 'classification', numClasses: HEAD_WIDTH } };
 
-/** Class index predicted for a group from one film's logits. */
-function predictedIndex(logits: ArrayLike<number>, group: (typeof HEAD_GROUPS)[number]): number {
-  const at = HEAD_OFFSETS[group.name];
-  let best = 0;
-  for (let i = 1; i < group.classes.length; i++) if ((logits[at + i] as number) > (logits[at + best] as number)) best = i;
-  return best;
-}
-
-/** The targets each dev item was evaluated with (its fixed per-path transform, as the sample module draws it). */
+/** Per question: films it applies to and how many the head answered right. */
 function groupAccuracies(outputs: readonly Float32Array[], targets: readonly Float32Array[]): Record<string, { correct: number; n: number }> {
   const acc: Record<string, { correct: number; n: number }> = {};
   HEAD_GROUPS.forEach((g, gi) => {
@@ -60,7 +52,7 @@ function groupAccuracies(outputs: readonly Float32Array[], targets: readonly Flo
       const t = targets[i]?.[gi] ?? -1;
       if (t < 0) return;
       n++;
-      if (predictedIndex(o, g) === t) correct++;
+      if (groupArgmax(o, g.name).index === t) correct++;
     });
     acc[g.name] = { correct, n };
   });
@@ -69,7 +61,7 @@ function groupAccuracies(outputs: readonly Float32Array[], targets: readonly Flo
 
 /** Targets of items as evaluated: the item's own transform, else the fixed per-path one of the sample module. */
 function evaluationTargets(items: readonly TransformedItem[]): Float32Array[] {
-  return items.map((it) => targetsOf(it, it.transform ?? drawTransform(fixedStream(it.path))));
+  return items.map((it) => targetsOf(it, it.transform ?? evaluationTransform(it.path)));
 }
 
 function evaluateOutputs(outputs: readonly Float32Array[], items: readonly SuitabilityItem[]): Evaluation {
@@ -92,7 +84,7 @@ function report(outputs: readonly Float32Array[], items: readonly SuitabilityIte
   const targets = evaluationTargets(items);
   const acc = groupAccuracies(outputs, targets);
   const anatomy = classificationMetrics(
-    outputs.map((x) => predictedIndex(x, HEAD_GROUPS[0])),
+    outputs.map((x) => groupArgmax(x, 'anatomy').index),
     items.map((it) => ANATOMY.indexOf(it.anatomy)),
     { classNames: ANATOMY },
   );

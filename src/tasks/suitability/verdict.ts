@@ -63,7 +63,12 @@ export function gateProbabilities(logits: ArrayLike<number>): Record<HeadGroupNa
   return out as Record<HeadGroupName, Record<string, number>>;
 }
 
-function argmax(logits: ArrayLike<number>, name: HeadGroupName): { index: number; p: number } {
+/**
+ * The most probable class of a group and its probability.
+ * @param logits - the head's outputs
+ * @param name - the group
+ */
+export function groupArgmax(logits: ArrayLike<number>, name: HeadGroupName): { index: number; p: number } {
   const p = groupSoftmax(logits, name);
   let index = 0;
   for (let i = 1; i < p.length; i++) if ((p[i] as number) > (p[index] as number)) index = i;
@@ -88,7 +93,7 @@ export function openSetDistances(gate: GateFile, pooled: ArrayLike<number>): { c
  */
 export function readVerdict(logits: ArrayLike<number>, pooled: ArrayLike<number>, gate: GateFile): GateVerdict {
   const answer = <T extends string | number>(name: HeadGroupName): GateAnswer<T> => {
-    const a = argmax(logits, name);
+    const a = groupArgmax(logits, name);
     const group = HEAD_GROUPS.find((g) => g.name === name);
     const cls = group?.classes[a.index] as string;
     return { value: (name === 'orientation' ? ORIENTATION[a.index] : cls) as T, p: a.p };
