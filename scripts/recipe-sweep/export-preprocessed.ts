@@ -20,7 +20,7 @@ const size = Number(sizeArg);
 const rows = readBoneAgeLabels(csv);
 const pixels = new Uint8Array(rows.length * size * size);
 for (const [i, row] of rows.entries()) {
-  const { image } = await preprocessHandImage(row.path, { size, cache: false });
+  const { image } = await preprocessHandImage(row.path, { preprocessing: { size }, cache: false });
   for (let k = 0; k < image.data.length; k++) pixels[i * size * size + k] = Math.max(0, Math.min(255, Math.round((image.data[k] ?? 0) * 255)));
 }
 mkdirSync(outDir, { recursive: true });

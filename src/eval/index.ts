@@ -45,6 +45,7 @@ export {
   writeRegressionReport,
   type RegressionReport,
   type RegressionReportOptions,
+  type PublishedResult,
 } from './regression-report.js';
 export {
   conformalQuantile,

@@ -31,10 +31,30 @@ export interface RegressionReport {
   readonly samples: readonly RegressionSample[];
   /** Mean ± SD across cross-validation folds, when the evaluation had folds. */
   readonly folds?: Readonly<Record<string, MeanSd>>;
+  /** Published results shown beside the model's own. */
+  readonly published?: readonly PublishedResult[];
+}
+
+/**
+ * A published result shown beside the model's own numbers (not measured here): the share within each of the report's
+ * thresholds where the publication states it (null where it does not), and its MAE.
+ */
+export interface PublishedResult {
+  /** Who and what, e.g. `Lee et al. 2017, GoogLeNet, female test set`. */
+  readonly label: string;
+  /** The citation. */
+  readonly citation: string;
+  /** Its test set in words. */
+  readonly data: string;
+  readonly mae: number | null;
+  /** Shares (0–1) by threshold, in the report's unit; a threshold the publication does not give is left out. */
+  readonly within: Readonly<Record<string, number>>;
 }
 
 /** Options of {@link buildRegressionReport}. */
 export interface RegressionReportOptions extends GroupedMetricOptions {
+  /** Published results to show next to this model's (their own test sets, not these films). */
+  readonly published?: readonly PublishedResult[];
   readonly title: string;
   readonly unit: string;
   readonly facts?: Readonly<Record<string, string>>;
@@ -60,6 +80,7 @@ export function buildRegressionReport(
     metrics: groupedRegressionMetrics(samples, options),
     samples,
     ...(options.folds ? { folds: options.folds } : {}),
+    ...(options.published && options.published.length > 0 ? { published: options.published } : {}),
   };
 }
 
@@ -89,6 +110,34 @@ function metricsTable(rows: [string, RegressionMetrics][], unit: string): string
   const within = first ? first.within.map((w) => `≤ ${w.threshold} ${escapeXml(unit)}`) : [];
   const head = ['', 'n', 'MAE', 'RMSE', 'bias', '95% LoA', ...within].map((h) => `<th>${h}</th>`).join('');
   return `<table><thead><tr>${head}</tr></thead><tbody>${rows.map(([l, m]) => metricsRow(l, m)).join('')}</tbody></table>`;
+}
+
+/** This model's overall row beside the published ones, on the same within-k thresholds. */
+function publishedTable(report: RegressionReport): string {
+  const published = report.published ?? [];
+  if (published.length === 0) return '';
+  const m = report.metrics.overall;
+  const unit = escapeXml(report.unit);
+  const head = ['', 'data', 'n', 'MAE', ...m.within.map((w) => `≤ ${w.threshold} ${unit}`)].map((h) => `<th>${h}</th>`).join('');
+  const own = `<tr><th>this model</th><td>${escapeXml(String(report.facts['data'] ?? 'these films'))}</td><td>${m.n}</td><td>${num(m.mae)}</td>${m.within
+    .map((w) => `<td>${pct(w.share)}</td>`)
+    .join('')}</tr>`;
+  const rows = published
+    .map(
+      (p) =>
+        `<tr><th>${escapeXml(p.label)}</th><td>${escapeXml(p.data)}</td><td>—</td><td>${p.mae === null ? '—' : num(p.mae)}</td>${m.within
+          .map((w) => {
+            const share = p.within[String(w.threshold)];
+            return `<td>${share === undefined ? '—' : pct(share)}</td>`;
+          })
+          .join('')}</tr>`,
+    )
+    .join('');
+  const cites = published.map((p) => `<li>${escapeXml(p.label)}: ${escapeXml(p.citation)}</li>`).join('');
+  return `<h2>Beside published results</h2>
+<p class="note">Published numbers are on the publications' own test sets, not on these films; — where a publication
+does not state the figure.</p>
+<table><thead><tr>${head}</tr></thead><tbody>${own}${rows}</tbody></table><ul class="note">${cites}</ul>`;
 }
 
 /** JSON safe to place inside a `<script>` element (no `</script>` break-out). */
@@ -159,6 +208,7 @@ tbody th{text-align:left}
 ${facts ? `<table>${facts}</table>` : ''}
 <h2>Overall</h2>
 ${metricsTable([['all', metrics.overall]], unit)}
+${publishedTable(report)}
 <h2>By sex</h2>
 ${metricsTable(Object.entries(metrics.bySex), unit)}
 <h2>By age band (of the reference)</h2>

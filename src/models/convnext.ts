@@ -6,7 +6,7 @@
  */
 import { Conv2d, F, LayerNorm, Linear, full, init } from '../torch/index.js';
 import type { Tensor, Module } from '../torch/index.js';
-import { ZooModel, headOutputs, resolveModelOptions } from './heads.js';
+import { ZooModel, headLinearOutputs, resolveModelOptions } from './heads.js';
 import type { ModelOptions, ResolvedModelOptions } from './heads.js';
 import { Block, Lambda, LayerNorm2d, gelu, initialise, permute, sequential } from './layers.js';
 import type { NamedSequential } from './layers.js';
@@ -110,7 +110,7 @@ export class ConvNeXt extends ZooModel {
     this.features = this.registerModule('features', sequential(...layers));
     this.numFeatures = last.outChannels ?? last.inChannels;
     this.headNorm = new LayerNorm2d(this.numFeatures, 1e-6);
-    this.linear = new Linear(this.numFeatures + options.extraInputs, headOutputs(options.head));
+    this.linear = new Linear(this.numFeatures + options.extraInputs, headLinearOutputs(options.head));
     this.classifier = this.registerModule(
       'classifier',
       sequential(this.headNorm, new Lambda((x) => x.flatten(1), 'flatten'), this.linear),

@@ -6,7 +6,7 @@
  */
 import { BatchNorm2d, Conv2d, F, Linear, Module, cat, init, tidy } from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { ZooModel, headOutputs, resolveModelOptions } from './heads.js';
+import { ZooModel, headLinearOutputs, resolveModelOptions } from './heads.js';
 import type { ModelOptions, ResolvedModelOptions } from './heads.js';
 import { Block, NamedSequential, initialise, relu } from './layers.js';
 
@@ -135,7 +135,7 @@ export class DenseNet extends ZooModel {
     this.numFeatures = channels;
     this.classifier = this.registerModule(
       'classifier',
-      new Linear(channels + options.extraInputs, headOutputs(options.head)),
+      new Linear(channels + options.extraInputs, headLinearOutputs(options.head)),
     );
     // torchvision: kaiming-normal (fan-in) convs, BN 1/0, Linear bias 0 (weight left at PyTorch's default).
     initialise(this, { conv: (w) => init.kaimingNormal_(w), normOnes: true, zeroLinearBias: true });

@@ -7,7 +7,7 @@
  */
 import { F, Linear, init } from '../torch/index.js';
 import type { Tensor, Module } from '../torch/index.js';
-import { ZooModel, headOutputs, resolveModelOptions } from './heads.js';
+import { ZooModel, headLinearOutputs, resolveModelOptions } from './heads.js';
 import type { ModelOptions, ResolvedModelOptions } from './heads.js';
 import {
   Block,
@@ -209,14 +209,14 @@ export class EfficientNet extends ZooModel {
     this.numFeatures = spec.lastChannels ?? 4 * last.outChannels;
     layers.push(convNormAct(last.outChannels, this.numFeatures, 1, { norm: spec.norm, activation: silu }));
     this.features = this.registerModule('features', sequential(...layers));
-    this.linear = new Linear(this.numFeatures + options.extraInputs, headOutputs(options.head));
+    this.linear = new Linear(this.numFeatures + options.extraInputs, headLinearOutputs(options.head));
     // classifier.0 is torchvision's Dropout (no parameters); applyHead does the dropout itself.
     this.classifier = this.registerModule(
       'classifier',
       sequential(new Lambda((x) => x, 'dropout (applied by the head)'), this.linear),
     );
     // torchvision: kaiming-normal fan-out convs with zero bias, BN 1/0, Linear uniform(±1/√out) with zero bias.
-    const range = 1 / Math.sqrt(headOutputs(options.head));
+    const range = 1 / Math.sqrt(headLinearOutputs(options.head));
     initialise(this, {
       conv: (w) => init.kaimingNormal_(w, { mode: 'fanOut' }),
       zeroConvBias: true,

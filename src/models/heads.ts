@@ -29,6 +29,15 @@ export type HeadSpec =
       readonly outputs: number;
       /** Clamp the output at 0 with a ReLU, as the hand bone-age model does for ages. */
       readonly relu: boolean;
+      /**
+       * One set of outputs per value of an extra input (its values must be the integers 0 … groups − 1): the final
+       * linear layer has `outputs × groups` units and each image takes the set its group selects. With sex as the
+       * group this is one linear head per sex on the shared features — the head-level form of the hand paper's
+       * sex-specific models (Larson et al. 2018), and equal in expressive power to FiLM (Perez et al. 2018) on the
+       * pooled features, since a per-sex scale and shift of the features before one linear layer is a per-sex linear
+       * layer.
+       */
+      readonly groupedBy?: { readonly extraIndex: number; readonly groups: number };
     };
 
 /** Options every zoo factory accepts. */
@@ -92,6 +101,13 @@ export function resolveModelOptions(
     bad(`the head must have at least one output, got ${outputs}`);
   if (!Number.isInteger(extraInputs) || extraInputs < 0)
     bad(`extraInputs must be an integer >= 0, got ${extraInputs}`);
+  if (head.kind === 'regression' && head.groupedBy !== undefined) {
+    const { extraIndex, groups } = head.groupedBy;
+    if (!Number.isInteger(groups) || groups < 2) bad(`head.groupedBy.groups must be an integer >= 2, got ${groups}`);
+    if (!Number.isInteger(extraIndex) || extraIndex < 0 || extraIndex >= extraInputs) {
+      bad(`head.groupedBy.extraIndex must name one of the ${extraInputs} extra input(s), got ${extraIndex}`);
+    }
+  }
   if (!(dropout >= 0 && dropout < 1)) bad(`dropout must be in [0, 1), got ${dropout}`);
   if (!(stochasticDepthProb >= 0 && stochasticDepthProb < 1)) {
     bad(`stochasticDepthProb must be in [0, 1), got ${stochasticDepthProb}`);
@@ -102,6 +118,26 @@ export function resolveModelOptions(
 /** Number of values the head outputs per image. @param head - the head */
 export function headOutputs(head: HeadSpec): number {
   return head.kind === 'classification' ? head.numClasses : head.outputs;
+}
+
+/** Units of the final linear layer: the outputs, times the groups of a grouped head. @param head - the head */
+export function headLinearOutputs(head: HeadSpec): number {
+  return head.kind === 'regression' && head.groupedBy !== undefined ? head.outputs * head.groupedBy.groups : headOutputs(head);
+}
+
+/**
+ * Each row's set of outputs, chosen by its group value: the sum over groups of (group's outputs × [value = g]), which
+ * exports to ONNX as Equal, Cast, Mul and Add.
+ * @param out - [N, outputs × groups], group-major
+ * @param group - [N], the group of each row (0 … groups − 1)
+ */
+function selectGroup(out: Tensor, group: Tensor, outputs: number, groups: number): Tensor {
+  let chosen: Tensor | null = null;
+  for (let g = 0; g < groups; g++) {
+    const term = out.narrow(1, g * outputs, outputs).mul(group.eq(g).to('float32').unsqueeze(1));
+    chosen = chosen === null ? term : chosen.add(term);
+  }
+  return chosen as Tensor;
 }
 
 /**
@@ -186,7 +222,11 @@ export abstract class ZooModel extends Module {
         `${this.architecture}: extra inputs [${extra.shape.join(', ')}] given, but the model was built with extraInputs: 0`,
       );
     }
-    const out = linear.call(h);
-    return this.options.head.kind === 'regression' && this.options.head.relu ? F.relu(out) : out;
+    let out = linear.call(h);
+    const head = this.options.head;
+    if (head.kind === 'regression' && head.groupedBy !== undefined && extra !== undefined) {
+      out = selectGroup(out, extra.select(1, head.groupedBy.extraIndex), head.outputs, head.groupedBy.groups);
+    }
+    return head.kind === 'regression' && head.relu ? F.relu(out) : out;
   }
 }

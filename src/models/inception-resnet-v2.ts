@@ -8,7 +8,7 @@
  */
 import { BatchNorm2d, Conv2d, F, Linear, Module, cat } from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { ZooModel, headOutputs, resolveModelOptions } from './heads.js';
+import { ZooModel, headLinearOutputs, resolveModelOptions } from './heads.js';
 import type { ModelOptions, ResolvedModelOptions } from './heads.js';
 import { Block, sequential } from './layers.js';
 import type { NamedSequential } from './layers.js';
@@ -227,7 +227,7 @@ export class InceptionResNetV2 extends ZooModel {
     this.trunk = stem.map(([name, m]) => this.registerModule(name, m));
     this.classif = this.registerModule(
       'classif',
-      new Linear(this.numFeatures + options.extraInputs, headOutputs(options.head)),
+      new Linear(this.numFeatures + options.extraInputs, headLinearOutputs(options.head)),
     );
     // timm leaves every layer at PyTorch's default initialisation; so does this port.
   }

@@ -7,7 +7,7 @@ import { BatchNorm2d, Conv2d, F, Linear, init } from '../torch/index.js';
 import type { Tensor, Module } from '../torch/index.js';
 import { ZooModel, resolveModelOptions } from './heads.js';
 import type { ModelOptions, ResolvedModelOptions } from './heads.js';
-import { headOutputs } from './heads.js';
+import { headLinearOutputs } from './heads.js';
 import { Block, initialise, sequential } from './layers.js';
 
 /** The two-3×3-conv block of ResNet-18/34 (expansion 1). */
@@ -128,7 +128,7 @@ export class ResNet extends ZooModel {
     this.numFeatures = 8 * w * block.expansion;
     this.fc = this.registerModule(
       'fc',
-      new Linear(this.numFeatures + options.extraInputs, headOutputs(options.head)),
+      new Linear(this.numFeatures + options.extraInputs, headLinearOutputs(options.head)),
     );
     // torchvision: kaiming-normal fan-out for convs, BN 1/0, the Linear left at PyTorch's default.
     initialise(this, {

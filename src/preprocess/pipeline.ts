@@ -1,16 +1,17 @@
 /**
  * The whole preprocessing chain from a Radiograph to a model-ready [1, N, N] float tensor:
  * VOI + MONOCHROME1 inversion (display values, bone bright) -> foreground crop -> laterality mirror ->
- * robust percentile normalisation -> optional CLAHE -> aspect-preserving resize with padding.
+ * robust percentile normalisation -> optional CLAHE -> aspect-preserving resize with padding, or (`fit: 'stretch'`) the
+ * whole film resized to the square without keeping its aspect, as some published sets were made.
  * Each step is a pure function exported on its own; this composes them and records what it did.
  */
 import { toDisplay, type DisplayOptions, type Radiograph } from '../radiograph/index.js';
 import { clahe, type ClaheOptions } from './clahe.js';
 import { foregroundBox, type CropOptions } from './crop.js';
-import { cropImage, type Box, type FloatTensor, type GrayImage } from './image.js';
+import { cropImage, PreprocessError, type Box, type FloatTensor, type GrayImage } from './image.js';
 import { normalizeLaterality } from './laterality.js';
 import { normalizePercentiles, type PercentileOptions } from './normalize.js';
-import { resizeToSquare, type LetterboxTransform } from './resize.js';
+import { resize, resizeToSquare, type LetterboxTransform } from './resize.js';
 
 /** Options for `preprocess`; every step can be tuned or switched off. */
 export interface PreprocessOptions {
@@ -28,6 +29,18 @@ export interface PreprocessOptions {
   readonly clahe?: boolean | ClaheOptions;
   /** Padding value after normalisation (default 0). */
   readonly padValue?: number;
+  /**
+   * `letterbox` (default): the long side to `size`, centred and padded. `stretch`: the image resized to size × size
+   * without keeping its aspect (each film squashed or stretched to a square), for models trained on a set made that
+   * way (RSNA bone-age films at 100 × 100 px, PIL's default filter).
+   */
+  readonly fit?: 'letterbox' | 'stretch';
+  /**
+   * With `fit: 'stretch'`: first resize to stretchVia × stretchVia with the cubic filter (PIL's default), the side the
+   * training set was made at, then to `size`; so a full-resolution film carries exactly the detail the training films
+   * had, and a film already at that side passes unchanged.
+   */
+  readonly stretchVia?: number;
 }
 
 /** A model-ready tensor plus the record of each step, to map predictions and saliency back to the source. */
@@ -87,12 +100,31 @@ export function preprocess(radiograph: Radiograph, options: PreprocessOptions = 
     });
   }
   if (options.clahe) image = clahe(image, typeof options.clahe === 'object' ? options.clahe : {});
-  const { image: square, transform } = resizeToSquare(image, size, options.padValue ?? 0);
+  const { image: square, transform } = options.fit === 'stretch' ? stretchToSquare(image, size, options.stretchVia) : resizeToSquare(image, size, options.padValue ?? 0);
   return {
     tensor: { data: square.data, shape: [1, size, size] },
     image: square,
     crop,
     flipped,
     letterbox: transform,
+  };
+}
+
+/**
+ * The whole image resized to size × size (aspect not kept), optionally through a square of side `via` first; values
+ * are clipped to [0, 1] after the cubic step, as PIL clips to the 8-bit range.
+ */
+function stretchToSquare(image: GrayImage, size: number, via: number | undefined): { image: GrayImage; transform: LetterboxTransform } {
+  if (!Number.isInteger(size) || size < 1 || size > 16384) throw new PreprocessError(`square size ${size} must be an integer in [1, 16384]`);
+  let out = image;
+  if (via !== undefined) {
+    if (!Number.isInteger(via) || via < 1 || via > 16384) throw new PreprocessError(`stretchVia ${via} must be an integer in [1, 16384]`);
+    out = resize(out, via, via, 'cubic');
+    if (out !== image) out = { ...out, data: out.data.map((v) => Math.min(1, Math.max(0, v))) };
+  }
+  out = resize(out, size, size);
+  return {
+    image: out === image ? { width: size, height: size, data: Float32Array.from(image.data) } : out,
+    transform: { scale: size / Math.max(image.width, image.height), offsetX: 0, offsetY: 0, contentWidth: size, contentHeight: size },
   };
 }

@@ -1,8 +1,9 @@
 /**
- * Aspect-preserving resize with padding to a square N×N. Resampling is separable with a triangle (bilinear)
- * kernel whose support widens by the reduction factor when shrinking, i.e. antialiased like PIL's
- * `Image.resize(..., BILINEAR)` and torchvision's `antialias=True`, so a 3000-px radiograph shrunk to 512
- * keeps its trabecular texture instead of aliasing.
+ * Aspect-preserving resize with padding to a square N×N, and the plain resize to any width × height. Resampling is
+ * separable with a triangle (bilinear) or a Keys cubic (a = −0.5) kernel whose support widens by the reduction factor
+ * when shrinking, i.e. antialiased like PIL's `Image.resize(..., BILINEAR | BICUBIC)` and torchvision's
+ * `antialias=True`, so a 3000-px radiograph shrunk to 512 keeps its trabecular texture instead of aliasing. The cubic
+ * kernel is PIL's default filter, so a film can be resized the way a published low-resolution set was made.
  */
 import { PreprocessError, type GrayImage } from './image.js';
 
@@ -13,10 +14,23 @@ interface Taps {
   stride: number;
 }
 
-function triangleTaps(inSize: number, outSize: number): Taps {
+/** The resampling kernel: `triangle` (bilinear) or `cubic` (Keys, a = −0.5, as PIL's BICUBIC). */
+export type ResizeFilter = 'triangle' | 'cubic';
+
+function kernel(filter: ResizeFilter, x: number): number {
+  const t = Math.abs(x);
+  if (filter === 'triangle') return Math.max(0, 1 - t);
+  // Keys (1981) cubic convolution with a = −0.5, the kernel of PIL's BICUBIC filter
+  const a = -0.5;
+  if (t < 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
+  if (t < 2) return (((t - 5) * t + 8) * t - 4) * a;
+  return 0;
+}
+
+function filterTaps(inSize: number, outSize: number, filter: ResizeFilter): Taps {
   const scale = inSize / outSize;
   const filterScale = Math.max(1, scale);
-  const support = filterScale; // triangle support 1.0 × filter scale
+  const support = filterScale * (filter === 'triangle' ? 1 : 2); // kernel support × filter scale
   const stride = Math.ceil(support) * 2 + 1;
   const start = new Int32Array(outSize);
   const count = new Int32Array(outSize);
@@ -28,7 +42,7 @@ function triangleTaps(inSize: number, outSize: number): Taps {
     let total = 0;
     let k = 0;
     for (let j = lo; j < hi && k < stride; j++, k++) {
-      const w = Math.max(0, 1 - Math.abs((j + 0.5 - center) / filterScale));
+      const w = kernel(filter, (j + 0.5 - center) / filterScale);
       weights[i * stride + k] = w;
       total += w;
     }
@@ -41,13 +55,14 @@ function triangleTaps(inSize: number, outSize: number): Taps {
 }
 
 /**
- * Resize to exactly width × height (no aspect preservation) with the antialiased triangle filter.
+ * Resize to exactly width × height (no aspect preservation) with an antialiased filter.
  * Returns `image` itself when the size is unchanged.
  * @param image - source
  * @param width - output columns
  * @param height - output rows
+ * @param filter - the kernel (default triangle)
  */
-export function resize(image: GrayImage, width: number, height: number): GrayImage {
+export function resize(image: GrayImage, width: number, height: number, filter: ResizeFilter = 'triangle'): GrayImage {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new PreprocessError(`resize target ${width}x${height} is not positive integers`);
   }
@@ -57,7 +72,7 @@ export function resize(image: GrayImage, width: number, height: number): GrayIma
   const inW = image.width;
   const inH = image.height;
   // Hot loops below index typed arrays within bounds computed from the taps; `!` avoids per-element checks.
-  const h = triangleTaps(inW, width);
+  const h = filterTaps(inW, width, filter);
   const hStart = h.start;
   const hCount = h.count;
   const hWeights = h.weights;
@@ -81,7 +96,7 @@ export function resize(image: GrayImage, width: number, height: number): GrayIma
   }
   if (height === inH) return { width, height, data: mid };
   // Vertical pass, accumulating whole rows for cache-friendly access.
-  const v = triangleTaps(inH, height);
+  const v = filterTaps(inH, height, filter);
   const out = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
     const s = v.start[y]!;

@@ -119,6 +119,13 @@ export interface FilmContext<State> {
 /** A task's answer for one film: the fields it adds to the result (JSON-able), in the task's own words. */
 export type TaskAnswer = Readonly<Record<string, unknown>>;
 
+/** A recipe the task offers by name, with what it is for. */
+export interface NamedRecipe {
+  /** What it reproduces and what it needs (hardware, data, the commands around it), in one or two sentences. */
+  readonly description: string;
+  readonly recipe: TrainRecipe;
+}
+
 /**
  * A clinical task.
  * @typeParam Item - a labelled item
@@ -128,6 +135,8 @@ export interface Task<Item extends TrainingItem = TrainingItem, State = unknown>
   readonly description: string;
   /** The default recipe. */
   readonly recipe: TrainRecipe;
+  /** Other recipes by name (`physis train <task> --recipe <name>`), e.g. a publication's, for larger hardware. */
+  readonly namedRecipes?: Readonly<Record<string, NamedRecipe>>;
   /** The shipped default bundle, relative to the repository root (used when `--bundle` is not given). */
   readonly defaultModel?: string;
   readonly inputs: readonly InputSpec[];

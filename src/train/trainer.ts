@@ -46,7 +46,7 @@ import { acquireRunLock, assertFreshOutput } from './run-lock.js';
 import { checkMinimumSizes } from './splits.js';
 import { ProgressReporter, type ProgressListener } from './progress.js';
 import { Rng } from './rng.js';
-import type { Evaluation, TrainingItem, TrainingTask, TrainRecipe } from './training-task.js';
+import { recipePreprocessing, type Evaluation, type TrainingItem, type TrainingTask, type TrainRecipe } from './training-task.js';
 
 /** The bundle artifact listing every training row (id and image sha256), so evaluation can flag overlap. */
 export const TRAINING_ROWS_ROLE = 'training-rows';
@@ -494,7 +494,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
         input: {
           shape: [1, size, size],
           ...(card.extra.length > 0 ? { extra: card.extra } : {}),
-          preprocessing: { size },
+          preprocessing: { ...recipePreprocessing(recipe) },
         },
         outputs: card.outputs,
         trainingData: {

@@ -11,7 +11,8 @@ import type { MeanSd } from '../eval/index.js';
 import type { ArtifactContents, CardExtraInput, CardMetric, CardOutput } from '../infer/index.js';
 import type { ModelOptions, ZooModel } from '../models/index.js';
 import type { Tensor } from '../torch/index.js';
-import type { AugmentationConfig } from '../preprocess/index.js';
+import type { AugmentationConfig, PreprocessOptions } from '../preprocess/index.js';
+import { RecipeError } from './run-errors.js';
 import type { DataLoader } from './data-loader.js';
 
 /** A labelled item: a stable id (the labels file's `file` column) and the image path; the task adds its labels. */
@@ -36,6 +37,34 @@ export interface TrainRecipe {
   readonly earlyStopping: { readonly patience: number };
   readonly augmentation: AugmentationConfig;
   readonly seed: number;
+  /** How a film becomes the square input; absent: the foreground crop, then letterboxed. Recorded in the card. */
+  readonly preprocessing?: RecipePreprocessing;
+}
+
+/**
+ * The recipe's preprocessing choices, which the card records and prediction replays. `fit`: `letterbox` or `stretch`
+ * (the whole film resized to the square, aspect not kept); `stretchVia`: with `stretch`, the side the film is first
+ * resized to with PIL's default filter (0: none); `crop`: the foreground crop before fitting.
+ */
+export interface RecipePreprocessing {
+  readonly fit: string;
+  readonly stretchVia: number;
+  readonly crop: boolean;
+}
+
+/**
+ * The preprocessing options of a recipe (as the card records them and the sample modules apply them).
+ * @param recipe - the recipe
+ * @throws RecipeError for a fit that is neither letterbox nor stretch, or a stretchVia that is not a side
+ */
+export function recipePreprocessing(recipe: TrainRecipe): PreprocessOptions & { readonly size: number } {
+  const p = recipe.preprocessing;
+  if (p === undefined) return { size: recipe.inputSize };
+  if (p.fit !== 'letterbox' && p.fit !== 'stretch') throw new RecipeError(`recipe key "preprocessing.fit" must be letterbox or stretch, got ${JSON.stringify(p.fit)}`, 'preprocessing.fit');
+  if (!Number.isInteger(p.stretchVia) || p.stretchVia < 0 || (p.stretchVia > 0 && p.fit !== 'stretch')) {
+    throw new RecipeError(`recipe key "preprocessing.stretchVia" must be 0, or a side in pixels with fit stretch, got ${p.stretchVia}`, 'preprocessing.stretchVia');
+  }
+  return { size: recipe.inputSize, fit: p.fit, crop: p.crop, ...(p.stretchVia > 0 ? { stretchVia: p.stretchVia } : {}) };
 }
 
 /** One dev evaluation: named metrics, units in the names (e.g. `devMaeMonths`). */

@@ -62,3 +62,20 @@ void test('niceTicks covers the range with 1/2/5 steps', () => {
   assert.deepEqual(niceTicks(-12.3, 7.9, 4), [-20, -10, 0, 10]);
   assert.deepEqual(niceTicks(-12.3, 7.9), [-15, -10, -5, 0, 5, 10]);
 });
+
+void test('published results sit beside the model\'s own within-k shares, — where a publication gives no figure', () => {
+  const report = buildRegressionReport(SAMPLES, {
+    title: 't',
+    unit: 'months',
+    facts: { data: 'dev split, 40 images' },
+    withinThresholds: [6, 12],
+    published: [{ label: 'Paper A <2017>', citation: 'A et al. J 2017;1:2', data: '100 films', mae: 4.25, within: { '12': 0.9039 } }],
+  });
+  const html = renderRegressionReportHtml(report);
+  const table = /<h2>Beside published results<\/h2>[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+  const own = report.metrics.overall;
+  assert.ok(table.includes(`<tr><th>this model</th><td>dev split, 40 images</td><td>40</td><td>${own.mae.toFixed(2)}</td><td>${((own.within[0]?.share ?? 0) * 100).toFixed(1)}%</td>`), table);
+  assert.ok(table.includes('<tr><th>Paper A &lt;2017&gt;</th><td>100 films</td><td>—</td><td>4.25</td><td>—</td><td>90.4%</td></tr>'), table);
+  assert.ok(html.includes('A et al. J 2017;1:2'));
+  assert.ok(!renderRegressionReportHtml(buildRegressionReport(SAMPLES, { title: 't', unit: 'months' })).includes('Beside published results'));
+});

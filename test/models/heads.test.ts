@@ -12,7 +12,7 @@ import {
   createModel,
   loadPretrained,
 } from '../../src/models/index.js';
-import { cat, manualSeed, noGrad, randn, tidy } from '../../src/torch/index.js';
+import { cat, manualSeed, noGrad, randn, tensor as tensorOf, tidy } from '../../src/torch/index.js';
 import type { Tensor } from '../../src/torch/index.js';
 import { maxAbsDiff } from './fixtures.js';
 
@@ -258,4 +258,44 @@ void test('dropout and stochastic depth act in training mode only', () => {
       model.dispose();
     }
   }
+});
+
+void test('a grouped regression head answers each row with the linear unit its group value selects (one head per sex)', () => {
+  manualSeed(21);
+  const model = createModel('resnet18_w32', {
+    inChannels: 1,
+    head: { kind: 'regression', outputs: 1, relu: false, groupedBy: { extraIndex: 0, groups: 2 } },
+    extraInputs: 1,
+  }).eval();
+  try {
+    assert.deepEqual(model.stateDict().get('fc.weight')?.shape, [2, 256 + 1], 'two linear units, one per group');
+    const w = model.stateDict().get('fc.weight')?.toFloat32Array() as Float32Array;
+    const b = model.stateDict().get('fc.bias')?.toFloat32Array() as Float32Array;
+    tidy(() =>
+      noGrad(() => {
+        const x = randn([4, 1, 64, 64]);
+        const sex = [1, 0, 0, 1];
+        const features = model.forwardFeatures(x);
+        const pooled = features.mean([2, 3]).toFloat32Array();
+        const y = model.forwardHead(features, tensorOf(sex, [4, 1])).toFloat32Array();
+        for (let i = 0; i < 4; i++) {
+          const g = sex[i] as number;
+          let want = b[g] as number;
+          for (let j = 0; j < 256; j++) want += (w[g * 257 + j] as number) * (pooled[i * 256 + j] as number);
+          want += (w[g * 257 + 256] as number) * g;
+          assert.ok(Math.abs((y[i] as number) - want) < 1e-4, `row ${i} (group ${g}): ${y[i]} vs ${want}`);
+        }
+      }),
+    );
+  } finally {
+    model.dispose();
+  }
+  assert.throws(
+    () => createModel('resnet18', { head: { kind: 'regression', outputs: 1, relu: true, groupedBy: { extraIndex: 1, groups: 2 } }, extraInputs: 1 }),
+    { name: 'ModelOptionsError', message: /groupedBy\.extraIndex must name one of the 1 extra input/ },
+  );
+  assert.throws(
+    () => createModel('resnet18', { head: { kind: 'regression', outputs: 1, relu: true, groupedBy: { extraIndex: 0, groups: 1 } }, extraInputs: 1 }),
+    { name: 'ModelOptionsError', message: /groups must be an integer >= 2/ },
+  );
 });

@@ -98,3 +98,24 @@ void test('a 12-bit film in a 16-bit PNG (display values in [0, 1/16]) crops lik
   assert.ok(crop8.width < film.width && crop8.height < film.height, JSON.stringify(crop8));
   assert.deepEqual(preprocess(r16, { size: 64 }).crop, crop8);
 });
+
+void test('golden: fit stretch squashes the whole film to the square via 24 px (cubic), no crop, no padding', () => {
+  const result = preprocess(syntheticRadiograph('MONOCHROME2', 'L'), { size: 32, fit: 'stretch', stretchVia: 24, crop: false });
+  assert.deepEqual(result.tensor.shape, [1, 32, 32]);
+  assert.deepEqual(result.letterbox, { scale: 32 / 48, offsetX: 0, offsetY: 0, contentWidth: 32, contentHeight: 32 });
+  assert.ok(result.image.data.every((v) => v >= 0 && v <= 1), 'the cubic step is clipped to [0, 1], as PIL clips to 8 bits');
+  assertGolden('preprocess_stretch32_via24_disk_r8_collimated_48x40', result.image);
+});
+
+void test('fit stretch: a film already at stretchVia passes the first step unchanged; letterbox keeps the aspect', () => {
+  const square = { ...syntheticRadiograph('MONOCHROME2', 'L'), rows: 40, columns: 40 };
+  square.pixels = square.pixels.slice(0, 40 * 40);
+  const via = preprocess(square, { size: 56, fit: 'stretch', stretchVia: 40, crop: false });
+  const direct = preprocess(square, { size: 56, fit: 'stretch', crop: false });
+  assert.deepEqual([...via.image.data], [...direct.image.data]);
+  const wide = syntheticRadiograph('MONOCHROME2', 'L');
+  const boxed = preprocess(wide, { size: 32, crop: false });
+  assert.ok(boxed.letterbox.offsetY > 0, 'letterbox pads a wide film');
+  const stretched = preprocess(wide, { size: 32, fit: 'stretch', crop: false });
+  assert.equal(stretched.letterbox.offsetY, 0);
+});

@@ -86,7 +86,7 @@ void test('checkHand passes near points and names the score and threshold when r
 
 void test('a film outside the training films\' shape range is rejected before the feature distance, naming both', () => {
   const m = fitWithFilms(gaussianRows(200, [1, 1]), { percentile: 0.99, margin: 1 });
-  const [lo, hi] = m.filmLogAspectRange;
+  const [lo, hi] = m.filmLogAspectRange ?? [Number.NaN, Number.NaN];
   assert.ok(lo <= Math.log(0.61) && Math.log(0.61) - lo < 1e-6, `lo ${lo}: the training minimum, rounded outward`);
   assert.equal(hi, 0);
   const spine = checkHand(m, [0.1, -0.2], { width: 200, height: 512 });
@@ -95,6 +95,14 @@ void test('a film outside the training films\' shape range is rejected before th
   assert.equal(checkHand(m, [0.1, -0.2], { width: 62, height: 100 }).rejected, false);
   assert.equal(checkHand(m, [0.1, -0.2], { width: 101, height: 100 }).rejected, true);
   assert.throws(() => fitOodModel(gaussianRows(20, [1])), OodModelError);
+});
+
+void test('training films all of one shape (a set squashed to squares) give no shape range: no shape check, and the file round-trips', () => {
+  const rows = gaussianRows(50, [1, 1]);
+  const m = fitOodModel(rows, { filmLogAspects: rows.map(() => 0) });
+  assert.equal(m.filmLogAspectRange, null);
+  assert.equal(checkHand(m, [0.1, -0.2], { width: 200, height: 512 }).rejected, false, 'a tall film is left to the features (and the gate)');
+  assert.deepEqual(parseOodModel(JSON.stringify(m), 'ood.json'), m);
 });
 
 void test('parseOodModel round-trips a fit and rejects version-1 and malformed files with OodModelError', () => {

@@ -70,7 +70,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'train a model for a task on a labelled folder (bundle, JSONL log, dev report)',
   usage: [
-    'usage: physis train <task> --data <labels.csv | dir> [--out dir] [--config recipe.json] [--set key=value]…',
+    'usage: physis train <task> --data <labels.csv | dir> [--out dir] [--recipe name] [--config recipe.json] [--set key=value]…',
     '                    [--arch name] [--size N] [--epochs N] [--batch N] [--lr X] [--weight-decay X] [--patience N] [--seed N]',
     '                    [--folds K [--ensemble]] [--subset input=value] [--workers N] [--threads N] [--device cpu|cuda]',
     '                    [--limit N] [--resume] [--force] [--no-augment] [--init bundle|file.safetensors] [--freeze-epochs N]',
@@ -79,7 +79,8 @@ export const trainCommand: Command = {
     `tasks: ${listTasks().map((t) => t.name).join(', ')}`,
     'Rows of split train and dev are used; rows of any other split (test, holdout…) are excluded and named. Only a file',
     'with no split column at all gets a seeded stratified 80/20 split, and says so.',
-    'The recipe is the task\'s default, then --config (JSON), then --set key.path=value (e.g. --set optimizer.lr=5e-4);',
+    'The recipe is the task\'s default (or --recipe <name>, one the task offers), then --config (JSON), then --set',
+    'key.path=value (e.g. --set optimizer.lr=5e-4);',
     '--arch --size --epochs --batch --lr --weight-decay --patience --seed are shorthands for --set.',
     '--out is locked while a run writes it; a finished bundle there is refused unless --force; --resume needs its checkpoint.',
     '--subset sex=M trains on one value of an input (the card records it); pair such bundles with `physis bundle compose`.',
@@ -93,6 +94,7 @@ export const trainCommand: Command = {
     data: { type: 'string' },
     out: { type: 'string', short: 'o' },
     config: { type: 'string' },
+    recipe: { type: 'string' },
     set: { type: 'string', multiple: true },
     arch: { type: 'string' },
     size: { type: 'string' },
@@ -128,7 +130,14 @@ export const trainCommand: Command = {
     }
     if (args.values['no-augment'] === true) sets.push(...NO_AUGMENTATION_KEYS);
     const config = stringOption(args, 'config');
-    const recipe: TrainRecipe = applyRecipe(task.recipe, { ...(config === undefined ? {} : { file: config }), set: sets });
+    const recipeName = stringOption(args, 'recipe');
+    const named = task.namedRecipes ?? {};
+    if (recipeName !== undefined && named[recipeName] === undefined) {
+      const names = Object.keys(named);
+      throw new UsageError(`${task.name} has no recipe '${recipeName}'; ${names.length > 0 ? `its named recipes: ${names.join(', ')}` : 'it has only its default recipe'}`);
+    }
+    const base: TrainRecipe = recipeName === undefined ? task.recipe : (named[recipeName]?.recipe ?? task.recipe);
+    const recipe: TrainRecipe = applyRecipe(base, { ...(config === undefined ? {} : { file: config }), set: sets });
     const folds = intOption(args, 'folds', 1, 1, 20);
     const ensemble = args.values['ensemble'] === true;
     if (ensemble && folds < 2) throw new UsageError('--ensemble combines fold models: give --folds K (K >= 2)');
@@ -139,8 +148,10 @@ export const trainCommand: Command = {
     if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${device}'`);
     const init = stringOption(args, 'init');
     const outDir = stringOption(args, 'out') ?? `${name}-bundle`;
-    const changed = recipeDiff(task.recipe, recipe);
-    if (changed.length > 0) out.info(`recipe: ${task.name} defaults with ${changed.join(', ')}`);
+    const changed = recipeDiff(base, recipe);
+    const baseName = recipeName === undefined ? `${task.name} defaults` : `${task.name} recipe ${recipeName}`;
+    if (changed.length > 0) out.info(`recipe: ${baseName} with ${changed.join(', ')}`);
+    else if (recipeName !== undefined) out.info(`recipe: ${baseName}`);
     const r = await trainTask(task, {
       data: stringOption(args, 'data', true),
       outDir,

@@ -7,26 +7,33 @@
  * before the head, L1 loss, AdamW 1e-3 with warm-up and cosine decay, light affine/intensity augmentation, no flips;
  * Larson et al., Radiology 2018).
  */
-import type { AgeBand } from '../../eval/index.js';
+import type { AgeBand, PublishedResult } from '../../eval/index.js';
 import type { TrainRecipe } from '../../train/index.js';
+
+/** The hand recipe: the trainer's fields, and whether each sex has its own linear head. */
+export interface HandRecipe extends TrainRecipe {
+  /** One linear head per sex on the shared features (else one head, sex only concatenated). */
+  readonly sexSpecificHeads: boolean;
+}
 
 /**
  * The default recipe of the hand-bone-age model; the shipped bundle was trained with it (its card records the command,
  * which sets only data, threads, output and weight precision).
  *
- * Why these numbers: trained from scratch on 846 films, the network underfits long before it overfits (after 30
- * epochs at 224 px the training L1 still equalled the dev MAE, 16 months), so optimisation steps matter more than
- * resolution on a 2-core budget. A PyTorch mirror of this trainer swept on a GPU (scripts/recipe-sweep; dev MAE of the
- * best epoch, ResNet-18): 224 px × 30 epochs 16.0 / 16.5 (two seeds); 224 px × 100 epochs 13.4 / 13.6 / 14.3 / 13.2
- * (four seeds); with weight decay 0.05 12.5 / 13.8; 256 px × 80 epochs 13.4 / 14.0; 320 px × 50 epochs 13.8 / 13.5;
- * 256 px × 120 epochs 12.8 / 13.5, which would take about 2.5 h here; ResNet-50 at 224 px × 60 epochs 15.8;
- * learning rate 2e-3 was worse at every size. 224 px × 100 epochs is about 95 minutes on 2 threads here.
+ * Why these numbers: the RSNA training films at 100 × 100 px (12,257 films, ../shared/data/rsna-hand-lowres) are
+ * fourteen times the 846 films at up to 512 px, and more data is what every published bone-age system had; at 100 px
+ * the film is what the set holds (each film squashed to a square with PIL's default filter), so a full-resolution
+ * film is squashed the same way first (`stretchVia`), then both are resampled to 128 px so the last feature map is
+ * 4 × 4 rather than 3 × 3 (measured below). A half-width ResNet-18 (`resnet18_w32`, 87 images/s here against 28 for
+ * the full width at 128 px) buys three times the epochs of the full network on a 2-core budget. Sex gets its own
+ * linear head (sex-specific heads; the hand paper trained one model per sex). AdamW with weight decay 0.05, warm-up
+ * and cosine decay as the PyTorch reference of the low-res set; batch 32.
  */
-export const HAND_BONE_AGE_RECIPE: TrainRecipe = Object.freeze({
-  arch: 'resnet18',
-  inputSize: 224,
-  epochs: 100,
-  batchSize: 16,
+export const HAND_BONE_AGE_RECIPE: HandRecipe = Object.freeze({
+  arch: 'resnet18_w32',
+  inputSize: 128,
+  epochs: 30,
+  batchSize: 32,
   optimizer: Object.freeze({ lr: 1e-3, weightDecay: 0.05 }),
   schedule: Object.freeze({ warmupEpochs: 1, minLrFactor: 0.01 }),
   earlyStopping: Object.freeze({ patience: 40 }),
@@ -42,7 +49,26 @@ export const HAND_BONE_AGE_RECIPE: TrainRecipe = Object.freeze({
     fill: 0,
   }),
   seed: 1,
-}) as TrainRecipe;
+  preprocessing: Object.freeze({ fit: 'stretch', stretchVia: 100, crop: false }),
+  sexSpecificHeads: true,
+}) as HandRecipe;
+
+/**
+ * The hand paper's recipe, for a GPU: Inception-ResNet-v2 (Szegedy et al. 2017) from scratch, global average pooling
+ * and one ReLU output neuron, trained as one model per sex (train twice with `--subset sex=M` and `--subset sex=F`,
+ * then `physis bundle compose --male … --female …`). Films letterboxed at 299 px after the foreground crop, as the
+ * architecture's native input. A 56-million-parameter network at 299 px is for a GPU (`--device cuda`), not a laptop.
+ */
+export const HAND_SEED_PAPER_RECIPE: HandRecipe = Object.freeze({
+  ...HAND_BONE_AGE_RECIPE,
+  arch: 'inception_resnet_v2',
+  inputSize: 299,
+  epochs: 60,
+  batchSize: 32,
+  optimizer: Object.freeze({ lr: 1e-3, weightDecay: 0.05 }),
+  preprocessing: Object.freeze({ fit: 'letterbox', stretchVia: 0, crop: true }),
+  sexSpecificHeads: false,
+}) as HandRecipe;
 
 /** Sex coded for the model's extra input. @param sex - M or F */
 export function sexInput(sex: 'M' | 'F'): number {
@@ -63,4 +89,39 @@ export const HAND_AGE_BANDS_MONTHS: readonly AgeBand[] = Object.freeze([
   { label: '10-13 y', minInclusive: 120, maxExclusive: 156 },
   { label: '13-16 y', minInclusive: 156, maxExclusive: 192 },
   { label: '16+ y', minInclusive: 192, maxExclusive: Number.POSITIVE_INFINITY },
+]);
+
+/**
+ * Published hand bone-age results the report shows beside the model's own (their test sets, not ours). Only figures the
+ * publications state are given; the within-k keys are months (6/12/18/24 = 0.5/1/1.5/2 years).
+ */
+export const HAND_PUBLISHED_RESULTS: readonly PublishedResult[] = Object.freeze<PublishedResult[]>([
+  {
+    label: 'Larson et al. 2018 (ResNet-50 style CNN, sex as input)',
+    citation: 'Larson DB et al. Performance of a deep-learning neural network model in assessing skeletal maturity on pediatric hand radiographs. Radiology 2018;287:313-322',
+    data: '200 examinations, reference: mean of readers',
+    mae: 6.0,
+    within: {},
+  },
+  {
+    label: 'Lee et al. 2017, female (GoogLeNet, one model per sex)',
+    citation: 'Lee H et al. Fully automated deep learning system for bone age assessment. J Digit Imaging 2017;30:427-441',
+    data: 'held-out female test radiographs',
+    mae: null,
+    within: { '12': 0.9039, '24': 0.9811 },
+  },
+  {
+    label: 'Lee et al. 2017, male (GoogLeNet, one model per sex)',
+    citation: 'Lee H et al. Fully automated deep learning system for bone age assessment. J Digit Imaging 2017;30:427-441',
+    data: 'held-out male test radiographs',
+    mae: null,
+    within: { '12': 0.9418, '24': 0.99 },
+  },
+  {
+    label: 'RSNA Pediatric Bone Age Challenge 2017, winning entry',
+    citation: 'Halabi SS et al. The RSNA Pediatric Bone Age Machine Learning Challenge. Radiology 2019;290:498-503',
+    data: '200 challenge test films, reference: mean of six readers',
+    mae: 4.265,
+    within: {},
+  },
 ]);

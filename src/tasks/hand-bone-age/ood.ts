@@ -114,9 +114,11 @@ export interface OodModel {
    * feature distance: the network's features alone place tall, narrow spine films inside the tail of the
    * hand distribution (measured: 1.2% of AASCE spines rejected by the distance alone), while their shape sets
    * them apart (AASCE ln-aspect ≤ −0.58, median −0.99; RSNA hands −0.74 … 0.30). A plausibility gate, not a
-   * classifier: a non-hand film of hand-like shape is left to the feature distance.
+   * classifier: a non-hand film of hand-like shape is left to the feature distance. Null when every training film had
+   * the same shape (a set resized to a square, such as the RSNA films at 100 × 100 px, keeps no aspect to learn from):
+   * then there is no shape check here, and the suitability gate is what refuses a spine.
    */
-  readonly filmLogAspectRange: readonly [number, number];
+  readonly filmLogAspectRange: readonly [number, number] | null;
 }
 
 /** Options of {@link fitOodModel}. */
@@ -196,7 +198,7 @@ export function mahalanobis(
   return mahalanobisDistance(model.dim, model.mean, model.choleskyLower, x);
 }
 
-function filmRange(aspects: readonly number[] | undefined): [number, number] {
+function filmRange(aspects: readonly number[] | undefined): [number, number] | null {
   if (!aspects || aspects.length === 0) throw new OodModelError('OOD fit needs the training films\' aspect ratios');
   let lo = Infinity;
   let hi = -Infinity;
@@ -205,6 +207,7 @@ function filmRange(aspects: readonly number[] | undefined): [number, number] {
     lo = Math.min(lo, a);
     hi = Math.max(hi, a);
   }
+  if (hi - lo < 1e-9) return null;
   // rounded outward, so every training film stays inside its own range after the JSON round trip
   const outward = (v: number, dir: 1 | -1): number => {
     const r = round7(v);
@@ -233,7 +236,7 @@ export function checkHand(
   film: { readonly width: number; readonly height: number },
 ): OodVerdict {
   const logAspect = Math.log(film.width / film.height);
-  const [lo, hi] = model.filmLogAspectRange;
+  const [lo, hi] = model.filmLogAspectRange ?? [-Infinity, Infinity];
   if (!(logAspect >= lo && logAspect <= hi)) {
     return {
       rejected: true,
@@ -313,6 +316,6 @@ export function parseOodModel(text: string, source: string): OodModel {
     percentile: num('percentile'),
     margin: num('margin'),
     threshold: num('threshold'),
-    filmLogAspectRange: range('filmLogAspectRange'),
+    filmLogAspectRange: r['filmLogAspectRange'] === null ? null : range('filmLogAspectRange'),
   };
 }

@@ -7,7 +7,7 @@
  * busy. The preprocessed (un-augmented) image is cached per worker when `cache` is set, so later epochs only pay for
  * the augmentation warp.
  */
-import { preprocess } from '../../preprocess/index.js';
+import { preprocess, type PreprocessOptions } from '../../preprocess/index.js';
 import { readRadiograph } from '../../radiograph/index.js';
 import { augment, type AugmentationConfig, type GrayImage } from '../../preprocess/index.js';
 import type { Sample, SampleContext } from '../../train/index.js';
@@ -23,8 +23,8 @@ export interface HandLoaderItem {
 
 /** Options of this sample module (the loader's `moduleOptions`). */
 export interface HandSampleOptions {
-  /** Square input side in pixels. */
-  readonly size: number;
+  /** How a film becomes the square input (the card's `input.preprocessing`). */
+  readonly preprocessing: PreprocessOptions & { readonly size: number };
   /** Augmentation for training passes; null: none. */
   readonly augmentation: AugmentationConfig | null;
   /** Keep preprocessed images in this worker's memory between epochs. */
@@ -36,13 +36,13 @@ const cache = new Map<string, { image: GrayImage; descriptors: Float32Array; fil
 /**
  * Preprocess one radiograph to the square model input in [0, 1], with its OOD descriptors.
  * @param path - the image file
- * @param options - size and cache
+ * @param options - preprocessing and cache
  */
-export async function preprocessHandImage(path: string, options: Pick<HandSampleOptions, 'size' | 'cache'>): Promise<{ image: GrayImage; descriptors: Float32Array; filmSize: Float32Array }> {
+export async function preprocessHandImage(path: string, options: Pick<HandSampleOptions, 'preprocessing' | 'cache'>): Promise<{ image: GrayImage; descriptors: Float32Array; filmSize: Float32Array }> {
   const hit = options.cache ? cache.get(path) : undefined;
   if (hit) return hit;
   const radiograph = await readRadiograph(path);
-  const pre = preprocess(radiograph, { size: options.size });
+  const pre = preprocess(radiograph, options.preprocessing);
   const result = {
     image: { width: pre.image.width, height: pre.image.height, data: pre.image.data },
     descriptors: Float32Array.from(handDescriptors({ width: radiograph.columns, height: radiograph.rows }, pre)),

@@ -14,9 +14,11 @@ import {
   calibrateScaledInterval,
   RegressionAccumulator,
   scaledHeldOutCoverage,
+  scaledInterval,
   spreadOf,
   writeRegressionReport,
   type MeanSd,
+  type RegressionMetrics,
   type RegressionSample,
 } from '../../eval/index.js';
 import type { CardMetric } from '../../infer/index.js';
@@ -29,6 +31,7 @@ import {
   pooledFeatures,
   POOLED_FEATURES_DESCRIPTION,
   predictTtaVariants,
+  recipePreprocessing,
   type EnsembleCalibration,
   type FinaliseContext,
   type Finalised,
@@ -36,7 +39,7 @@ import {
   type TrainRecipe,
 } from '../../train/index.js';
 import type { FilmResult, InputSpec, Task } from '../task.js';
-import { HAND_AGE_BANDS_MONTHS, HAND_BONE_AGE_RECIPE, HAND_WITHIN_THRESHOLDS_MONTHS, sexInput } from './config.js';
+import { HAND_AGE_BANDS_MONTHS, HAND_BONE_AGE_RECIPE, HAND_PUBLISHED_RESULTS, HAND_SEED_PAPER_RECIPE, HAND_WITHIN_THRESHOLDS_MONTHS, sexInput, type HandRecipe } from './config.js';
 import { readBoneAgeLabels } from './labels.js';
 import { checkHand, fitOodModel, handDescriptors } from './ood.js';
 import { predictHandBoneAge, type Interval90 } from './predict.js';
@@ -57,7 +60,7 @@ export interface HandItem {
 export const TTA_SD_FLOOR_MONTHS = 1;
 
 /** How the reports group and summarise errors. */
-const REPORT_GROUPS = { ageBands: HAND_AGE_BANDS_MONTHS, withinThresholds: HAND_WITHIN_THRESHOLDS_MONTHS };
+const REPORT_GROUPS = { ageBands: HAND_AGE_BANDS_MONTHS, withinThresholds: HAND_WITHIN_THRESHOLDS_MONTHS, published: HAND_PUBLISHED_RESULTS };
 
 /** The nominal coverage of the interval. */
 const LEVEL = 0.9;
@@ -79,7 +82,18 @@ const SEX_INPUT: InputSpec = {
   encode: (value) => [sexInput(value as Sex)],
 };
 
-const MODEL_OPTIONS: ModelOptions = { inChannels: 1, head: { kind: 'regression', outputs: 1, relu: true }, extraInputs: 1 };
+/**
+ * The network's options: one grey channel, sex concatenated to the pooled features, and, with `sexSpecificHeads`, one
+ * linear head per sex (sex coded 0 = F, 1 = M selects it).
+ */
+function handModelOptions(recipe: TrainRecipe): ModelOptions {
+  const grouped = (recipe as HandRecipe).sexSpecificHeads === true;
+  return {
+    inChannels: 1,
+    head: { kind: 'regression', outputs: 1, relu: true, ...(grouped ? { groupedBy: { extraIndex: 0, groups: 2 } } : {}) },
+    extraInputs: 1,
+  };
+}
 
 /** The sample module (source or compiled, whichever is running). */
 const SAMPLE_MODULE = new URL(import.meta.url.endsWith('.ts') ? './sample.ts' : './sample.js', import.meta.url);
@@ -91,11 +105,21 @@ function samplesOf(outputs: readonly Float32Array[], items: readonly HandItem[])
 function regressionReport(samples: RegressionSample[], o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>> }): TaskReport {
   const report = buildRegressionReport(samples, { title: o.title, unit: 'months', facts: o.facts, ...REPORT_GROUPS, ...(o.folds ? { folds: o.folds } : {}) });
   const m = report.metrics.overall;
+  const slices: [string, string, RegressionMetrics][] = [
+    ...Object.entries(report.metrics.bySex).map(([sex, x]): [string, string, RegressionMetrics] => [`sex=${sex}`, `sex ${sex}`, x]),
+    ...report.metrics.byAgeBand.map((b): [string, string, RegressionMetrics] => [`ageBand=${b.band.label}`, `reference bone age ${b.band.label}`, b.metrics]),
+  ];
   return {
     metrics: [
       { name: 'mae', value: m.mae, unit: 'months', data: o.data },
       { name: 'rmse', value: m.rmse, unit: 'months', data: o.data },
       { name: 'bias', value: m.bias, unit: 'months', data: o.data },
+      ...m.within.map((w): CardMetric => ({ name: `within${w.threshold}Months`, value: w.share, unit: 'fraction', data: o.data })),
+      // by sex and by age band: a model can be good overall and biased for one sex or the youngest children
+      ...slices.flatMap(([key, words, x]): CardMetric[] => [
+        { name: `mae[${key}]`, value: x.mae, unit: 'months', data: `${o.data}: ${words}, ${x.n} images` },
+        { name: `bias[${key}]`, value: x.bias, unit: 'months', data: `${o.data}: ${words}, ${x.n} images` },
+      ]),
     ],
     write: (dir) => writeRegressionReport(dir, report),
   };
@@ -122,6 +146,14 @@ async function finalise(ctx: FinaliseContext<HandItem>): Promise<Finalised> {
   const cal = calibrateScaledInterval(cases, LEVEL, TTA_SD_FLOOR_MONTHS);
   const coverageHeldOut = cases.length >= 2 ? scaledHeldOutCoverage(cases, LEVEL, TTA_SD_FLOOR_MONTHS, 0) : undefined;
   const maeTta = cases.reduce((a, c) => a + Math.abs(c.spread.mean - c.reference), 0) / cases.length;
+  // the width a reader sees: the interval as predict gives it, clamped at 0 months
+  const widths = cases
+    .map((c) => {
+      const iv = scaledInterval(c.spread, cal, 0);
+      return iv.high - iv.low;
+    })
+    .sort((a, b) => a - b);
+  const medianWidth = ((widths[Math.floor((widths.length - 1) / 2)] as number) + (widths[Math.ceil((widths.length - 1) / 2)] as number)) / 2;
   const calibration: IntervalCalibrationFile = {
     format: 'physis-interval',
     version: 1,
@@ -151,6 +183,7 @@ async function finalise(ctx: FinaliseContext<HandItem>): Promise<Finalised> {
     { name: 'maeTta', value: maeTta, unit: 'months', data: `${ctx.devData}, mean of ${views} TTA views` },
     { name: 'ttaViews', value: views, unit: 'count', data: 'views per image for the interval' },
     { name: 'interval90Scale', value: cal.scale, unit: 'multiple of (TTA SD + 1 month)', data: `split-conformal calibration on the ${ctx.devData}` },
+    { name: 'interval90MedianWidth', value: medianWidth, unit: 'months', data: `${ctx.devData}, high − low of each film's interval (low clamped at 0)` },
     { name: 'interval90Coverage', value: cal.coverage, unit: 'fraction', data: `${ctx.devData} (in-sample: the calibration set)` },
     ...(coverageHeldOut === undefined
       ? []
@@ -237,6 +270,14 @@ export const HAND_BONE_AGE_TASK: Task<HandItem, HandState> = {
   name: 'hand-bone-age',
   description: 'bone age (months) from a left-hand PA radiograph; sex as input; 90% interval; Grad-CAM',
   recipe: HAND_BONE_AGE_RECIPE,
+  namedRecipes: {
+    'seed-paper': {
+      description:
+        'Inception-ResNet-v2 at 299 px, global average pooling, one ReLU output, one model per sex (train with --subset sex=M and ' +
+        '--subset sex=F, then physis bundle compose); for a GPU (--device cuda)',
+      recipe: HAND_SEED_PAPER_RECIPE,
+    },
+  },
   defaultModel: 'models/hand-bone-age',
   inputs: [SEX_INPUT],
   accepts: {
@@ -261,8 +302,8 @@ export const HAND_BONE_AGE_TASK: Task<HandItem, HandState> = {
   target: (item) => item.boneAgeMonths,
   sampleModule: SAMPLE_MODULE,
   loaderItem: (item) => ({ path: item.path, boneAgeMonths: item.boneAgeMonths, sex: item.sex }),
-  sampleOptions: (recipe: TrainRecipe, augmentation, cache) => ({ size: recipe.inputSize, augmentation, cache }),
-  modelOptions: () => MODEL_OPTIONS,
+  sampleOptions: (recipe: TrainRecipe, augmentation, cache) => ({ preprocessing: recipePreprocessing(recipe), augmentation, cache }),
+  modelOptions: handModelOptions,
   initModel(model: ZooModel, train) {
     // the final bias starts at the training mean age, so the first epochs learn structure rather than an offset
     const meanMonths = train.reduce((a, i) => a + i.boneAgeMonths, 0) / train.length;
