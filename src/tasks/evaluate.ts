@@ -125,7 +125,9 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
     const mine = all.filter((i) => !corrected.has(i));
     const byRow = new Map<number, ItemPass>();
     if (mine.length > 0) {
-      const loader = taskLoader(task, mine.map((i) => rows[i] as Item), { recipe, workers: o.workers ?? 1 });
+      // the films prepared as the bundle's card says, whatever the task's default recipe does now
+      const preprocessing = { ...models.preprocessing, size: recipe.inputSize };
+      const loader = taskLoader(task, mine.map((i) => rows[i] as Item), { recipe, workers: o.workers ?? 1, preprocessing });
       try {
         const got = await predictWithFeatures(m.model, loader, mine.length, recipe.inputSize);
         mine.forEach((row, j) => byRow.set(row, got[j] as ItemPass));

@@ -13,11 +13,12 @@
  * result.evaluation.metrics; // e.g. { devMaeMonths: 30.1, … }
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { saveBundle, type ArtifactContents, type CardMetric, type ModelBundle } from '../infer/index.js';
+import { loadBundle, saveBundle, type ArtifactContents, type CardMetric, type ModelBundle } from '../infer/index.js';
 import { createModel, type ZooModel } from '../models/index.js';
+import type { PreprocessOptions } from '../preprocess/index.js';
 import {
   AdamW,
   getDefaultDevice,
@@ -187,10 +188,12 @@ function weightsBytes(model: ZooModel, dtype: 'float32' | 'float16', metadata: R
  * its fresh initialisation (e.g. a head with other extra inputs). The source is a bundle folder (its weights, as
  * verified by loadBundle) or a safetensors file with PyTorch names (transfer learning from one task's model to another).
  * @param model - the model to initialise
- * @param source - a `.safetensors` file, or a bundle's verified weights path
+ * @param source - a `.safetensors` file, or a bundle folder
  */
 export function initFromWeights(model: ZooModel, source: string): InitReport {
-  const tensors = loadSafetensors(source);
+  // a bundle folder gives its weights once its card's hashes check out
+  const file = existsSync(source) && statSync(source).isDirectory() ? join(source, loadBundle(source).card.files.weights.path) : source;
+  const tensors = loadSafetensors(file);
   const loaded: string[] = [];
   const skipped: string[] = [];
   try {
@@ -229,12 +232,22 @@ export function setBackboneFrozen(model: ZooModel, frozen: boolean): void {
  * A loader over a task's items.
  * @param task - the task (its sample module and options)
  * @param items - the items
- * @param o - recipe, augmentation (training passes only), workers, seed, shuffle, cache
+ * @param o - recipe, augmentation (training passes only), workers, seed, shuffle, cache, preprocessing
  */
 export function taskLoader<Item extends TrainingItem>(
   task: TrainingTask<Item>,
   items: readonly Item[],
-  o: { recipe: TrainRecipe; augment?: boolean; workers?: number; shuffle?: boolean; cache?: boolean; batchSize?: number; dropLast?: boolean },
+  o: {
+    recipe: TrainRecipe;
+    augment?: boolean;
+    workers?: number;
+    shuffle?: boolean;
+    cache?: boolean;
+    batchSize?: number;
+    dropLast?: boolean;
+    /** How films become the input (default the recipe's); a bundle's evaluation passes its card's. */
+    preprocessing?: PreprocessOptions & { readonly size: number };
+  },
 ): DataLoader<unknown> {
   const augment = o.augment === true;
   return new DataLoader<unknown>({
@@ -246,7 +259,7 @@ export function taskLoader<Item extends TrainingItem>(
     train: augment,
     shuffle: o.shuffle ?? false,
     ...(o.dropLast === true ? { dropLast: true } : {}),
-    moduleOptions: task.sampleOptions(o.recipe, augment ? o.recipe.augmentation : null, o.cache ?? false),
+    moduleOptions: task.sampleOptions(o.recipe, augment ? o.recipe.augmentation : null, o.cache ?? false, o.preprocessing ?? recipePreprocessing(o.recipe)),
   });
 }
 

@@ -118,8 +118,11 @@ export interface TrainingTask<Item extends TrainingItem> {
   readonly sampleModule: URL;
   /** The item as the worker receives it (structured-cloneable). */
   loaderItem(item: Item): unknown;
-  /** The sample module's options. */
-  sampleOptions(recipe: TrainRecipe, augmentation: AugmentationConfig | null, cache: boolean): unknown;
+  /**
+   * The sample module's options. `preprocessing` is how films become the input: the recipe's when training, the
+   * card's when a bundle is evaluated (they can differ from the task's current default recipe).
+   */
+  sampleOptions(recipe: TrainRecipe, augmentation: AugmentationConfig | null, cache: boolean, preprocessing: PreprocessOptions & { readonly size: number }): unknown;
   /** The network's options (channels, head, extra inputs). */
   modelOptions(recipe: TrainRecipe): ModelOptions;
   /** Prepare a fresh network for these training items (e.g. the final bias at the mean target). */

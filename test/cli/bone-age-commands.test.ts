@@ -59,7 +59,7 @@ void test('train -> evaluate -> predict -> explain on real radiographs (tiny, 64
     assert.equal(evaluated.images, 177);
     assert.equal(evaluated.scored, 177);
     assert.ok(Math.abs(evaluated.metrics.devMaeMonths - trained.dev.devMaeMonths) < 1e-3);
-    assert.match(e.stderr, /0 training and 177 dev rows of hand-bone-age-resnet18-64 are among these rows: their numbers are in-sample/);
+    assert.match(e.stderr, /0 training and 177 dev rows of hand-bone-age-resnet18_w32-64 are among these rows: their numbers are in-sample/);
     assert.ok(existsSync(join(dir, 'eval', 'report.html')));
     // a training image: within the OOD threshold (1.1 × the largest training distance at n = 24) by construction
     const hand = readBoneAgeLabels(LABELS).filter((r) => r.split === 'train')[0]?.path ?? '';

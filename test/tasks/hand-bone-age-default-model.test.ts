@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadBundle } from '../../src/infer/index.js';
 import { HAND_BONE_AGE_RECIPE, HAND_BONE_AGE_TASK } from '../../src/tasks/index.js';
+import { recipePreprocessing } from '../../src/train/index.js';
 
 // The shipped bundle must be what the task's default recipe trains: its card's command may set only data, output,
 // threads, workers and weight precision. A change to the default recipe without retraining fails here.
@@ -25,13 +26,14 @@ const RECIPE_FLAGS = [
   '--folds',
   '--subset',
   '--sex',
+  '--recipe',
 ];
 
-/** One line of the shipped train.jsonl, as the trainer of Physis 0.1 wrote it (before the generic trainer's `trainLoss`/`dev`). */
+/** One line of the shipped train.jsonl (the generic trainer's epoch record). */
 interface ShippedEpoch {
   epoch: number;
-  trainLossMonths: number;
-  devMaeMonths: number;
+  trainLoss: number;
+  dev: { devMaeMonths: number };
 }
 
 void test('the shipped hand-bone-age bundle was trained by the default recipe, to the last epoch', () => {
@@ -50,7 +52,8 @@ void test('the shipped hand-bone-age bundle was trained by the default recipe, t
   assert.equal(card.architecture.name, HAND_BONE_AGE_RECIPE.arch);
   assert.deepEqual(card.architecture.options, HAND_BONE_AGE_TASK.modelOptions(HAND_BONE_AGE_RECIPE));
   assert.deepEqual(card.input.shape, [1, HAND_BONE_AGE_RECIPE.inputSize, HAND_BONE_AGE_RECIPE.inputSize]);
-  assert.deepEqual(card.input.preprocessing, { size: HAND_BONE_AGE_RECIPE.inputSize });
+  assert.deepEqual(card.input.preprocessing, { ...recipePreprocessing(HAND_BONE_AGE_RECIPE) });
+  assert.match(command, /--data \S*rsna-hand-lowres /, 'trained on the RSNA films at 100 px');
   assert.deepEqual((card.files.artifacts ?? []).map((a) => [a.role, a.path]).sort(), [
     ['interval', 'calibration.json'],
     ['ood', 'ood.json'],
@@ -65,7 +68,7 @@ void test('the shipped hand-bone-age bundle was trained by the default recipe, t
     Array.from({ length: HAND_BONE_AGE_RECIPE.epochs }, (_, i) => i),
   );
   assert.ok(
-    log.every((e) => Number.isFinite(e.trainLossMonths) && Number.isFinite(e.devMaeMonths)),
+    log.every((e) => Number.isFinite(e.trainLoss) && Number.isFinite(e.dev.devMaeMonths)),
     'every epoch logged its loss and dev MAE',
   );
 });

@@ -141,9 +141,11 @@ void test('SDS = (bone age - chronological age) / reference SD, with the source 
   assert.equal(outside.differenceMonths, -200);
 });
 
-void test('the default recipe is data: resnet18, 1 channel, sex as one extra input, regression head, no flips', () => {
+void test('the default recipe is data: half-width resnet18 at 128 px, films squashed via 100 px, 1 channel, sex as one extra input and one head per sex, no flips', () => {
   const r = HAND_BONE_AGE_RECIPE;
-  assert.equal(r.arch, 'resnet18');
+  assert.equal(r.arch, 'resnet18_w32');
+  assert.equal(r.inputSize, 128);
+  assert.deepEqual(r.preprocessing, { fit: 'stretch', stretchVia: 100, crop: false });
   assert.equal(r.augmentation.flipLeftRightProbability, 0);
   assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
   assert.ok(Object.isFrozen(r));
@@ -151,7 +153,7 @@ void test('the default recipe is data: resnet18, 1 channel, sex as one extra inp
   const m = HAND_BONE_AGE_TASK.modelOptions(r);
   assert.equal(m.inChannels, 1);
   assert.equal(m.extraInputs, 1);
-  assert.deepEqual(m.head, { kind: 'regression', outputs: 1, relu: true });
+  assert.deepEqual(m.head, { kind: 'regression', outputs: 1, relu: true, groupedBy: { extraIndex: 0, groups: 2 } });
   assert.deepEqual(HAND_BONE_AGE_TASK.selection, { metric: 'devMaeMonths', mode: 'min' });
   assert.equal(sexInput('M'), 1);
   assert.equal(sexInput('F'), 0);

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { preprocess } from '../../src/preprocess/index.js';
 import { readRadiograph } from '../../src/radiograph/index.js';
 import { disposeModelSet, openModelSet } from '../../src/infer/index.js';
-import { HAND_BONE_AGE_TASK } from '../../src/tasks/index.js';
+import { cardPreprocessing, HAND_BONE_AGE_TASK } from '../../src/tasks/index.js';
 import { checkHand, readBoneAgeLabels } from '../../src/tasks/hand-bone-age/index.js';
 import { pooledFeatures } from '../../src/train/index.js';
 
@@ -37,6 +37,7 @@ void test(
       const ood = HAND_BONE_AGE_TASK.openMember(member).ood;
       assert.ok(ood, `${BUNDLE} has no ood.json`);
       const size = bundle.card.input.shape[1] as number;
+      const preprocessing = cardPreprocessing(member);
       const passRate = async (paths: readonly string[]): Promise<number> => {
         let pass = 0;
         for (let i = 0; i < paths.length; i += 16) {
@@ -46,7 +47,7 @@ void test(
           for (const [k, p] of chunk.entries()) {
             const radiograph = await readRadiograph(p);
             films.push({ width: radiograph.columns, height: radiograph.rows });
-            data.set(preprocess(radiograph, { size }).image.data, k * size * size);
+            data.set(preprocess(radiograph, preprocessing).image.data, k * size * size);
           }
           pass += pooledFeatures(model, data, size).filter((f, k) => !checkHand(ood, f, films[k] as { width: number; height: number }).rejected).length;
         }

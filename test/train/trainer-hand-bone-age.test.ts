@@ -25,7 +25,7 @@ const skip = existsSync(LABELS) ? false : `no ${LABELS} (../shared absent): tiny
 
 type HandItem = handBoneAge.HandItem;
 
-void test('the hand task starts its output at the mean training age', () => {
+void test('the hand task starts each sex\'s head at that sex\'s mean training age (one head: the overall mean)', () => {
   const model = createModel('resnet18', HAND_BONE_AGE_TASK.modelOptions(HAND_BONE_AGE_RECIPE));
   try {
     const items: HandItem[] = [
@@ -34,9 +34,19 @@ void test('the hand task starts its output at the mean training age', () => {
     ];
     HAND_BONE_AGE_TASK.initModel?.(model, items);
     const bias = model.namedParameters().find(([n]) => n === 'fc.bias')?.[1];
-    assert.deepEqual([...(bias?.toFloat32Array() ?? [])], [127]);
+    assert.deepEqual([...(bias?.toFloat32Array() ?? [])], [154, 100], 'F (coded 0) then M (coded 1)');
   } finally {
     model.dispose();
+  }
+  const single = createModel('resnet18', HAND_BONE_AGE_TASK.modelOptions({ ...HAND_BONE_AGE_RECIPE, sexSpecificHeads: false } as typeof HAND_BONE_AGE_RECIPE));
+  try {
+    HAND_BONE_AGE_TASK.initModel?.(single, [
+      { id: 'a', path: 'a.png', boneAgeMonths: 100, sex: 'M' },
+      { id: 'b', path: 'b.png', boneAgeMonths: 154, sex: 'F' },
+    ]);
+    assert.deepEqual([...(single.namedParameters().find(([n]) => n === 'fc.bias')?.[1].toFloat32Array() ?? [])], [127]);
+  } finally {
+    single.dispose();
   }
 });
 

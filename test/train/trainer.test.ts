@@ -13,6 +13,7 @@ import { BundleIntegrityError, loadBundle } from '../../src/infer/index.js';
 import { createModel, type ZooModel } from '../../src/models/index.js';
 import { HAND_BONE_AGE_RECIPE, HAND_BONE_AGE_TASK } from '../../src/tasks/index.js';
 import { manualSeed, saveSafetensors, type Tensor } from '../../src/torch/index.js';
+import { tinyBoneAgeBundle } from '../infer/fixtures/tiny-bone-age.js';
 import {
   acquireRunLock,
   CHECKPOINT_FILE,
@@ -342,14 +343,14 @@ void test('initFromWeights copies matching names and shapes and leaves a differe
   manualSeed(1);
   const hand = createModel('resnet18', HAND_OPTIONS);
   manualSeed(2);
-  // knee: sex and chronological age as two extra inputs -> fc.weight is [1, 514]
+  // knee: sex and chronological age as two extra inputs -> fc.weight is [2, 514] (one unit per sex)
   const knee = createModel('resnet18', { ...HAND_OPTIONS, extraInputs: 2 });
   try {
     saveSafetensors(join(dir, 'hand.safetensors'), hand.stateDict());
     const freshFc = param(knee, 'fc.weight').toFloat32Array();
     const freshConv = param(knee, 'conv1.weight').toFloat32Array();
     const report = initFromWeights(knee, join(dir, 'hand.safetensors'));
-    assert.deepEqual(report.skipped, ['fc.weight ([1, 513] in the file, [1, 514] in the model)']);
+    assert.deepEqual(report.skipped, ['fc.weight ([2, 513] in the file, [2, 514] in the model)']);
     assert.ok(
       report.loaded.includes('conv1.weight') &&
         report.loaded.includes('layer4.1.bn2.running_var') &&
@@ -381,5 +382,22 @@ void test('setBackboneFrozen stops gradients everywhere but the final layer, and
     assert.ok(m.parameters().every((p) => p.requiresGrad));
   } finally {
     m.dispose();
+  }
+});
+
+void test('initFromWeights takes a bundle folder (its verified weights) as well as a safetensors file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'physis-init-bundle-'));
+  try {
+    const bundle = tinyBoneAgeBundle(join(dir, 'b'), { id: 'tiny', seed: 3, biasMonths: 100 });
+    const model = createModel('resnet18', HAND_OPTIONS);
+    try {
+      const report = initFromWeights(model, bundle.dir);
+      assert.deepEqual(report.skipped, []);
+      assert.ok(Math.abs((param(model, 'fc.bias').toFloat32Array()[0] as number) - 100) < 0.1, 'the bundle\'s head bias came across');
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -329,7 +329,7 @@ void test('train --subset sex=M and --folds K --ensemble on synthetic radiograph
     else
       assert.ok(
         r.code === 1 &&
-          /\(check of member hand-bone-age-resnet18-32-F-fold[12]\)$/.test(line?.rejected?.reason ?? ''),
+          /\(check of member hand-bone-age-resnet18_w32-32-F-fold[12]\)$/.test(line?.rejected?.reason ?? ''),
         r.stdout,
       );
   } finally {
