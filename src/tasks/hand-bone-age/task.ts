@@ -25,7 +25,7 @@ import type { CardMetric } from '../../infer/index.js';
 import type { ModelOptions, ZooModel } from '../../models/index.js';
 import type { PreprocessResult } from '../../preprocess/index.js';
 import type { Radiograph } from '../../radiograph/index.js';
-import { F, noGrad, tensor, type Tensor } from '../../torch/index.js';
+import { F, noGrad, type Tensor } from '../../torch/index.js';
 import {
   DEFAULT_TTA_VIEWS,
   pooledFeatures,
@@ -304,25 +304,11 @@ export const HAND_BONE_AGE_TASK: Task<HandItem, HandState> = {
   sampleOptions: (_recipe: TrainRecipe, augmentation, cache, preprocessing) => ({ preprocessing, augmentation, cache }),
   modelOptions: handModelOptions,
   initModel(model: ZooModel, train) {
-    // the final bias starts at the training mean age (each sex's own mean for a per-sex head), so the first epochs
+    // the final bias (each sex's unit of a per-sex head alike) starts at the training mean age, so the first epochs
     // learn structure rather than an offset
-    const meanOf = (items: readonly HandItem[]): number => items.reduce((a, i) => a + i.boneAgeMonths, 0) / items.length;
-    const all = meanOf(train);
-    const head = model.head;
-    const grouped = head.kind === 'regression' && head.groupedBy !== undefined;
-    const means = grouped
-      ? (['F', 'M'] as const).map((sex) => {
-          const mine = train.filter((i) => i.sex === sex);
-          return mine.length > 0 ? meanOf(mine) : all;
-        })
-      : [all];
+    const meanMonths = train.reduce((a, i) => a + i.boneAgeMonths, 0) / train.length;
     const bias = model.namedParameters().find(([name]) => name === `${model.headLinearName}.bias`)?.[1];
-    // sexInput codes F as 0 and M as 1: the group index of each sex's unit
-    if (bias) {
-      const start = tensor(Float32Array.from(means), [means.length]);
-      noGrad(() => bias.copy_(start));
-      start.dispose();
-    }
+    if (bias) noGrad(() => bias.fill_(meanMonths));
   },
   // L1 is the loss of the RSNA challenge's metric (MAE; Halabi et al. 2019)
   loss: (output: Tensor, target: Tensor) => F.l1Loss(output, target),
