@@ -84,7 +84,7 @@ export function defaultGateDir(): string {
  * result), or none for a task that needs none (the gate's own).
  * @param args - parsed arguments
  * @param task - the task the films are analysed for
- * @param backend - the runtime
+ * @param backend - the runtime of the task's model (`onnx`: the gate uses its graph where it has one)
  */
 export async function gateFromArgs(args: ParsedArgs, task: Task, backend: 'auto' | 'onnx' | 'torch'): Promise<{ gate: suitability.Gate | null; gateSkipped?: string }> {
   if (task.accepts === undefined) return { gate: null };
@@ -95,7 +95,9 @@ export async function gateFromArgs(args: ParsedArgs, task: Task, backend: 'auto'
   }
   const dir = given ?? defaultGateDir();
   if (given === undefined && !existsSync(dir)) throw new UsageError(`the default suitability gate ${DEFAULT_GATE} is missing; give --gate DIR (or --no-gate)`);
-  return { gate: await suitability.openGate(dir, { backend }) };
+  // --backend names the runtime of the task's model; the gate answers on ONNX Runtime only where its bundle ships a
+  // graph (the shipped one does not), and on libtorch otherwise
+  return { gate: await suitability.openGate(dir, { backend: backend === 'onnx' ? 'auto' : backend }) };
 }
 
 /** The task named by a bundle or composite folder's card. @param dir - the folder */

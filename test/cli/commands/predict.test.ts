@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyBoneAgeBundle, writeBlobJpeg, writeBlobPng } from '../../infer/fixtures/tiny-bone-age.js';
@@ -211,3 +211,21 @@ void test(
     assert.equal(jsonLines(j.stdout)[0]?.file, film);
   }),
 );
+
+void test('predict --backend onnx with the shipped gate: the model answers on ONNX Runtime, the gate (no graph shipped) on libtorch', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'physis-cli-predict-onnx-gate-'));
+  try {
+    const bundle = join(dir, 'hand');
+    cpSync('models/hand-bone-age', bundle, { recursive: true });
+    const add = await capture(['bundle', 'add-onnx', bundle]);
+    assert.equal(add.code, 0, add.stderr);
+    const r = await capture(['predict', 'samples/hand-0.png', '--bundle', bundle, '--backend', 'onnx', '--sex', 'M', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const line = jsonLines(r.stdout)[0] as { answer?: { boneAgeMonths: number }; backend?: string; gate?: { gate?: { id: string } } };
+    assert.ok(line.answer && Number.isFinite(line.answer.boneAgeMonths), r.stdout);
+    assert.match(r.stdout, /"backend":"onnx"/);
+    assert.match(r.stdout, /suitability-resnet18_w32-128/, 'the gate checked the film');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
