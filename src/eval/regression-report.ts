@@ -33,6 +33,8 @@ export interface RegressionReport {
   readonly folds?: Readonly<Record<string, MeanSd>>;
   /** Published results shown beside the model's own. */
   readonly published?: readonly PublishedResult[];
+  /** What the scored cases are, in words. */
+  readonly data?: string;
 }
 
 /**
@@ -55,6 +57,8 @@ export interface PublishedResult {
 export interface RegressionReportOptions extends GroupedMetricOptions {
   /** Published results to show next to this model's (their own test sets, not these films). */
   readonly published?: readonly PublishedResult[];
+  /** What the scored cases are, in words (e.g. `dev split, 177 images`). */
+  readonly data?: string;
   readonly title: string;
   readonly unit: string;
   readonly facts?: Readonly<Record<string, string>>;
@@ -81,6 +85,7 @@ export function buildRegressionReport(
     samples,
     ...(options.folds ? { folds: options.folds } : {}),
     ...(options.published && options.published.length > 0 ? { published: options.published } : {}),
+    ...(options.data === undefined ? {} : { data: options.data }),
   };
 }
 
@@ -119,7 +124,7 @@ function publishedTable(report: RegressionReport): string {
   const m = report.metrics.overall;
   const unit = escapeXml(report.unit);
   const head = ['', 'data', 'n', 'MAE', ...m.within.map((w) => `≤ ${w.threshold} ${unit}`)].map((h) => `<th>${h}</th>`).join('');
-  const own = `<tr><th>this model</th><td>${escapeXml(String(report.facts['data'] ?? 'these films'))}</td><td>${m.n}</td><td>${num(m.mae)}</td>${m.within
+  const own = `<tr><th>this model</th><td>${escapeXml(report.data ?? 'these films')}</td><td>${m.n}</td><td>${num(m.mae)}</td>${m.within
     .map((w) => `<td>${pct(w.share)}</td>`)
     .join('')}</tr>`;
   const rows = published

@@ -67,7 +67,7 @@ void test('published results sit beside the model\'s own within-k shares, — wh
   const report = buildRegressionReport(SAMPLES, {
     title: 't',
     unit: 'months',
-    facts: { data: 'dev split, 40 images' },
+    data: 'dev split, 40 images',
     withinThresholds: [6, 12],
     published: [{ label: 'Paper A <2017>', citation: 'A et al. J 2017;1:2', data: '100 films', mae: 4.25, within: { '12': 0.9039 } }],
   });

@@ -97,21 +97,21 @@ export const HAND_AGE_BANDS_MONTHS: readonly AgeBand[] = Object.freeze([
  */
 export const HAND_PUBLISHED_RESULTS: readonly PublishedResult[] = Object.freeze<PublishedResult[]>([
   {
-    label: 'Larson et al. 2018 (ResNet-50 style CNN, sex as input)',
+    label: 'Larson et al. 2018',
     citation: 'Larson DB et al. Performance of a deep-learning neural network model in assessing skeletal maturity on pediatric hand radiographs. Radiology 2018;287:313-322',
     data: '200 examinations, reference: mean of readers',
     mae: 6.0,
     within: {},
   },
   {
-    label: 'Lee et al. 2017, female (GoogLeNet, one model per sex)',
+    label: 'Lee et al. 2017, female cohort (one model per sex)',
     citation: 'Lee H et al. Fully automated deep learning system for bone age assessment. J Digit Imaging 2017;30:427-441',
     data: 'held-out female test radiographs',
     mae: null,
     within: { '12': 0.9039, '24': 0.9811 },
   },
   {
-    label: 'Lee et al. 2017, male (GoogLeNet, one model per sex)',
+    label: 'Lee et al. 2017, male cohort (one model per sex)',
     citation: 'Lee H et al. Fully automated deep learning system for bone age assessment. J Digit Imaging 2017;30:427-441',
     data: 'held-out male test radiographs',
     mae: null,

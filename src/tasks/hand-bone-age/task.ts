@@ -102,7 +102,7 @@ function samplesOf(outputs: readonly Float32Array[], items: readonly HandItem[])
 }
 
 function regressionReport(samples: RegressionSample[], o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>> }): TaskReport {
-  const report = buildRegressionReport(samples, { title: o.title, unit: 'months', facts: o.facts, ...REPORT_GROUPS, ...(o.folds ? { folds: o.folds } : {}) });
+  const report = buildRegressionReport(samples, { title: o.title, unit: 'months', facts: o.facts, data: o.data, ...REPORT_GROUPS, ...(o.folds ? { folds: o.folds } : {}) });
   const m = report.metrics.overall;
   const slices: [string, string, RegressionMetrics][] = [
     ...Object.entries(report.metrics.bySex).map(([sex, x]): [string, string, RegressionMetrics] => [`sex=${sex}`, `sex ${sex}`, x]),
