@@ -126,8 +126,7 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
     const byRow = new Map<number, ItemPass>();
     if (mine.length > 0) {
       // the films prepared as the bundle's card says, whatever the task's default recipe does now
-      const preprocessing = { ...models.preprocessing, size: recipe.inputSize };
-      const loader = taskLoader(task, mine.map((i) => rows[i] as Item), { recipe, workers: o.workers ?? 1, preprocessing });
+      const loader = taskLoader(task, mine.map((i) => rows[i] as Item), { recipe, workers: o.workers ?? 1, preprocessing: models.preprocessing });
       try {
         const got = await predictWithFeatures(m.model, loader, mine.length, recipe.inputSize);
         mine.forEach((row, j) => byRow.set(row, got[j] as ItemPass));

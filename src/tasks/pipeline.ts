@@ -42,7 +42,7 @@ export interface TaskModels<State = unknown> {
   readonly set: ModelSet;
   readonly states: ReadonlyMap<ModelSetMember, State>;
   /** How every member preprocesses (from the card; all members of a set must agree). */
-  readonly preprocessing: PreprocessOptions;
+  readonly preprocessing: PreprocessOptions & { readonly size: number };
   /** Which runtime answers: `auto` is ONNX Runtime for a member whose bundle ships a graph, libtorch otherwise. */
   readonly backend: 'auto' | PredictorBackend;
   /** Each member's runner, made on first use (ONNX Runtime sessions are opened asynchronously). */
@@ -61,17 +61,17 @@ const PREPROCESSING_KEYS = new Set(['size', 'crop', 'lateralityTarget', 'normali
  * @param member - a set member
  * @throws InputError naming the card and the key
  */
-export function cardPreprocessing(member: ModelSetMember): PreprocessOptions {
+export function cardPreprocessing(member: ModelSetMember): PreprocessOptions & { readonly size: number } {
   const { card, dir } = member.bundle;
   const p = card.input.preprocessing;
   for (const key of Object.keys(p)) {
     if (!PREPROCESSING_KEYS.has(key)) throw new InputError(`${dir}/card.json: input.preprocessing.${key} is not a preprocessing option Physis knows`);
   }
   const size = card.input.shape[1];
-  if (p['size'] !== size || card.input.shape[2] !== size) {
+  if (size === undefined || p['size'] !== size || card.input.shape[2] !== size) {
     throw new InputError(`${dir}/card.json: input.preprocessing.size ${String(p['size'])} does not match input.shape ${card.input.shape.join('x')}`);
   }
-  return p as PreprocessOptions;
+  return { ...(p as PreprocessOptions), size };
 }
 
 /**

@@ -132,11 +132,12 @@ export const trainCommand: Command = {
     const config = stringOption(args, 'config');
     const recipeName = stringOption(args, 'recipe');
     const named = task.namedRecipes ?? {};
-    if (recipeName !== undefined && named[recipeName] === undefined) {
+    const chosen = recipeName === undefined ? undefined : named[recipeName];
+    if (recipeName !== undefined && chosen === undefined) {
       const names = Object.keys(named);
       throw new UsageError(`${task.name} has no recipe '${recipeName}'; ${names.length > 0 ? `its named recipes: ${names.join(', ')}` : 'it has only its default recipe'}`);
     }
-    const base: TrainRecipe = recipeName === undefined ? task.recipe : (named[recipeName]?.recipe ?? task.recipe);
+    const base: TrainRecipe = chosen?.recipe ?? task.recipe;
     const recipe: TrainRecipe = applyRecipe(base, { ...(config === undefined ? {} : { file: config }), set: sets });
     const folds = intOption(args, 'folds', 1, 1, 20);
     const ensemble = args.values['ensemble'] === true;

@@ -4,10 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadBundle } from '../../../src/infer/index.js';
+import { disposeModelSet, loadBundle, openModelSet, type ModelSetMember } from '../../../src/infer/index.js';
+import { preprocess } from '../../../src/preprocess/index.js';
+import { readRadiograph } from '../../../src/radiograph/index.js';
+import { cardPreprocessing } from '../../../src/tasks/index.js';
+import { noGrad, tensor, tidy } from '../../../src/torch/index.js';
 import { tinyBoneAgeBundle, writeBlobPng } from '../../infer/fixtures/tiny-bone-age.js';
 import { capture } from '../capture.js';
 
@@ -44,6 +48,20 @@ void test('evaluate writes its report to ./evaluation-<bundle> outside the bundl
     assert.equal(e.report, join('evaluation-tiny', 'report.html'), 'relative to the working directory');
     assert.ok(existsSync(join(dir, 'evaluation-tiny', 'report.html')));
     assert.deepEqual(readdirSync(bundle.dir).sort(), bundleFiles, 'nothing written inside the bundle');
+    // the films are prepared as the bundle's card says (letterboxed), not as the task's current default recipe
+    const scored = (JSON.parse(readFileSync(join(dir, 'evaluation-tiny', 'report.json'), 'utf8')) as { samples: { id: string; predicted: number }[] }).samples;
+    const set = openModelSet(bundle.dir, { task: 'hand-bone-age' });
+    try {
+      const member = set.members[0] as ModelSetMember;
+      for (const [i, sex] of [1, 0, 1].entries()) {
+        const image = preprocess(await readRadiograph(films[i] as string), cardPreprocessing(member)).image;
+        const want = tidy(() => noGrad(() => member.model.eval().call(tensor(image.data, [1, 1, 32, 32]), tensor([sex], [1, 1])).item()));
+        const got = scored.find((x) => x.id === `blob_${i}.png`)?.predicted as number;
+        assert.ok(Math.abs(got - want) < 1e-3, `blob_${i}.png: evaluate ${got}, the card's preprocessing ${want}`);
+      }
+    } finally {
+      disposeModelSet(set);
+    }
     loadBundle(bundle.dir);
     assert.deepEqual(e.overlap, [{ member: 'tiny', train: 1, dev: 1 }]);
     assert.match(
