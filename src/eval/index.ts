@@ -59,3 +59,18 @@ export {
   type ResidualIntervalCalibration,
 } from './conformal.js';
 export { shrunkCovariance, mahalanobisDistance, type ShrunkCovariance } from './mahalanobis.js';
+export { confusionSvg, type ConfusionSvgOptions } from './confusion-svg.js';
+export {
+  ordinalMetrics,
+  buildOrdinalReport,
+  renderOrdinalReportHtml,
+  writeOrdinalReport,
+  MISSING_GROUP,
+  type OrdinalSample,
+  type OrdinalMetrics,
+  type OrdinalGroupMetrics,
+  type OrdinalReport,
+  type OrdinalReportOptions,
+  type OrdinalReportImage,
+  type PublishedOrdinalResult,
+} from './ordinal-report.js';

@@ -8,3 +8,10 @@
 export { SaliencyError } from './errors.js';
 export { gradCam, classActivationMap, type SaliencyMap, type SaliencyOptions, type SaliencyRegion } from './grad-cam.js';
 export { overlayHeatmap, encodeRgbaPng, heatColor, type GrayImage01 } from './overlay.js';
+export {
+  saliencyInMask,
+  summariseSaliencyInMask,
+  type SaliencyInMask,
+  type SaliencyInMaskOptions,
+  type SaliencyInMaskSummary,
+} from './saliency-in-mask.js';

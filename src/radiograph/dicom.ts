@@ -22,7 +22,7 @@ import {
 } from './errors.js';
 import { DicomStrings, readDicomMetadata } from './metadata.js';
 import { decodeRle } from './rle.js';
-import type { LookupTable, Radiograph, Voi, VoiLutFunction, VoiWindow } from './types.js';
+import type { LookupTable, Radiograph, RadiographMetadata, Voi, VoiLutFunction, VoiWindow } from './types.js';
 import { minMax } from './voi.js';
 
 /** Transfer syntaxes whose pixel data are native (uncompressed) after parsing (PS3.5 A.1, A.2, A.5). */
@@ -573,6 +573,20 @@ function readVoi(
   if (luts.length > 0) return { kind: 'lut', luts };
   const [min, max] = minMax(values);
   return { kind: 'range', min, max };
+}
+
+/**
+ * The typed metadata of a DICOM file without decoding its pixels (e.g. a label such as the age from PatientBirthDate
+ * and StudyDate, read for every row of a labels file before training).
+ * @param bytes - the whole file
+ * @param file - its path or label, used in every error
+ * @returns the metadata and any warnings about it (an implausible age, a bad date)
+ * @throws NotDicomError and the other typed read errors for a file that is not readable DICOM
+ */
+export function dicomHeaderMetadata(bytes: Uint8Array, file: string): { metadata: RadiographMetadata; warnings: string[] } {
+  const ds = parseDicomDataSet(bytes, file);
+  const warnings: string[] = [];
+  return { metadata: readDicomMetadata(ds, warnings), warnings };
 }
 
 /**

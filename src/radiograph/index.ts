@@ -31,7 +31,7 @@ export {
   UnsupportedTransferSyntaxError,
 } from './errors.js';
 export { readRadiograph, readRadiographBytes, readSidecarFor, listFiles, type ReadOptions } from './read.js';
-export { readDicom, parseDicomDataSet, looksLikeDicom, type DicomLimits } from './dicom.js';
+export { readDicom, parseDicomDataSet, looksLikeDicom, dicomHeaderMetadata, type DicomLimits } from './dicom.js';
 export {
   readPng,
   readJpeg,

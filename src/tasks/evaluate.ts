@@ -175,6 +175,9 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
         : ` (suitability gate ${gate.member.bundle.card.id}; ${corrected.size} scored after its correction)`;
   const data = `${o.dataSummary}; ${accepted.length} accepted, ${refused.length} refused by the suitability checks${gateWords}`;
   if (accepted.length === 0) return { metrics: {}, accepted: 0, refused, overlap, unchecked, reportHtml: null, reportJson: null };
+  // saliency of the scored films, where the task measures it (one network: the first member's maps)
+  const first = set.members[0];
+  const saliency = task.reportSaliency !== undefined && first !== undefined ? await task.reportSaliency(first.model, accepted, models.preprocessing) : undefined;
   const report = task.report(outputs, accepted, {
     title: `${set.composite?.manifest.id ?? set.members[0]?.bundle.card.id ?? set.dir}: evaluation`,
     data,
@@ -184,8 +187,9 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
       data,
       ...(overlap.length === 0 ? {} : { overlap: overlap.map((x) => `${x.member}: ${x.train} train + ${x.dev} dev rows`).join('; ') }),
     },
+    ...(saliency === undefined ? {} : { images: saliency.images }),
   });
   const { htmlPath, jsonPath } = report.write(o.outDir);
-  const { metrics } = task.evaluate(outputs, accepted);
+  const metrics = { ...task.evaluate(outputs, accepted).metrics, ...(saliency?.metrics ?? {}) };
   return { metrics, accepted: accepted.length, refused, overlap, unchecked, reportHtml: htmlPath, reportJson: jsonPath };
 }

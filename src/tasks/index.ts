@@ -7,6 +7,7 @@
  * const models = openTaskModels(getTask('hand-bone-age'), 'models/hand-bone-age');
  */
 import { HAND_BONE_AGE_TASK } from './hand-bone-age/index.js';
+import { SKULL_INFANT_AGE_TASK } from './skull-infant-age/index.js';
 import { SUITABILITY_TASK } from './suitability/index.js';
 import { registerTask } from './registry.js';
 
@@ -17,6 +18,8 @@ export type {
   GateSummary,
   InputSpec,
   InputSource,
+  GateViewVerdict,
+  SaliencyTarget,
   ResolvedInput,
   Refusal,
   FirstPass,
@@ -35,8 +38,10 @@ export { trainTask, labelsPath, type TrainTaskOptions, type TrainTaskResult } fr
 export { evaluateModels, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
 export * as handBoneAge from './hand-bone-age/index.js';
 export * as suitability from './suitability/index.js';
+export * as skullInfantAge from './skull-infant-age/index.js';
 export { SUITABILITY_TASK, SUITABILITY_RECIPE } from './suitability/index.js';
 export { HAND_BONE_AGE_TASK, HAND_BONE_AGE_RECIPE, HAND_AGE_BANDS_MONTHS, HAND_WITHIN_THRESHOLDS_MONTHS } from './hand-bone-age/index.js';
 
 registerTask(HAND_BONE_AGE_TASK);
 registerTask(SUITABILITY_TASK);
+registerTask(SKULL_INFANT_AGE_TASK);

@@ -8,7 +8,7 @@
  */
 import type { Radiograph } from '../radiograph/index.js';
 import { InputError } from './errors.js';
-import type { InputSpec, ResolvedInput, Variant } from './task.js';
+import type { GateViewVerdict, InputSpec, ResolvedInput, Variant } from './task.js';
 
 /** The raw values given for a film, by input name. */
 export interface GivenInputs {
@@ -24,22 +24,25 @@ export interface GivenInputs {
  * @param radiograph - the film (for DICOM values)
  * @param given - command-line and manifest values
  * @param source - the manifest's name and line, for messages
+ * @param gate - the suitability gate's verdict on the film (the last source), when the gate ran
  */
 export function resolveInputs(
   specs: readonly InputSpec[],
   radiograph: Radiograph,
   given: GivenInputs,
   source = 'manifest',
+  gate?: GateViewVerdict,
 ): Record<string, ResolvedInput> {
   const out: Record<string, ResolvedInput> = {};
   for (const spec of specs) {
     const rawManifest = given.manifest?.[spec.name];
-    const candidates: ['cli' | 'manifest' | 'dicom', string | null][] = [
+    const candidates: [Exclude<ResolvedInput['source'], 'unknown'>, string | null][] = [
       ['cli', given.cli?.[spec.name] ?? null],
       ['manifest', rawManifest === undefined ? null : spec.parse(rawManifest, `${source} column '${spec.name}'`)],
       ['dicom', spec.fromRadiograph(radiograph)],
+      ['gate', gate === undefined || spec.fromGate === undefined ? null : spec.fromGate(gate)],
     ];
-    const known = candidates.filter((c): c is ['cli' | 'manifest' | 'dicom', string] => c[1] !== null);
+    const known = candidates.filter((c): c is [Exclude<ResolvedInput['source'], 'unknown'>, string] => c[1] !== null);
     const first = known[0];
     if (!first) {
       out[spec.name] = { value: null, source: 'unknown' };

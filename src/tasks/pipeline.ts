@@ -34,7 +34,7 @@ import type { TrainingItem } from '../train/index.js';
 import { InputError } from './errors.js';
 import { closeGate, gateFilm, type Gate } from './suitability/index.js';
 import { resolveInputs, variantsOf, type GivenInputs } from './inputs.js';
-import type { FilmContext, FilmResult, GateSummary, MemberRoute, ModelProvenance, ResolvedInput, Task, Variant } from './task.js';
+import type { FilmContext, FilmResult, GateSummary, GateViewVerdict, MemberRoute, ModelProvenance, ResolvedInput, Task, Variant } from './task.js';
 
 /** A task with its opened model set and each member's parsed artifacts. */
 export interface TaskModels<State = unknown> {
@@ -189,6 +189,7 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
   // the suitability gate first: a film outside what the task accepts never reaches its model
   const warned = [...radiograph.warnings];
   let gate: { gate?: GateSummary } = {};
+  let gateVerdict: GateViewVerdict | undefined;
   if (task.accepts !== undefined) {
     if (models.gate === null) {
       warned.push(`not checked by the suitability gate: ${models.gateSkipped ?? 'no gate was given'}`);
@@ -201,6 +202,7 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
           return { file, task: task.name, ...composite, ...gate, rejected: { reason: g.refused }, ...(warned.length > 0 ? { warnings: warned } : {}) };
         }
         radiograph = g.radiograph;
+        gateVerdict = g.report.verdictAfterCorrection ?? g.report.verdict;
       } catch (e) {
         return { ...errorResult(file, task.name, e), ...composite, ...(warned.length > 0 ? { warnings: warned } : {}) };
       }
@@ -209,7 +211,7 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
   const warnings = warned.length > 0 ? { warnings: warned } : {};
   let inputs: Record<string, ResolvedInput> = {};
   try {
-    inputs = resolveInputs(task.inputs, radiograph, o.given, o.source);
+    inputs = resolveInputs(task.inputs, radiograph, o.given, o.source, gateVerdict);
     const variants = variantsOf(task.inputs, inputs);
     const prepared = preprocess(radiograph, models.preprocessing);
     const size = prepared.image.width;
@@ -250,7 +252,7 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
       ...(set.composite ? { compositeId: set.composite.manifest.id } : {}),
     };
     const answer = await task.predict(ctx);
-    const heat = o.heatmapPath === undefined ? {} : writeHeatmap(routes, variants, prepared, o.heatmapPath, set.composite !== null);
+    const heat = o.heatmapPath === undefined ? {} : writeHeatmap(task, routes, variants, prepared, o.heatmapPath, set.composite !== null);
     return { ...base, answer, ...heat };
   } catch (e) {
     return { ...errorResult(file, task.name, e), ...(Object.keys(inputs).length > 0 ? { inputs } : {}), ...composite, ...gate, ...warnings };
@@ -263,6 +265,7 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
  * its members'. The map is scaled on the film and 0 on the letterbox padding.
  */
 function writeHeatmap<State>(
+  task: Task<TrainingItem, State>,
   routes: readonly MemberRoute<State>[],
   variants: readonly Variant[],
   prepared: PreprocessResult,
@@ -272,14 +275,19 @@ function writeHeatmap<State>(
   const { image, letterbox } = prepared;
   const size = image.width;
   const region = { x: letterbox.offsetX, y: letterbox.offsetY, width: letterbox.contentWidth, height: letterbox.contentHeight };
+  const targets: string[] = [];
   const maps: SaliencyMap[] = routes.flatMap((r) =>
-    r.variants.map((i) => {
+    r.variants.map((i, j) => {
       const extra = (variants[i] as Variant).extra;
       const k = r.member.model.extraInputs;
+      const heads = r.firstPass.heads[j];
+      const target = task.saliencyTarget === undefined || heads === undefined ? undefined : task.saliencyTarget(heads);
+      if (target !== undefined) targets.push(target.describe);
       return tidy(() =>
         gradCam(r.member.model, tensor(image.data, [1, 1, size, size]), {
           ...(k === 0 ? {} : { extra: tensor([...extra], [1, k]) }),
           region,
+          ...(target === undefined ? {} : { outputIndex: target.outputIndex, ...(target.mode === undefined ? {} : { mode: target.mode }) }),
         }),
       );
     }),
@@ -287,7 +295,8 @@ function writeHeatmap<State>(
   const data = new Float32Array(size * size);
   for (const m of maps) for (let i = 0; i < data.length; i++) data[i] = (data[i] as number) + (m.data[i] as number) / maps.length;
   writeFileSync(path, encodeRgbaPng(overlayHeatmap(image, { width: size, height: size, data }), size, size));
-  if (!isComposite) return { heatmap: path };
+  const explained = targets.length === 0 ? '' : ` of ${[...new Set(targets)].join(' / ')}`;
+  if (!isComposite) return explained === '' ? { heatmap: path } : { heatmap: path, heatmapMethod: `Grad-CAM${explained}` };
   const described = routes.map((r) => `${r.member.bundle.card.id} × ${r.variants.map((i) => Object.values((variants[i] as Variant).values).join('/')).join('/')}`);
-  return { heatmap: path, heatmapMethod: `mean of ${maps.length} Grad-CAM maps (${described.join(', ')})` };
+  return { heatmap: path, heatmapMethod: `mean of ${maps.length} Grad-CAM maps${explained} (${described.join(', ')})` };
 }

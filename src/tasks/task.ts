@@ -17,9 +17,10 @@
  * - the inference half: `openMember` (parse the bundle's artifacts), `filmFields`, `suitability`, `predict`, `format`.
  */
 import type { CompositeInterval, MemberRunner, ModelSetMember, PredictorBackend } from '../infer/index.js';
-import type { PreprocessResult } from '../preprocess/index.js';
+import type { ZooModel } from '../models/index.js';
+import type { PreprocessOptions, PreprocessResult } from '../preprocess/index.js';
 import type { Radiograph } from '../radiograph/index.js';
-import type { EnsembleCalibration, TrainingItem, TrainingTask, TrainRecipe } from '../train/index.js';
+import type { EnsembleCalibration, ReportImage, TrainingItem, TrainingTask, TrainRecipe } from '../train/index.js';
 
 /** An extra input of a task's network (sex, chronological age, view…), resolved per film and never defaulted. */
 export interface InputSpec {
@@ -39,12 +40,23 @@ export interface InputSpec {
   parse(raw: string, where: string): string | null;
   /** The value the DICOM header gives, if any. */
   fromRadiograph(radiograph: Radiograph): string | null;
+  /**
+   * The value the suitability gate's verdict gives (e.g. the view it sees on the image), if any: the last source,
+   * after the header; a disagreement with the header is reported as a conflict.
+   */
+  fromGate?(verdict: GateViewVerdict): string | null;
   /** The network's extra-input values for a value. */
   encode(value: string): readonly number[];
 }
 
-/** Where a resolved input value came from: the command line, a manifest column, the DICOM header, or nowhere. */
-export type InputSource = 'cli' | 'manifest' | 'dicom' | 'unknown';
+/** Where a resolved input value came from: the command line, a manifest column, the DICOM header, the gate, or nowhere. */
+export type InputSource = 'cli' | 'manifest' | 'dicom' | 'gate' | 'unknown';
+
+/** What an input may read from the suitability gate's verdict: its body-part and view answers with their probabilities. */
+export interface GateViewVerdict {
+  readonly anatomy: { readonly value: string; readonly p: number };
+  readonly view: { readonly value: string; readonly p: number };
+}
 
 /** One input resolved for a film. */
 export interface ResolvedInput {
@@ -116,6 +128,14 @@ export interface FilmContext<State> {
   readonly compositeId?: string;
 }
 
+/** The head output a heat map explains, how its map is scaled, and what it is in words. */
+export interface SaliencyTarget {
+  readonly outputIndex: number;
+  readonly mode?: 'positive' | 'relative';
+  /** E.g. `the predicted class 3 months`. */
+  readonly describe: string;
+}
+
 /** A task's answer for one film: the fields it adds to the result (JSON-able), in the task's own words. */
 export type TaskAnswer = Readonly<Record<string, unknown>>;
 
@@ -161,10 +181,20 @@ export interface Task<Item extends TrainingItem = TrainingItem, State = unknown>
   suitability(state: State, pooled: Float32Array, fields: Readonly<Record<string, Float32Array>>): Refusal;
   /** The answer for a film that passed every check. */
   predict(ctx: FilmContext<State>): TaskAnswer | Promise<TaskAnswer>;
+  /**
+   * Which output of the head the heat map explains, from one variant's first-pass outputs (e.g. the predicted class's
+   * logit, as Grad-CAM explains a classifier; Selvaraju et al. 2017). Absent: output 0, the task's estimate.
+   */
+  saliencyTarget?(heads: Float32Array): SaliencyTarget;
   /** One line for people. `result` is the whole JSON result (file, answer, model, warnings). */
   format(result: FilmResult): string;
   /** Calibrate a fold ensemble's interval on out-of-fold head outputs (regression tasks). */
   calibrateEnsemble?(outputs: readonly Float32Array[], items: readonly Item[], data: string): EnsembleCalibration;
+  /**
+   * Saliency for an evaluation report: maps of some of the scored films with a measure of where they fall (e.g. on
+   * masks of the anatomy that carries the signal), as pictures and metrics. Absent: the report has no saliency.
+   */
+  reportSaliency?(model: ZooModel, items: readonly Item[], preprocessing: PreprocessOptions & { readonly size: number }): Promise<{ readonly metrics: Readonly<Record<string, number>>; readonly images: readonly ReportImage[] }>;
   /** Rewrite an older bundle folder in place to the current card schema (weights untouched). */
   upgradeBundle?(dir: string): string;
   /** Record the train and dev rows of the labels file an upgraded bundle was trained on (for evaluate's overlap check). */

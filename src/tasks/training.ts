@@ -86,6 +86,7 @@ export async function trainTask<Item extends TrainingItem, State>(task: Task<Ite
     targetOf: (r) => task.target(r),
     seed: o.recipe.seed,
     name: (r) => r.id,
+    ...(task.groupOf === undefined ? {} : { groupOf: task.groupOf.bind(task) }),
   });
   for (const x of plan.excluded) {
     o.onNote?.(`${csv}: ${x.count} row(s) of split '${x.split}' excluded from training (e.g. ${x.examples.join(', ')}); only train and dev rows are used`);

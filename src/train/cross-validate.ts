@@ -15,7 +15,7 @@ import { aggregateFolds, type MeanSd } from '../eval/index.js';
 import { saveComposite, type CardMetric, type CompositeBundle, type CompositeInterval } from '../infer/index.js';
 import { TrainConfigError } from './errors.js';
 import { acquireRunLock, assertFreshOutput, RUN_CHECKPOINT_DIR } from './run-lock.js';
-import { stratifiedKFold } from './folds.js';
+import { groupedKFold, stratifiedKFold } from './folds.js';
 import { trainModel, type TrainOptions, type TrainResult } from './trainer.js';
 import type { TrainingItem, TrainingTask } from './training-task.js';
 
@@ -80,11 +80,16 @@ export async function crossValidate<Item extends TrainingItem>(task: TrainingTas
 
 async function runFolds<Item extends TrainingItem>(task: TrainingTask<Item>, o: CrossValidateOptions<Item>): Promise<CrossValidateResult<Item>> {
   const { rows, folds: k, ensemble, binWidth, onFold, ...common } = o;
-  const splits = stratifiedKFold(
-    rows.map((r) => ({ target: task.target(r), stratum: task.stratum(r) })),
-    k,
-    { seed: o.recipe.seed, ...(binWidth === undefined ? {} : { binWidth }) },
-  );
+  // one subject's items (a patient's films) stay in one fold, or the held-out fold measures recognising the subject
+  const groupOf = task.groupOf?.bind(task);
+  const splits =
+    groupOf !== undefined
+      ? groupedKFold(rows.map(groupOf), k, o.recipe.seed)
+      : stratifiedKFold(
+          rows.map((r) => ({ target: task.target(r), stratum: task.stratum(r) })),
+          k,
+          { seed: o.recipe.seed, ...(binWidth === undefined ? {} : { binWidth }) },
+        );
   const results: TrainResult[] = [];
   const oofOutputs: Float32Array[] = [];
   const oofItems: Item[] = [];

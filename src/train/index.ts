@@ -66,7 +66,7 @@ export {
   type MinimumSizes,
 } from './splits.js';
 export { applyRecipe, recipeDiff, NO_AUGMENTATION_KEYS, type RecipeValue, type ApplyRecipeOptions } from './recipe.js';
-export type { TrainingItem, TrainRecipe, RecipePreprocessing, Evaluation, TaskReport, FinaliseContext, Finalised, TrainingTask } from './training-task.js';
+export type { TrainingItem, TrainRecipe, RecipePreprocessing, Evaluation, TaskReport, FinaliseContext, Finalised, ReportImage, TrainingTask } from './training-task.js';
 export { recipePreprocessing } from './training-task.js';
 export {
   trainModel,

@@ -17,7 +17,7 @@
  * // no split column → plan.fallback = 'no split column: a seeded stratified 80/20 split (seed 1)'
  */
 import { TrainConfigError } from './errors.js';
-import { stratifiedKFold } from './folds.js';
+import { groupedKFold, stratifiedKFold } from './folds.js';
 import { DatasetTooSmallError, SplitError } from './run-errors.js';
 
 /** Split values that assign a row; compared after trimming and lower-casing. */
@@ -59,6 +59,11 @@ export interface AssignSplitsOptions<T> {
   readonly devFraction?: number;
   /** A row's name for reports (its file name). */
   readonly name: (r: T) => string;
+  /**
+   * The group a row belongs to (e.g. one patient): every row of a group stays on one side of the split. Given, the
+   * fallback split is grouped (not stratified), and a split column that puts one group on both sides is refused.
+   */
+  readonly groupOf?: (r: T) => string;
 }
 
 function percent(x: number): string {
@@ -110,10 +115,33 @@ export function assignSplits<T>(rows: readonly T[], o: AssignSplitsOptions<T>): 
       found,
     );
   }
+  if (o.groupOf !== undefined) checkGroupsApart(train, dev, o.groupOf, o.name);
   const excluded = [...groups]
     .map(([split, g]) => ({ split, count: g.count, examples: g.examples }))
     .sort((a, b) => a.split.localeCompare(b.split));
   return { train, dev, excluded, fallback: null };
+}
+
+/**
+ * Refuse a split that puts one group's rows (one patient's films) in both train and dev: the dev numbers would then
+ * measure recognising the patient, not the task (the leakage Roberts et al., Nat Mach Intell 2021, found throughout
+ * imaging models).
+ */
+function checkGroupsApart<T>(train: readonly T[], dev: readonly T[], groupOf: (r: T) => string, name: (r: T) => string): void {
+  const trainGroups = new Map<string, T>();
+  for (const r of train) if (!trainGroups.has(groupOf(r))) trainGroups.set(groupOf(r), r);
+  const shared = dev.filter((r) => trainGroups.has(groupOf(r)));
+  if (shared.length === 0) return;
+  const first = shared[0] as T;
+  const groups = new Set(shared.map(groupOf));
+  throw new SplitError(
+    `${groups.size} group(s) have rows in both train and dev (e.g. ${groupOf(first)}: ${name(trainGroups.get(groupOf(first)) as T)} is train, ${name(first)} is dev); ` +
+      'put all rows of a group (one patient) on one side',
+    [
+      { split: 'train', count: train.length },
+      { split: 'dev', count: dev.length },
+    ],
+  );
 }
 
 function fallbackSplit<T>(rows: readonly T[], o: AssignSplitsOptions<T>): SplitPlan<T> {
@@ -122,15 +150,16 @@ function fallbackSplit<T>(rows: readonly T[], o: AssignSplitsOptions<T>): SplitP
     throw new TrainConfigError(`devFraction ${devFraction} must be in (0, 0.5]`);
   }
   const k = Math.round(1 / devFraction);
-  const words = `a seeded stratified ${percent(1 - 1 / k)}/${percent(1 / k)} split (seed ${o.seed})`;
+  const words = `a seeded ${o.groupOf === undefined ? 'stratified' : 'grouped (no group on both sides)'} ${percent(1 - 1 / k)}/${percent(1 / k)} split (seed ${o.seed})`;
   if (rows.length < k) {
     throw new DatasetTooSmallError(
       `no split column, and ${rows.length} rows are too few for ${words}: need at least ${k}`,
     );
   }
   const targetOf = o.targetOf;
+  const groupOf = o.groupOf;
   const items = rows.map((r) => ({ target: targetOf ? targetOf(r) : 0, stratum: o.stratumOf(r) }));
-  const fold = stratifiedKFold(items, k, { seed: o.seed })[0];
+  const fold = (groupOf === undefined ? stratifiedKFold(items, k, { seed: o.seed }) : groupedKFold(rows.map(groupOf), k, o.seed))[0];
   if (fold === undefined) throw new TrainConfigError(`stratifiedKFold returned no folds for k=${k}`);
   return {
     train: fold.train.map((i) => rows[i] as T),

@@ -494,6 +494,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
         bestEpoch: String(bestEpoch + 1),
         data: o.dataSummary,
       },
+      ...(finalised.reportImages === undefined ? {} : { images: finalised.reportImages }),
     });
     const { htmlPath, jsonPath } = report.write(join(o.outDir, 'report'));
     const card = task.card(recipe);

@@ -96,8 +96,18 @@ export interface FinaliseContext<Item extends TrainingItem> {
   readonly modelId: string;
 }
 
+/** A picture for a report (e.g. a saliency example), written next to it. */
+export interface ReportImage {
+  /** File name inside the report folder. */
+  readonly file: string;
+  readonly caption: string;
+  readonly bytes: Uint8Array;
+}
+
 /** What a task's finalisation adds to the bundle. */
 export interface Finalised {
+  /** Pictures the dev report shows (saliency examples made with the shipped weights). */
+  readonly reportImages?: readonly ReportImage[];
   /** Card metrics beyond the report's (interval calibration, coverage…). */
   readonly metrics: readonly CardMetric[];
   /** Files that change an answer (OOD statistics, calibration), hashed in the card. */
@@ -136,12 +146,21 @@ export interface TrainingTask<Item extends TrainingItem> {
   /** Evaluate head outputs (one per item, in item order) against the items' labels. */
   evaluate(outputs: readonly Float32Array[], items: readonly Item[]): Evaluation;
   /** A report over head outputs (dev, out-of-fold or external evaluation). */
-  report(outputs: readonly Float32Array[], items: readonly Item[], o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>> }): TaskReport;
+  report(
+    outputs: readonly Float32Array[],
+    items: readonly Item[],
+    o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>>; images?: readonly ReportImage[] },
+  ): TaskReport;
   /** The card's description of the network's inputs and outputs. */
   card(recipe: TrainRecipe): { readonly extra: readonly CardExtraInput[]; readonly outputs: readonly CardOutput[] };
   /** Artifacts and metrics made from the best weights (OOD statistics, interval calibration). */
   finalise(ctx: FinaliseContext<Item>): Promise<Finalised>;
   /** Stratum (e.g. sex) and target for stratified splits and folds. */
   stratum(item: Item): string;
+  /**
+   * The group an item belongs to when several items come from one subject (one patient's films): splits and folds
+   * then keep each group on one side. Absent: items are independent.
+   */
+  groupOf?(item: Item): string;
   target(item: Item): number;
 }

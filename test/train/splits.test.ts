@@ -238,3 +238,27 @@ for (const batchSize of [0, -1, 2.5, Number.NaN]) {
     assert.throws(() => checkMinimumSizes({ train: 10, dev: 2, batchSize }), TrainConfigError);
   });
 }
+
+void test('assignSplits with groups: the fallback split keeps every group on one side and says it is grouped', () => {
+  // 30 rows of 10 patients (three films each)
+  const data = rows(30);
+  const groupOf = (r: Row): string => `p${Math.floor(Number(r.file.slice(1)) / 3)}`;
+  const p = assignSplits(data, { splitOf: (r) => r.split, stratumOf: (r) => r.sex, seed: 1, name: (r) => r.file, groupOf });
+  const trainGroups = new Set(p.train.map(groupOf));
+  assert.equal(p.dev.filter((r) => trainGroups.has(groupOf(r))).length, 0);
+  assert.equal(p.train.length + p.dev.length, 30);
+  assert.ok(p.dev.length >= 3, `a fifth of the groups is dev, got ${p.dev.length} rows`);
+  assert.match(p.fallback ?? '', /grouped/);
+});
+
+void test('assignSplits with groups: a split column that puts one patient in train and dev is refused with an example', () => {
+  const data = rows(6, (i) => (i < 4 ? 'train' : 'dev'));
+  const groupOf = (r: Row): string => (r.file === 'r3' || r.file === 'r4' ? 'infant-7' : r.file);
+  assert.throws(
+    () => assignSplits(data, { splitOf: (r) => r.split, stratumOf: (r) => r.sex, seed: 1, name: (r) => r.file, groupOf }),
+    (e: unknown) => e instanceof SplitError && /1 group\(s\) have rows in both train and dev \(e\.g\. infant-7: r3 is train, r4 is dev\)/.test(e.message),
+  );
+  // the same rows without the shared patient pass
+  const apart = assignSplits(data, { splitOf: (r) => r.split, stratumOf: (r) => r.sex, seed: 1, name: (r) => r.file, groupOf: (r) => r.file });
+  assert.equal(apart.dev.length, 2);
+});

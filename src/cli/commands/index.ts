@@ -10,6 +10,7 @@ import { predictCommand } from './predict.js';
 import { bundleCommand } from './bundle.js';
 import { suitabilityLabelsCommand } from './suitability-labels.js';
 import { triageCommand } from './triage.js';
+import { phantomsCommand } from './phantoms.js';
 
 /** Every sub-command, in the order `physis --help` lists them. Add new commands here. */
-export const COMMANDS: readonly Command[] = [versionCommand, inspectCommand, previewCommand, demoCommand, predictCommand, explainCommand, triageCommand, trainCommand, evaluateCommand, bundleCommand, suitabilityLabelsCommand];
+export const COMMANDS: readonly Command[] = [versionCommand, inspectCommand, previewCommand, demoCommand, predictCommand, explainCommand, triageCommand, trainCommand, evaluateCommand, bundleCommand, suitabilityLabelsCommand, phantomsCommand];

@@ -32,7 +32,7 @@ export interface HandRecipe extends TrainRecipe {
 export const HAND_BONE_AGE_RECIPE: HandRecipe = Object.freeze({
   arch: 'resnet18_w32',
   inputSize: 128,
-  epochs: 30,
+  epochs: 50,
   batchSize: 32,
   optimizer: Object.freeze({ lr: 1e-3, weightDecay: 0.05 }),
   schedule: Object.freeze({ warmupEpochs: 1, minLrFactor: 0.01 }),

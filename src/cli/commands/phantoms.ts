@@ -1,0 +1,76 @@
+/**
+ * `physis phantoms skull-infant-age --out DIR`: write a seeded cohort of procedural infant skull radiograph phantoms
+ * (AP and lateral, 0–12 months, DICOM or PNG) with their suture and fontanelle masks and a labels.csv that
+ * `physis train skull-infant-age --data DIR` reads. Thin: the generator is in src/tasks/skull-infant-age/phantom.
+ *
+ * Why a command: no public infant skull radiographs exist; a research group validates the pipeline on a cohort whose
+ * anatomy and masks are known before it trains on its own archive.
+ *
+ * @example
+ * $ physis phantoms skull-infant-age --out /tmp/skulls --infants 40 --size 128
+ * /tmp/skulls: 160 phantom films of 40 infants (dicom), labels /tmp/skulls/labels.csv
+ */
+import { skullInfantAge } from '../../tasks/index.js';
+import { intOption, stringOption, UsageError, type Command } from '../command.js';
+
+/** The `physis phantoms` command. */
+export const phantomsCommand: Command = {
+  name: 'phantoms',
+  summary: 'write a seeded cohort of simulated infant skull films (AP and lateral, with masks) for pipeline validation',
+  usage: [
+    'usage: physis phantoms skull-infant-age --out DIR [--infants N] [--seed N] [--size PX] [--format dicom|png]',
+    '                                        [--label-noise-days D] [--force] [--json]',
+    '',
+    'Procedural phantoms, not clinical films: anatomy follows published growth curves (head circumference, fontanelles,',
+    'sutures, calvarial thickness), acquisition varies (exposure, positioning, collimation, scatter, noise). Each infant',
+    'has 1-3 visits with an AP and a lateral film; splits train/dev/test are by infant. Defaults: 400 infants, seed 1,',
+    '256 px, dicom.',
+    '',
+    'example:',
+    '  $ physis phantoms skull-infant-age --out /tmp/skulls --infants 40 --size 128',
+    '  /tmp/skulls: 160 phantom films of 40 infants (dicom), labels /tmp/skulls/labels.csv',
+  ].join('\n'),
+  options: {
+    out: { type: 'string', short: 'o' },
+    infants: { type: 'string' },
+    seed: { type: 'string' },
+    size: { type: 'string' },
+    format: { type: 'string' },
+    'label-noise-days': { type: 'string' },
+    force: { type: 'boolean' },
+  },
+  allowPositionals: true,
+  async run(args, out) {
+    const [task, ...rest] = args.positionals;
+    if (task !== 'skull-infant-age' || rest.length > 0) throw new UsageError(`phantoms are made for one task: physis phantoms skull-infant-age --out DIR${task === undefined ? '' : ` (got '${[task, ...rest].join(' ')}')`}`);
+    const outDir = stringOption(args, 'out', true);
+    const format = stringOption(args, 'format') ?? 'dicom';
+    if (format !== 'dicom' && format !== 'png') throw new UsageError(`--format must be dicom or png, got '${format}'`);
+    const noise = stringOption(args, 'label-noise-days');
+    const labelNoiseSdDays = noise === undefined ? 0 : Number(noise);
+    if (!Number.isFinite(labelNoiseSdDays) || labelNoiseSdDays < 0 || labelNoiseSdDays > 60) throw new UsageError(`--label-noise-days must be a number in [0, 60], got '${noise ?? ''}'`);
+    const started = Date.now();
+    const result = await skullInfantAge.writeSkullPhantomCohort(
+      {
+        outDir,
+        infants: intOption(args, 'infants', 400, 1, 100_000),
+        seed: intOption(args, 'seed', 1, 0, 2 ** 31 - 1),
+        size: intOption(args, 'size', 256, 32, 2048),
+        format,
+        labelNoiseSdDays,
+        force: args.values['force'] === true,
+      },
+      (done, total) => {
+        const s = (Date.now() - started) / 1000;
+        const rate = done / Math.max(s, 1e-3);
+        out.progress(`phantoms ${done}/${total} films, ${rate.toFixed(1)} films/s, ETA ${Math.max(0, (total - done) / Math.max(rate, 1e-9)).toFixed(0)} s`);
+      },
+    );
+    out.result(
+      { ...result, outDir, format },
+      `${outDir}: ${result.films} phantom films of ${result.infants} infants (${format}), labels ${result.labelsCsv}\n` +
+        '  simulated films for validating the pipeline, not clinical data',
+    );
+    return 0;
+  },
+};

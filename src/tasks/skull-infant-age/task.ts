@@ -1,0 +1,349 @@
+/**
+ * The skull-infant-age task: the postnatal age of an infant under 12 months from a plain AP or lateral skull
+ * radiograph, as months (regression) and as a monthly class, with Grad-CAM on the predicted class (Lee et al., Sci Rep
+ * 2024;14:16600). The view is an input: the command line, the manifest, DICOM ViewPosition, then the suitability gate.
+ *
+ * No public infant skull radiographs exist: the task is validated on procedural phantoms (`physis phantoms
+ * skull-infant-age`), and no model trained on them ships as clinical (see {@link PHANTOM_NOTICE}).
+ *
+ * @example
+ * $ physis predict films/p0001_1_AP.dcm --task skull-infant-age --bundle runs/skull
+ * films/p0001_1_AP.dcm: age 4.2 months (class 4 months, p 0.61), AP view from dicom; …
+ */
+import { buildOrdinalReport, ordinalMetrics, writeOrdinalReport, type MeanSd, type OrdinalSample } from '../../eval/index.js';
+import type { CardMetric } from '../../infer/index.js';
+import type { ModelOptions, ZooModel } from '../../models/index.js';
+import type { PreprocessOptions, PreprocessResult } from '../../preprocess/index.js';
+import type { Radiograph } from '../../radiograph/index.js';
+import { F, noGrad, type Tensor } from '../../torch/index.js';
+import {
+  pooledFeatures,
+  POOLED_FEATURES_DESCRIPTION,
+  recipePreprocessing,
+  type FinaliseContext,
+  type Finalised,
+  type ReportImage,
+  type TaskReport,
+  type TrainRecipe,
+} from '../../train/index.js';
+import { InputError } from '../errors.js';
+import type { FilmResult, InputSpec, Task } from '../task.js';
+import {
+  AGE_CLASS_COUNT,
+  AGE_CLASS_NAMES,
+  ageClassOf,
+  CLASS_LOSS_WEIGHT,
+  MAX_AGE_MONTHS,
+  PHANTOM_NOTICE,
+  SKULL_DENSENET_RECIPE,
+  SKULL_EFFICIENTNET_RECIPE,
+  SKULL_INFANT_AGE_RECIPE,
+  SKULL_PAPER,
+  SKULL_PAPER_DATA,
+  SKULL_PUBLISHED_RESULTS,
+  SKULL_VIEWS,
+  type SkullRecipe,
+  type SkullView,
+} from './config.js';
+import { parseSkullView, readSkullLabels } from './labels.js';
+import { predictedClass, predictSkullInfantAge, viewAnswer, type SkullViewAnswer } from './predict.js';
+import { viewInput } from './sample.js';
+import { measureSaliency, type SaliencySummary } from './saliency.js';
+import {
+  checkSkullFeatures,
+  fitSkullOod,
+  openSkullMember,
+  SKULL_OOD_FILE,
+  SKULL_OOD_ROLE,
+  SKULL_TRAINING_DATA_FILE,
+  SKULL_TRAINING_DATA_ROLE,
+  type SkullState,
+  type SkullTrainingData,
+} from './state.js';
+
+/** One labelled skull film. */
+export interface SkullItem {
+  readonly id: string;
+  readonly path: string;
+  readonly ageMonths: number;
+  readonly view: SkullView;
+  readonly patientId: string;
+  readonly split?: string;
+  /** Mask files of the anatomy that carries the age (phantoms), for the saliency check. */
+  readonly masks: readonly string[];
+  /** A simulated film (phantom). */
+  readonly simulated: boolean;
+}
+
+/** Head outputs: the age in months, then one logit per monthly class. */
+const HEAD_OUTPUTS = 1 + AGE_CLASS_COUNT;
+
+/** Dev films whose saliency the finalisation measures (Grad-CAM is one backward pass each). */
+const SALIENCY_FILMS = 240;
+
+/** The view: command line, manifest, DICOM ViewPosition (PS3.3 C.8.11.5.1.1: AP, PA, LL, RL), then the gate's view. */
+const VIEW_INPUT: InputSpec = {
+  name: 'view',
+  description: 'AP or LATERAL; unknown gives both answers',
+  values: [...SKULL_VIEWS],
+  parse(raw, where) {
+    if (raw.trim() === '') return null;
+    const v = parseSkullView(raw);
+    if (v === null) throw new InputError(`${where}: view '${raw}' must be AP or LATERAL`);
+    return v;
+  },
+  fromRadiograph: (r: Radiograph) => parseSkullView(r.metadata.viewPosition),
+  // the gate's view only when it sees a skull and is sure of the projection
+  fromGate: (v) => (v.anatomy.value === 'skull' && v.view.p >= 0.9 ? (v.view.value === 'lateral' ? 'LATERAL' : 'AP') : null),
+  encode: (value) => [viewInput(value as SkullView)],
+};
+
+function skullModelOptions(recipe: TrainRecipe): ModelOptions {
+  const grouped = (recipe as SkullRecipe).viewSpecificHeads === true;
+  return {
+    inChannels: 1,
+    head: { kind: 'regression', outputs: HEAD_OUTPUTS, relu: false, ...(grouped ? { groupedBy: { extraIndex: 0, groups: 2 } } : {}) },
+    extraInputs: 1,
+  };
+}
+
+const SAMPLE_MODULE = new URL(import.meta.url.endsWith('.ts') ? './sample.ts' : './sample.js', import.meta.url);
+
+function samplesOf(outputs: readonly Float32Array[], items: readonly SkullItem[], head: 'class' | 'regression' = 'class'): OrdinalSample[] {
+  return items.map((it, i) => {
+    const a = viewAnswer(outputs[i] as Float32Array);
+    return {
+      id: it.id,
+      predictedClass: head === 'class' ? a.ageClass : ageClassOf(a.ageMonths),
+      referenceClass: ageClassOf(it.ageMonths),
+      predictedValue: a.ageMonths,
+      referenceValue: it.ageMonths,
+      groups: { view: it.view },
+    };
+  });
+}
+
+/** Dev metrics, overall and per view, for early stopping and the folds' mean ± SD. */
+function evaluateSkull(outputs: readonly Float32Array[], items: readonly SkullItem[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const add = (suffix: string, s: OrdinalSample[]): void => {
+    if (s.length === 0) return;
+    const m = ordinalMetrics(s, AGE_CLASS_NAMES, 1);
+    out[`devMaeMonths${suffix}`] = m.mae;
+    out[`devAccuracy${suffix}`] = m.accuracy;
+    out[`devCorrectedAccuracy${suffix}`] = m.correctedAccuracy;
+  };
+  const all = samplesOf(outputs, items);
+  add('', all);
+  for (const v of SKULL_VIEWS) add(v === 'AP' ? 'Ap' : 'Lateral', all.filter((s) => s.groups['view'] === v));
+  return out;
+}
+
+function report(
+  outputs: readonly Float32Array[],
+  items: readonly SkullItem[],
+  o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>>; images?: readonly ReportImage[] },
+): TaskReport {
+  const samples = samplesOf(outputs, items);
+  const built = buildOrdinalReport(samples, {
+    title: o.title,
+    unit: 'months',
+    classNames: AGE_CLASS_NAMES,
+    tolerance: 1,
+    groupBy: ['view'],
+    facts: o.facts,
+    data: o.data,
+    ...(o.folds ? { folds: o.folds } : {}),
+    published: SKULL_PUBLISHED_RESULTS.map((p) => ({
+      label: p.label,
+      citation: SKULL_PAPER,
+      data: SKULL_PAPER_DATA,
+      group: { view: p.view },
+      accuracy: null,
+      correctedAccuracy: p.correctedAccuracyMax,
+      correctedAccuracySd: p.correctedAccuracySd,
+      mae: null,
+    })),
+    notes: [
+      'Corrected accuracy counts a predicted month within ±1 month of the reference month as correct (Lee et al. 2024); accuracy is the exact month. ' +
+        'Classes come from the class head; MAE from the age output. The published numbers are the best run of each network on the authors\' clinical films; ' +
+        'their mean ± SD over runs: DenseNet-121 AP 78.0 ± 1.5%, lateral 81.1 ± 2.9%; EfficientNet-V2-M AP 77.0 ± 2.3%, lateral 85.1 ± 2.5%.',
+      `If these films are Physis phantoms: ${PHANTOM_NOTICE}`,
+    ],
+    ...(o.images ? { images: o.images } : {}),
+  });
+  const viaRegression = ordinalMetrics(samplesOf(outputs, items, 'regression'), AGE_CLASS_NAMES, 1);
+  const metric = (name: string, value: number, unit: string, words: string): CardMetric => ({ name, value, unit, data: words });
+  const slices = [{ key: '', words: o.data, m: built.overall }, ...built.byGroup.map((g) => ({ key: `[${g.key}=${g.value}]`, words: `${o.data}: ${g.key} ${g.value}, ${g.metrics.n} films`, m: g.metrics }))];
+  return {
+    metrics: [
+      ...slices.flatMap((s) => [
+        metric(`correctedAccuracy${s.key}`, s.m.correctedAccuracy, 'fraction', `${s.words} (class head, ±1 month)`),
+        metric(`accuracy${s.key}`, s.m.accuracy, 'fraction', `${s.words} (class head, exact month)`),
+        metric(`mae${s.key}`, s.m.mae, 'months', `${s.words} (age output)`),
+        metric(`bias${s.key}`, s.m.bias, 'months', `${s.words} (age output, predicted − reference)`),
+      ]),
+      metric('correctedAccuracy[head=regression]', viaRegression.correctedAccuracy, 'fraction', `${o.data} (month of the age output, ±1 month)`),
+      metric('accuracy[head=regression]', viaRegression.accuracy, 'fraction', `${o.data} (month of the age output)`),
+    ],
+    write: (dir) => writeOrdinalReport(dir, built, o.images),
+  };
+}
+
+/** Grad-CAM against the masks on up to {@link SALIENCY_FILMS} films that have masks. */
+async function saliencyOf(model: ZooModel, items: readonly SkullItem[], preprocessing: PreprocessOptions & { readonly size: number }): Promise<{ summaries: SaliencySummary[]; images: ReportImage[] }> {
+  const masked = items.filter((d) => d.masks.length > 0).slice(0, SALIENCY_FILMS);
+  return masked.length === 0 ? { summaries: [], images: [] } : measureSaliency(model, masked, preprocessing);
+}
+
+/** OOD statistics on the training films and the saliency check on the dev films that have masks. */
+async function finalise(ctx: FinaliseContext<SkullItem>): Promise<Finalised> {
+  const size = ctx.recipe.inputSize;
+  const rows: Float32Array[] = [];
+  for await (const batch of ctx.loader(ctx.train).epoch(0)) rows.push(...pooledFeatures(ctx.model, batch.fields['image'] as Float32Array, size));
+  const ood = fitSkullOod(rows, POOLED_FEATURES_DESCRIPTION);
+  const saliency = await saliencyOf(ctx.model, ctx.dev, recipePreprocessing(ctx.recipe));
+  const data = (view: string, n: number): string => `${ctx.devData}: ${view} films with suture/fontanelle masks, ${n} films; Grad-CAM of the predicted class`;
+  const metrics: CardMetric[] = saliency.summaries.flatMap((s) => [
+    { name: `saliencyEnergyInMasks[view=${s.view}]`, value: s.meanEnergyShare, unit: 'fraction', data: data(s.view, s.n) },
+    { name: `saliencyMaskArea[view=${s.view}]`, value: s.meanAreaShare, unit: 'fraction', data: data(s.view, s.n) },
+    { name: `saliencyEnrichment[view=${s.view}]`, value: s.meanEnrichment, unit: 'ratio (1 = chance)', data: data(s.view, s.n) },
+    { name: `saliencyPointingHit[view=${s.view}]`, value: s.pointingHitRate, unit: 'fraction', data: data(s.view, s.n) },
+  ]);
+  const films = [...ctx.train, ...ctx.dev];
+  const simulatedFilms = films.filter((f) => f.simulated).length;
+  const trainingData: SkullTrainingData = {
+    format: 'physis-skull-training-data',
+    version: 1,
+    films: films.length,
+    simulatedFilms,
+    notice: simulatedFilms === 0 ? null : `trained on ${simulatedFilms} simulated films of ${films.length}: ${PHANTOM_NOTICE}`,
+  };
+  const json = (v: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
+  return {
+    metrics,
+    artifacts: [
+      { path: SKULL_OOD_FILE, role: SKULL_OOD_ROLE, bytes: json(ood) },
+      { path: SKULL_TRAINING_DATA_FILE, role: SKULL_TRAINING_DATA_ROLE, bytes: json(trainingData) },
+    ],
+    reportImages: saliency.images,
+  };
+}
+
+const fmtAnswer = (a: SkullViewAnswer): string =>
+  `age ${a.ageMonths.toFixed(1)} months (class ${a.ageClass} months, p ${a.ageClassProbability.toFixed(2)})`;
+
+/** The one-line human form of a skull-infant-age result. */
+export function formatSkullInfantAge(r: FilmResult): string {
+  const a = (r.answer ?? {}) as Partial<SkullViewAnswer> & {
+    byView?: Partial<Record<SkullView, SkullViewAnswer>>;
+    view?: SkullView | null;
+    viewSource?: string;
+    chronologicalAgeMonths?: number;
+    simulatedTraining?: string;
+  };
+  const main =
+    a.byView !== undefined
+      ? `${SKULL_VIEWS.filter((v) => a.byView?.[v]).map((v) => `${fmtAnswer(a.byView?.[v] as SkullViewAnswer)} if ${v}`).join(', ')} (view unknown)`
+      : `${fmtAnswer(a as SkullViewAnswer)}, ${a.view ?? '?'} view from ${a.viewSource ?? '?'}`;
+  const chrono = a.chronologicalAgeMonths === undefined ? '' : `; chronological age ${a.chronologicalAgeMonths.toFixed(1)} months`;
+  const simulated = a.simulatedTraining === undefined ? '' : ' [model trained on simulated films: not a clinical answer]';
+  return `${r.file}: ${main}${chrono}${simulated}${r.heatmap ? `; heat map ${r.heatmap}` : ''}`;
+}
+
+/** The skull-infant-age task. */
+export const SKULL_INFANT_AGE_TASK: Task<SkullItem, SkullState> = {
+  name: 'skull-infant-age',
+  description: 'postnatal age (months, and monthly class) of an infant under 12 months from an AP or lateral skull radiograph; Grad-CAM',
+  recipe: SKULL_INFANT_AGE_RECIPE,
+  namedRecipes: {
+    'paper-densenet121': { description: 'Lee et al. 2024: DenseNet-121 at 224 px, both views; for a GPU (--device cuda)', recipe: SKULL_DENSENET_RECIPE },
+    'paper-efficientnet-v2-m': { description: 'Lee et al. 2024: EfficientNet-V2-M at 480 px, both views; for a GPU (--device cuda)', recipe: SKULL_EFFICIENTNET_RECIPE },
+  },
+  inputs: [VIEW_INPUT],
+  accepts: { anatomy: ['skull'], describe: 'an AP or lateral skull radiograph of an infant under 12 months' },
+  readLabels(csvPath) {
+    return readSkullLabels(csvPath).map((r) => ({
+      id: r.file,
+      path: r.path,
+      ageMonths: r.ageMonths,
+      view: r.view,
+      patientId: r.patientId,
+      ...(r.split === undefined ? {} : { split: r.split }),
+      masks: [r.sutureMask, r.fontanelleMask].filter((m): m is string => m !== undefined),
+      simulated: r.simulated,
+    }));
+  },
+  splitOf: (item) => item.split,
+  inputValue: (item, name) => (name === 'view' ? item.view : null),
+  stratum: (item) => item.view,
+  target: (item) => item.ageMonths,
+  groupOf: (item) => item.patientId,
+  sampleModule: SAMPLE_MODULE,
+  loaderItem: (item) => ({ path: item.path, ageMonths: item.ageMonths, view: item.view }),
+  sampleOptions: (_recipe, augmentation, cache, preprocessing) => ({ preprocessing, augmentation, cache }),
+  modelOptions: skullModelOptions,
+  initModel(model: ZooModel, train) {
+    // each view's age unit starts at the training mean age, the class logits at zero
+    const meanMonths = train.reduce((a, i) => a + i.ageMonths, 0) / train.length;
+    const bias = model.namedParameters().find(([name]) => name === `${model.headLinearName}.bias`)?.[1];
+    if (!bias) return;
+    const units = bias.shape[0] ?? HEAD_OUTPUTS;
+    noGrad(() => {
+      bias.fill_(0);
+      for (let at = 0; at < units; at += HEAD_OUTPUTS) bias.narrow(0, at, 1).fill_(meanMonths);
+    });
+  },
+  // L1 on the age (months) plus cross-entropy on the monthly class
+  loss(output: Tensor, target: Tensor): Tensor {
+    const age = F.l1Loss(output.narrow(1, 0, 1), target.narrow(1, 0, 1));
+    const ce = F.crossEntropy(output.narrow(1, 1, AGE_CLASS_COUNT), target.select(1, 1).to('int64'));
+    return age.add(ce.mul(CLASS_LOSS_WEIGHT));
+  },
+  targetLength: 2,
+  selection: { metric: 'devMaeMonths', mode: 'min' },
+  evaluate: (outputs, items) => ({ metrics: evaluateSkull(outputs, items) }),
+  report,
+  card: () => ({
+    extra: [{ name: 'view', unit: '0 = AP, 1 = lateral' }],
+    outputs: [
+      { name: 'ageMonths', unit: 'months', description: 'postnatal age (regression output 0)' },
+      { name: 'ageClassLogits', unit: 'logit', description: `monthly classes 0…${AGE_CLASS_COUNT - 1} (outputs 1…${AGE_CLASS_COUNT})` },
+    ],
+  }),
+  finalise,
+  openMember: openSkullMember,
+  memberWarnings: (state, member) => [
+    ...(state.ood === null ? [`${member.bundle.dir} has no feature statistics (ood.json); films unlike its training films are not refused`] : []),
+    ...(state.trainingData?.notice ? [`${member.bundle.card.id}: ${state.trainingData.notice}`] : []),
+  ],
+  filmFields: (radiograph: Radiograph, _prepared: PreprocessResult) => ({
+    chronologicalAgeMonths: Float32Array.from([radiograph.metadata.age?.ageMonths ?? Number.NaN]),
+  }),
+  suitability(state, pooled, fields) {
+    const age = fields['chronologicalAgeMonths']?.[0] ?? Number.NaN;
+    if (Number.isFinite(age) && age >= MAX_AGE_MONTHS) {
+      const years = age / 12;
+      return `outside this model's age range: the header makes the patient ${years >= 2 ? `${years.toFixed(1)} years` : `${age.toFixed(1)} months`} old; it estimates ages 0–${MAX_AGE_MONTHS} months`;
+    }
+    return state.ood === null ? null : checkSkullFeatures(state.ood, pooled).refusal;
+  },
+  predict: predictSkullInfantAge,
+  saliencyTarget: (heads) => {
+    const k = predictedClass(heads);
+    return { outputIndex: 1 + k, mode: 'positive', describe: `the predicted class ${k} months` };
+  },
+  format: formatSkullInfantAge,
+  async reportSaliency(model, items, preprocessing) {
+    const s = await saliencyOf(model, items, preprocessing);
+    const metrics: Record<string, number> = {};
+    for (const v of s.summaries) {
+      const key = v.view === 'AP' ? 'Ap' : 'Lateral';
+      metrics[`saliencyEnergyInMasks${key}`] = v.meanEnergyShare;
+      metrics[`saliencyMaskArea${key}`] = v.meanAreaShare;
+      metrics[`saliencyEnrichment${key}`] = v.meanEnrichment;
+      metrics[`saliencyPointingHit${key}`] = v.pointingHitRate;
+    }
+    return { metrics, images: s.images };
+  },
+};
