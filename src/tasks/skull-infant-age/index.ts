@@ -23,3 +23,4 @@ export { maskInInput, measureSaliency, type MaskedFilm, type SaliencySummary } f
 export { viewAnswer, classProbabilities, predictedClass, type SkullViewAnswer } from './predict.js';
 export { SKULL_INFANT_AGE_TASK, formatSkullInfantAge, type SkullItem } from './task.js';
 export * from './phantom/index.js';
+export { runSkullDemo, SKULL_DEMO, type SkullDemoResult } from './demo.js';

@@ -35,6 +35,8 @@ export interface SkullOodModel {
   readonly percentile: number;
   readonly margin: number;
   readonly threshold: number;
+  /** Films whose distances set the threshold (held-out films when there were any). */
+  readonly thresholdFilms: number;
 }
 
 /** Artifact role and file of what the training films were (real or simulated). */
@@ -61,12 +63,17 @@ export interface SkullState {
 const round7 = (v: number): number => Number(v.toPrecision(7));
 
 /**
- * Fit the distribution of the training films' pooled features.
+ * Fit the distribution of the training films' pooled features, with the threshold taken on held-out films.
+ * Why held-out: the network was fitted to its training films, whose features sit closer to their own mean than any
+ * new film's; a threshold from their distances refuses new films of the very same kind (measured on a 124-film
+ * phantom run: every held-out test film refused).
  * @param rows - one feature vector per training film
+ * @param heldOut - feature vectors of films the network did not train on (the dev films), for the threshold;
+ *   empty: the training films' own distances
  * @param features - what the features are, in words
  * @throws OodModelError for fewer than two rows or rows of different lengths
  */
-export function fitSkullOod(rows: readonly ArrayLike<number>[], features: string): SkullOodModel {
+export function fitSkullOod(rows: readonly ArrayLike<number>[], heldOut: readonly ArrayLike<number>[], features: string): SkullOodModel {
   const n = rows.length;
   const d = rows[0]?.length ?? 0;
   if (n < 2 || d === 0) throw new OodModelError(`feature-distance fit needs at least 2 feature vectors, got ${n}`);
@@ -78,8 +85,9 @@ export function fitSkullOod(rows: readonly ArrayLike<number>[], features: string
   const centred = rows.map((r) => Float64Array.from({ length: d }, (_, j) => (r[j] as number) - (mean[j] as number)));
   const shrunk = shrunkCovariance(centred, d);
   const model = { dim: d, mean: [...mean].map(round7), choleskyLower: shrunk.choleskyLower.map(round7) };
-  const distances = rows.map((r) => mahalanobisDistance(d, model.mean, model.choleskyLower, r)).sort((a, b) => a - b);
-  const at = distances[Math.min(n - 1, Math.max(0, Math.ceil(SKULL_OOD_PERCENTILE * n) - 1))] as number;
+  const scored = heldOut.length > 0 ? heldOut : rows;
+  const distances = scored.map((r) => mahalanobisDistance(d, model.mean, model.choleskyLower, r)).sort((a, b) => a - b);
+  const at = distances[Math.min(scored.length - 1, Math.max(0, Math.ceil(SKULL_OOD_PERCENTILE * scored.length) - 1))] as number;
   return {
     format: FORMAT,
     version: 1,
@@ -90,6 +98,7 @@ export function fitSkullOod(rows: readonly ArrayLike<number>[], features: string
     percentile: SKULL_OOD_PERCENTILE,
     margin: SKULL_OOD_MARGIN,
     threshold: at * SKULL_OOD_MARGIN,
+    thresholdFilms: scored.length,
   };
 }
 
@@ -107,7 +116,7 @@ export function checkSkullFeatures(model: SkullOodModel, pooled: ArrayLike<numbe
       distance <= model.threshold
         ? null
         : `not like the infant skull films this model was trained on (0–12 months): feature distance ${distance.toFixed(1)} > threshold ` +
-          `${model.threshold.toFixed(1)} (${model.margin} × the ${(model.percentile * 100).toFixed(1)}th percentile of ${model.n} training films)`,
+          `${model.threshold.toFixed(1)} (${model.margin} × the ${(model.percentile * 100).toFixed(1)}th percentile of ${model.thresholdFilms} held-out films)`,
   };
 }
 
@@ -135,7 +144,7 @@ export function parseSkullOod(text: string, source: string): SkullOodModel {
     dim > 0 &&
     numbers('mean', dim) &&
     numbers('choleskyLower', (dim * (dim + 1)) / 2) &&
-    ['n', 'shrinkage', 'percentile', 'margin', 'threshold'].every((k) => typeof r[k] === 'number' && Number.isFinite(r[k]));
+    ['n', 'shrinkage', 'percentile', 'margin', 'threshold', 'thresholdFilms'].every((k) => typeof r[k] === 'number' && Number.isFinite(r[k]));
   if (!ok) throw new OodModelError(`${source}: not a skull feature-distance file (format ${FORMAT}, version 1)`);
   return r as unknown as SkullOodModel;
 }

@@ -199,9 +199,12 @@ async function saliencyOf(model: ZooModel, items: readonly SkullItem[], preproce
 /** OOD statistics on the training films and the saliency check on the dev films that have masks. */
 async function finalise(ctx: FinaliseContext<SkullItem>): Promise<Finalised> {
   const size = ctx.recipe.inputSize;
-  const rows: Float32Array[] = [];
-  for await (const batch of ctx.loader(ctx.train).epoch(0)) rows.push(...pooledFeatures(ctx.model, batch.fields['image'] as Float32Array, size));
-  const ood = fitSkullOod(rows, POOLED_FEATURES_DESCRIPTION);
+  const features = async (items: readonly SkullItem[]): Promise<Float32Array[]> => {
+    const rows: Float32Array[] = [];
+    for await (const batch of ctx.loader(items).epoch(0)) rows.push(...pooledFeatures(ctx.model, batch.fields['image'] as Float32Array, size));
+    return rows;
+  };
+  const ood = fitSkullOod(await features(ctx.train), await features(ctx.dev), POOLED_FEATURES_DESCRIPTION);
   const saliency = await saliencyOf(ctx.model, ctx.dev, recipePreprocessing(ctx.recipe));
   const data = (view: string, n: number): string => `${ctx.devData}: ${view} films with suture/fontanelle masks, ${n} films; Grad-CAM of the predicted class`;
   const metrics: CardMetric[] = saliency.summaries.flatMap((s) => [
