@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -83,6 +84,24 @@ void test('skull-infant-age end to end on DICOM phantoms whose ages are only in 
     for (const v of verdicts) assert.match(v.rejected?.reason ?? 'answered', /not like the infant skull films this model was trained on \(0–12 months\)/);
   } else {
     process.stderr.write(`skip the cephalogram check: no ${anatomy}/labels.csv (../shared absent)\n`);
+  }
+  // cross-validation keeps each infant in one fold and reports the folds' mean ± SD per view
+  const cv = run(['train', 'skull-infant-age', '--data', join(data, 'headers-only.csv'), '--folds', '2', '--size', '32', '--epochs', '1', '--batch', '8', '--threads', '1', '--workers', '1', '--out', join(dir, 'cv')]);
+  assert.equal(cv.code, 0, cv.stderr);
+  const cvHtml = readFileSync(join(dir, 'cv', 'cv', 'report.html'), 'utf8');
+  assert.match(cvHtml, /mean ± SD/);
+  assert.match(cvHtml, /devCorrectedAccuracyAp/);
+  const patientOf = new Map(
+    lines.slice(1).map((l) => {
+      const f = l.split(',');
+      return [createHash('sha256').update(readFileSync(join(data, f[0] ?? ''))).digest('hex'), f[header.indexOf('patient_id')] ?? ''];
+    }),
+  );
+  for (const fold of ['fold-1', 'fold-2']) {
+    const rows = JSON.parse(readFileSync(join(dir, 'cv', fold, 'training-rows.json'), 'utf8')) as { train: { sha256: string }[]; dev: { sha256: string }[] };
+    const trainPatients = new Set(rows.train.map((r) => patientOf.get(r.sha256)));
+    assert.ok(rows.dev.length > 0);
+    assert.ok(rows.dev.every((r) => !trainPatients.has(patientOf.get(r.sha256))), `${fold}: an infant on both sides`);
   }
   const explained = run(['explain', lat, '--bundle', out, '--no-gate', '-o', join(dir, 'lat.png')]);
   assert.ok(explained.code === 0 || /rejected/.test(explained.stdout + explained.stderr), explained.stderr);

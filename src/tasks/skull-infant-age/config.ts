@@ -46,11 +46,11 @@ export interface SkullRecipe extends TrainRecipe {
 export const SKULL_INFANT_AGE_RECIPE: SkullRecipe = Object.freeze({
   arch: 'resnet18_w32',
   inputSize: 160,
-  epochs: 24,
+  epochs: 40,
   batchSize: 32,
   optimizer: Object.freeze({ lr: 1e-3, weightDecay: 0.05 }),
   schedule: Object.freeze({ warmupEpochs: 1, minLrFactor: 0.01 }),
-  earlyStopping: Object.freeze({ patience: 24 }),
+  earlyStopping: Object.freeze({ patience: 40 }),
   augmentation: Object.freeze({
     rotationDeg: 8,
     scale: [0.92, 1.08] as const,

@@ -145,6 +145,7 @@ function report(
   o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>>; images?: readonly ReportImage[] },
 ): TaskReport {
   const samples = samplesOf(outputs, items);
+  const simulated = items.filter((i) => i.simulated).length;
   const built = buildOrdinalReport(samples, {
     title: o.title,
     unit: 'months',
@@ -168,7 +169,7 @@ function report(
       'Corrected accuracy counts a predicted month within ±1 month of the reference month as correct (Lee et al. 2024); accuracy is the exact month. ' +
         'Classes come from the class head; MAE from the age output. The published numbers are the best run of each network on the authors\' clinical films; ' +
         'their mean ± SD over runs: DenseNet-121 AP 78.0 ± 1.5%, lateral 81.1 ± 2.9%; EfficientNet-V2-M AP 77.0 ± 2.3%, lateral 85.1 ± 2.5%.',
-      `If these films are Physis phantoms: ${PHANTOM_NOTICE}`,
+      ...(simulated === 0 ? [] : [`${simulated} of the ${items.length} scored films are simulated (Physis phantoms). ${PHANTOM_NOTICE}`]),
     ],
     ...(o.images ? { images: o.images } : {}),
   });
