@@ -9,6 +9,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../errors.js';
 import { evaluateModels } from '../evaluate.js';
 import { analyseFilm, closeTaskModels, openTaskModels } from '../pipeline.js';
 import type { FilmResult } from '../task.js';
@@ -35,10 +36,10 @@ export interface SkullDemoResult {
  * Run the demo into a folder that must be new or empty.
  * @param outDir - where the cohort, model, reports and heat maps go
  * @param o - progress and note listeners
- * @throws Error naming the folder when it already holds files
+ * @throws InputError naming the folder when it already holds files
  */
 export async function runSkullDemo(outDir: string, o: { onNote?: (line: string) => void; onProgress?: (e: ProgressEvent | { done: number; total: number }) => void } = {}): Promise<SkullDemoResult> {
-  if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new Error(`${outDir} already holds files; give another --out-dir (the demo never overwrites)`);
+  if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new InputError(`${outDir} already holds files; give another --out-dir (the demo never overwrites)`);
   const cohort = join(outDir, 'phantoms');
   await writeSkullPhantomCohort(
     { outDir: cohort, infants: SKULL_DEMO.infants, seed: SKULL_DEMO.seed, size: SKULL_DEMO.filmSizePx, format: 'dicom' },

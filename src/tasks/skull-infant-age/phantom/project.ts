@@ -310,6 +310,13 @@ class Calvarium {
     if (cut <= 0) return 0;
     let gap = 0;
     let inFontanelle = false;
+    // a fontanelle at signed distance d (mm; 1e9 = not facing it): the gap it opens, its mask bit, whether inside
+    const fontanelle = (d: number, bit: number): void => {
+      if (d >= 1e9) return;
+      gap = Math.max(gap, clamp01(0.5 - d / px));
+      if (d < 1.5 * px) this.bits |= bit;
+      if (d < 0) inFontanelle = true;
+    };
     // Anterior fontanelle: a kite at bregma, longer in front (Kiesler & Richer 2003), in bregma's tangent plane.
     const af = a.anteriorFontanelleMm;
     if (af > 0) {
@@ -324,11 +331,7 @@ class Calvarium {
         0.46 * af,
         0.42 * af,
       );
-      if (d < 1e9) {
-        gap = Math.max(gap, clamp01(0.5 - d / px));
-        if (d < 1.5 * px) this.bits |= STRUCTURE_BITS.anteriorFontanelle;
-        if (d < 0) inFontanelle = true;
-      }
+      fontanelle(d, STRUCTURE_BITS.anteriorFontanelle);
     }
     const pf = a.posteriorFontanelleMm;
     if (pf > 0) {
@@ -344,11 +347,7 @@ class Calvarium {
         0.3 * pf,
         0.5 * pf,
       );
-      if (d < 1e9) {
-        gap = Math.max(gap, clamp01(0.5 - d / px));
-        if (d < 1.5 * px) this.bits |= STRUCTURE_BITS.posteriorFontanelle;
-        if (d < 0) inFontanelle = true;
-      }
+      fontanelle(d, STRUCTURE_BITS.posteriorFontanelle);
     }
     const amp = a.sutureInterdigitationMm;
     const minBand = 1.5 * px;
