@@ -1,7 +1,8 @@
 /**
  * Radiograph I/O: DICOM (every common transfer syntax), PNG and JPEG -> Radiograph {pixels, VOI, metadata},
  * the VOI/inversion to display values, and typed errors for everything that cannot be read; the project's one
- * CSV reader.
+ * CSV reader; and the anatomy-independent parts of the procedural phantoms (seeded random stream, detector model,
+ * DICOM DX and PNG writers).
  */
 export type {
   ChronologicalAge,
@@ -64,3 +65,4 @@ export { readMetadataCsv } from './metadata-csv.js';
 export { parseCsv, parseCsvTable, type CsvRecord, type CsvTable } from './csv.js';
 export { escapeForTerminal } from './escape-for-terminal.js';
 export { planOutputPaths, isSameFile } from './output-paths.js';
+export * from './phantom/index.js';

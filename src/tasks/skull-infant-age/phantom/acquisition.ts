@@ -12,18 +12,12 @@
  * contrast processing of digital radiography (Prokop, Neitzel & Schaefer-Prokop 2003, image processing in
  * digital chest radiography).
  */
-import { PhantomRandom, mixSeed } from './random.js';
+import { PhantomRandom, mixPhantomSeed, type DetectorExposure } from '../../../radiograph/index.js';
 
-/** Collimator (shutter) margins, as fractions of the film side, on each edge. */
-export interface Collimation {
-  readonly top: number;
-  readonly bottom: number;
-  readonly left: number;
-  readonly right: number;
-}
+export type { Collimation } from '../../../radiograph/index.js';
 
-/** Everything about one exposure that is not anatomy. */
-export interface Acquisition {
+/** Everything about one exposure that is not anatomy: positioning and contrast here, the detector's part inherited. */
+export interface Acquisition extends DetectorExposure {
   /** Geometric magnification at the head's centre (source–image / source–object distance). */
   readonly magnification: number;
   /** Head displacement in the image plane at the object, mm: right, up. */
@@ -36,29 +30,8 @@ export interface Acquisition {
   readonly rollDeg: number;
   /** Flexion (+) / extension about the head's transverse axis, degrees. */
   readonly pitchDeg: number;
-  /** Unattenuated photons per mm² at the detector; `Infinity` renders without quantum or electronic noise. */
-  readonly photonsPerMm2: number;
-  /** Electronic (read-out) noise SD, in photon-count units per pixel. */
-  readonly electronicNoiseCounts: number;
-  /** Scatter reaching the detector per unit of attenuated primary (0 = no scatter). */
-  readonly scatterFraction: number;
-  /** Width (Gaussian SD) of the scatter veil, mm. */
-  readonly scatterSpreadMm: number;
-  /** Anode-heel intensity change from the film centre to its edge, fraction (0 = none). */
-  readonly heelAmplitude: number;
-  /** Direction of the anode–cathode axis on the film, degrees. */
-  readonly heelAngleDeg: number;
-  readonly collimation: Collimation | null;
   /** Multiplier on bone-to-soft-tissue attenuation difference (tube voltage: lower kVp, more contrast). */
   readonly boneContrast: number;
-  /** Unsharp-mask gain of the detector processing (0 = none). */
-  readonly unsharpAmount: number;
-  /** Unsharp-mask kernel SD, mm. */
-  readonly unsharpRadiusMm: number;
-  /** Attenuation (log units) mapped to the top of the 12-bit range. */
-  readonly displayMaxAttenuation: number;
-  /** Gamma of the display mapping (1 = linear in log attenuation). */
-  readonly displayGamma: number;
 }
 
 /**
@@ -91,7 +64,7 @@ export const IDEAL_ACQUISITION: Acquisition = Object.freeze({
  * @param seed - any integer; equal seeds give equal exposures
  */
 export function drawAcquisition(seed: number): Acquisition {
-  const r = new PhantomRandom(mixSeed(seed, 0xac9));
+  const r = new PhantomRandom(mixPhantomSeed(seed, 0xac9));
   const collimated = r.float() < 0.6;
   const margin = (): number => (r.float() < 0.3 ? 0 : r.uniform(0.01, 0.1));
   return {

@@ -10,11 +10,17 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DAYS_PER_MONTH, encodeGrayPng } from '../../../radiograph/index.js';
-import { encodePhantomDicom, uidFrom } from './dicom-writer.js';
+import {
+  DAYS_PER_MONTH,
+  PhantomRandom,
+  encodeMaskPng,
+  encodeStoredPng,
+  mixPhantomSeed,
+  uidFrom,
+} from '../../../radiograph/index.js';
+import { encodePhantomDicom } from './dicom-writer.js';
 import { CohortExistsError, PhantomOptionsError } from './errors.js';
 import { drawInfantTraits } from './growth.js';
-import { PhantomRandom, mixSeed } from './random.js';
 import { renderSkullPhantom } from './render.js';
 import type { PhantomView } from './project.js';
 
@@ -78,12 +84,6 @@ function assignSplits(infants: number, r: PhantomRandom): Split[] {
   return splits;
 }
 
-function maskPng(mask: Uint8Array, width: number, height: number): Buffer {
-  const data = new Float32Array(mask.length);
-  for (let k = 0; k < mask.length; k++) data[k] = mask[k] ? 1 : 0;
-  return encodeGrayPng(width, height, data, 8);
-}
-
 /**
  * Write a phantom cohort.
  * @param o - folder, size of the cohort, seed, film format, label noise
@@ -110,10 +110,10 @@ export async function writeSkullPhantomCohort(
   await mkdir(join(o.outDir, 'films'), { recursive: true });
   await mkdir(join(o.outDir, 'masks'), { recursive: true });
 
-  const r = new PhantomRandom(mixSeed(o.seed, 0xc0407));
+  const r = new PhantomRandom(mixPhantomSeed(o.seed, 0xc0407));
   // label noise has its own stream: the same seed gives the same infants and true ages with or without it
-  const labelNoise = new PhantomRandom(mixSeed(o.seed, 0x1abe1));
-  const splits = assignSplits(o.infants, new PhantomRandom(mixSeed(o.seed, 0x5911)));
+  const labelNoise = new PhantomRandom(mixPhantomSeed(o.seed, 0x1abe1));
+  const splits = assignSplits(o.infants, new PhantomRandom(mixPhantomSeed(o.seed, 0x5911)));
   interface Visit {
     readonly trueDays: number;
     readonly recordedDays: number;
@@ -143,7 +143,7 @@ export async function writeSkullPhantomCohort(
   const ext = o.format === 'dicom' ? 'dcm' : 'png';
   let done = 0;
   for (const infant of plan) {
-    const traits = drawInfantTraits(mixSeed(o.seed, infant.index, 0x71));
+    const traits = drawInfantTraits(mixPhantomSeed(o.seed, infant.index, 0x71));
     for (const [j, visit] of infant.visits.entries()) {
       const visitId = `V${j + 1}`;
       const studyUid = uidFrom(`${o.seed}/${infant.patientId}/${visitId}/study`);
@@ -153,7 +153,7 @@ export async function writeSkullPhantomCohort(
           ageMonths: visit.trueDays / DAYS_PER_MONTH,
           view,
           sex: infant.sex,
-          seed: mixSeed(o.seed, infant.index, j, view === 'AP' ? 1 : 2),
+          seed: mixPhantomSeed(o.seed, infant.index, j, view === 'AP' ? 1 : 2),
           size: o.size,
           traits,
         });
@@ -181,16 +181,14 @@ export async function writeSkullPhantomCohort(
           });
           await writeFile(join(o.outDir, file), bytes);
         } else {
-          const data = new Float32Array(film.pixels.length);
-          for (let k = 0; k < data.length; k++) data[k] = (film.pixels[k] ?? 0) / 4095;
-          await writeFile(join(o.outDir, file), encodeGrayPng(film.width, film.height, data, 16));
+          await writeFile(join(o.outDir, file), encodeStoredPng(film.pixels, film.width, film.height));
         }
         const sutureMask = `masks/${stem}_sutures.png`;
         const fontanelleMask = `masks/${stem}_fontanelles.png`;
-        await writeFile(join(o.outDir, sutureMask), maskPng(film.masks.sutures, film.width, film.height));
+        await writeFile(join(o.outDir, sutureMask), encodeMaskPng(film.masks.sutures, film.width, film.height));
         await writeFile(
           join(o.outDir, fontanelleMask),
-          maskPng(film.masks.fontanelles, film.width, film.height),
+          encodeMaskPng(film.masks.fontanelles, film.width, film.height),
         );
         const ageMonths = (visit.recordedDays / DAYS_PER_MONTH).toFixed(3);
         rows.push(

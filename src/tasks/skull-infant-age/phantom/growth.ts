@@ -10,7 +10,7 @@
  * marked "approximate" were read off the published curves and tables, not copied from them, and are good to the
  * precision a 256-pixel film can show.
  */
-import { PhantomRandom, mixSeed } from './random.js';
+import { PhantomRandom, mixPhantomSeed } from '../../../radiograph/index.js';
 
 /** Median and SD of head circumference (cm) at completed months 0..12, one sex. */
 interface HeadCircumferenceRow {
@@ -84,7 +84,7 @@ export interface InfantTraits {
  * drawInfantTraits(7).anteriorFontanelleClosureMonths; // e.g. 15.2 (median 13.8, Duc & Largo 1986)
  */
 export function drawInfantTraits(seed: number): InfantTraits {
-  const r = new PhantomRandom(mixSeed(seed, 0x7a17));
+  const r = new PhantomRandom(mixPhantomSeed(seed, 0x7a17));
   const headCircumferenceZ = r.clippedNormal(0, 1, -2.5, 2.5);
   const cephalicIndex = r.clippedNormal(0.8, 0.035, 0.7, 0.9);
   const vaultHeightRatio = r.clippedNormal(0.8, 0.04, 0.7, 0.9);

@@ -6,7 +6,7 @@
  * exposure ({@link drawAcquisition}) is drawn independently of age, and nothing on the film marks the age.
  */
 import { drawAcquisition, type Acquisition } from './acquisition.js';
-import { exposeFilm } from './detector.js';
+import { exposeFilm, mixPhantomSeed } from '../../../radiograph/index.js';
 import { PhantomOptionsError } from './errors.js';
 import {
   drawInfantTraits,
@@ -23,7 +23,6 @@ import {
   type PhantomView,
   type ProjectionGeometry,
 } from './project.js';
-import { mixSeed } from './random.js';
 
 /** Side of the film at the detector, mm: room for a one-year-old's head at +3 SD, magnified, in either view. */
 export const PHANTOM_FIELD_OF_VIEW_MM = 230;
@@ -79,7 +78,7 @@ export interface SkullPhantomDetail extends SkullPhantom {
  * // film.width === 256, film.pixels.length === 65536, film.anatomy.metopicOpen ∈ [0, 1]
  */
 export function renderSkullPhantom(o: SkullPhantomOptions): SkullPhantom {
-  return renderSkullPhantomWith(o, drawAcquisition(mixSeed(o.seed, o.view === 'AP' ? 1 : 2)));
+  return renderSkullPhantomWith(o, drawAcquisition(mixPhantomSeed(o.seed, o.view === 'AP' ? 1 : 2)));
 }
 
 /**
@@ -121,7 +120,7 @@ export function renderSkullPhantomWith(o: SkullPhantomOptions, acquisition: Acqu
     size,
     pixelSpacingMm,
     acquisition,
-    mixSeed(o.seed, o.view === 'AP' ? 1 : 2, 0x4e01),
+    mixPhantomSeed(o.seed, o.view === 'AP' ? 1 : 2, 0x4e01),
   );
   const n = size * size;
   const sutures = new Uint8Array(n);

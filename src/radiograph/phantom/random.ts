@@ -1,14 +1,14 @@
 /**
- * A small seeded random stream for the phantom generator.
+ * A small seeded random stream for the procedural radiograph phantoms.
  *
- * Why: phantoms must be reproducible from a seed (the same cohort seed rebuilds the same films), and the generator
+ * Why: phantoms must be reproducible from a seed (the same cohort seed rebuilds the same films), and the generators
  * must stay light: the training engine's RNG lives behind `train/index.ts`, which loads the trainer and its native
- * backend, so this folder keeps its own generator. splitmix32 (Steele, Lea & Flood, "Fast splittable pseudorandom
+ * backend (and sits above this layer), so the phantoms keep their own generator here. splitmix32 (Steele, Lea & Flood, "Fast splittable pseudorandom
  * number generators", OOPSLA 2014, 32-bit variant) is enough for drawing anatomy and acquisition parameters.
  */
 
 /** Hash integers (seed, stream label, index…) into one 32-bit seed; order matters. */
-export function mixSeed(...parts: readonly number[]): number {
+export function mixPhantomSeed(...parts: readonly number[]): number {
   let h = 0x811c9dc5;
   for (const p of parts) {
     const lo = Math.trunc(p) >>> 0;
@@ -35,7 +35,7 @@ export class PhantomRandom {
 
   /** @param seed - any finite number; equal seeds give equal streams */
   constructor(seed: number) {
-    this.state = mixSeed(seed) >>> 0;
+    this.state = mixPhantomSeed(seed) >>> 0;
   }
 
   /** Uniform in [0, 1). */

@@ -2,13 +2,48 @@
  * From attenuation line integrals to a 12-bit MONOCHROME2 film: anode heel, scatter veil, Poisson–Gaussian
  * detector noise, log conversion, unsharp-mask processing, the display mapping and the collimator shutters.
  *
- * Why: these are what make two films of the same head differ (Bushberg et al. 2012, ch. 6–7; Foi et al. 2008 for
+ * Why: these are what make two films of the same anatomy differ (Bushberg et al. 2012, ch. 6–7; Foi et al. 2008 for
  * the Poisson–Gaussian noise model; Prokop et al. 2003 for digital-radiography processing). Working in photon
- * counts and then taking the log, as a detector does, gives noise that is larger where the head is thick (skull
- * base) and smaller in air, as on real films; a noise model added after the log would not.
+ * counts and then taking the log, as a detector does, gives noise that is larger where the body is thick (skull
+ * base, femoral condyles) and smaller in air, as on real films; a noise model added after the log would not.
  */
-import type { Acquisition } from './acquisition.js';
 import { PhantomRandom } from './random.js';
+
+/** Collimator (shutter) margins, as fractions of the film side, on each edge. */
+export interface Collimation {
+  readonly top: number;
+  readonly bottom: number;
+  readonly left: number;
+  readonly right: number;
+}
+
+/**
+ * The part of an exposure the detector sees: dose, electronic noise, scatter, heel effect, collimation and the
+ * processing. Positioning and anatomy-specific contrast belong to each phantom's own acquisition, which extends this.
+ */
+export interface DetectorExposure {
+  /** Unattenuated photons per mm² at the detector; `Infinity` renders without quantum or electronic noise. */
+  readonly photonsPerMm2: number;
+  /** Electronic (read-out) noise SD, in photon-count units per pixel. */
+  readonly electronicNoiseCounts: number;
+  /** Scatter reaching the detector per unit of attenuated primary (0 = no scatter). */
+  readonly scatterFraction: number;
+  /** Width (Gaussian SD) of the scatter veil, mm. */
+  readonly scatterSpreadMm: number;
+  /** Anode-heel intensity change from the film centre to its edge, fraction (0 = none). */
+  readonly heelAmplitude: number;
+  /** Direction of the anode–cathode axis on the film, degrees. */
+  readonly heelAngleDeg: number;
+  readonly collimation: Collimation | null;
+  /** Unsharp-mask gain of the detector processing (0 = none). */
+  readonly unsharpAmount: number;
+  /** Unsharp-mask kernel SD, mm. */
+  readonly unsharpRadiusMm: number;
+  /** Attenuation (log units) mapped to the top of the 12-bit range. */
+  readonly displayMaxAttenuation: number;
+  /** Gamma of the display mapping (1 = linear in log attenuation). */
+  readonly displayGamma: number;
+}
 
 /** A film as stored values plus where the collimator let the beam through. */
 export interface ExposedFilm {
@@ -76,7 +111,7 @@ export function exposeFilm(
   width: number,
   height: number,
   detectorPixelMm: number,
-  acq: Acquisition,
+  acq: DetectorExposure,
   noiseSeed: number,
 ): ExposedFilm {
   const n = width * height;
@@ -104,7 +139,7 @@ export function exposeFilm(
       primary[k] = (1 + acq.heelAmplitude * (x * hx + y * hy)) * Math.exp(-(attenuation[k] ?? 0));
     }
   }
-  // scatter: a broad veil proportional to the photons the head removed from the collimated beam
+  // scatter: a broad veil proportional to the photons the body removed from the collimated beam
   let scatter: Float32Array | null = null;
   if (acq.scatterFraction > 0) {
     const removed = new Float32Array(n);
@@ -126,7 +161,7 @@ export function exposeFilm(
     // the log of the flat-field-normalised signal estimates the line integral; clip the empty tail
     logImage[k] = Math.min(12, -Math.log(Math.max(relative, 1e-6)));
   }
-  // unsharp masking: boosts local contrast (sutures, rims) over the broad head shape
+  // unsharp masking: boosts local contrast (sutures, physes, cortical rims) over the broad body shape
   let processed = logImage;
   if (acq.unsharpAmount > 0) {
     const low = boxGaussian(logImage, width, height, acq.unsharpRadiusMm / detectorPixelMm);
