@@ -434,7 +434,11 @@ export function traceKneeRay(
     const d = (z - pz) * l.direction;
     const dx = x - l.cx;
     // the physis band: always labelled where the bone is (it stays the region of interest after fusion)
-    if (Math.abs(dx) < l.metaphysisHalfWidth && Math.abs(z - pz) < Math.max(l.physisWidthMm / 2, bandMm))
+    // (inside the metaphysis' edge, which narrows at once above the physis as the flare begins)
+    if (
+      Math.abs(dx) < 0.97 * l.metaphysisHalfWidth - 0.5 * bandMm &&
+      Math.abs(z - pz) < Math.max(l.physisWidthMm / 2, bandMm)
+    )
       bits |= l.physisBit;
     // Where the physis is bridged the metaphysis reaches down to the epiphysis; elsewhere it stops at the band.
     let start = l.physisWidthMm / 2;
@@ -444,7 +448,8 @@ export function traceKneeRay(
       if (edge !== null) start = Math.min(start, (edge - pz) * l.direction);
     }
     if (d < start) continue;
-    const dd = Math.max(0, d);
+    // distance from the metaphysis' physeal end: full metaphyseal width there, narrowing towards the shaft
+    const dd = Math.max(0, d - l.physisWidthMm / 2);
     const flare = Math.exp(-dd / l.flareMm);
     const half = l.shaftHalfWidth + (l.metaphysisHalfWidth - l.shaftHalfWidth) * flare;
     const outer = ellipticChord(dx, half, half * l.depthRatio);
