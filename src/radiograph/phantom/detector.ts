@@ -53,6 +53,20 @@ export interface ExposedFilm {
   readonly field: Uint8Array;
 }
 
+/**
+ * The detector part of an ideal exposure: no quantum or electronic noise, no scatter, no heel effect, no
+ * collimation (each phantom adds its own processing and display), for tests and for looking at anatomy alone.
+ */
+export const NOISE_FREE_DETECTOR = Object.freeze({
+  photonsPerMm2: Infinity,
+  electronicNoiseCounts: 0,
+  scatterFraction: 0,
+  scatterSpreadMm: 30,
+  heelAmplitude: 0,
+  heelAngleDeg: 90,
+  collimation: null,
+} as const satisfies Partial<DetectorExposure>);
+
 /** Largest stored value (12 bits). */
 export const MAX_STORED_VALUE = 4095;
 

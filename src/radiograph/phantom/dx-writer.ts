@@ -132,6 +132,23 @@ function windowOf(pixels: Uint16Array): { center: number; width: number } {
 }
 
 /**
+ * The attributes of a phantom film that vary film by film (pixels, patient, study, UIDs); each phantom's own writer
+ * adds what its body part and view fix (body part, region, view, orientation, laterality, model, calibration).
+ */
+export type PhantomDxFilmAttributes = Omit<
+  PhantomDxFilm,
+  | 'bodyPartExamined'
+  | 'anatomicRegion'
+  | 'viewPosition'
+  | 'patientOrientation'
+  | 'imageLaterality'
+  | 'modelName'
+  | 'calibrationDescription'
+  | 'implementationClassUid'
+  | 'imageComments'
+>;
+
+/**
  * PatientAge as an Age String (PS3.5 6.2, AS: `nnnD`, `nnnW`, `nnnM` or `nnnY`): days while they fit in three
  * digits, then months (a 2.7-year-old is `032M`; 999 months is 83 years).
  * @param ageDays - whole days between birth and study

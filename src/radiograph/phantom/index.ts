@@ -15,6 +15,7 @@ export {
   exposeFilm,
   boxGaussian,
   MAX_STORED_VALUE,
+  NOISE_FREE_DETECTOR,
   type Collimation,
   type DetectorExposure,
   type ExposedFilm,
@@ -26,5 +27,6 @@ export {
   DX_PRESENTATION_SOP_CLASS_UID,
   type AnatomicRegionCode,
   type PhantomDxFilm,
+  type PhantomDxFilmAttributes,
 } from './dx-writer.js';
 export { encodeStoredPng, encodeMaskPng } from './film-png.js';

@@ -13,7 +13,12 @@
  * et al. 2003); knee films are processed with stronger local contrast than skulls (the adult AP knee films in
  * ../shared/data/anatomy show it), hence a larger unsharp-mask gain.
  */
-import { PhantomRandom, mixPhantomSeed, type DetectorExposure } from '../../../radiograph/index.js';
+import {
+  NOISE_FREE_DETECTOR,
+  PhantomRandom,
+  mixPhantomSeed,
+  type DetectorExposure,
+} from '../../../radiograph/index.js';
 
 /** Everything about one knee exposure that is not anatomy. */
 export interface KneeAcquisition extends DetectorExposure {
@@ -44,13 +49,7 @@ export const IDEAL_KNEE_ACQUISITION: KneeAcquisition = Object.freeze({
   translationFraction: [0, 0] as const,
   inPlaneRotationDeg: 0,
   axialRotationDeg: 0,
-  photonsPerMm2: Infinity,
-  electronicNoiseCounts: 0,
-  scatterFraction: 0,
-  scatterSpreadMm: 30,
-  heelAmplitude: 0,
-  heelAngleDeg: 90,
-  collimation: null,
+  ...NOISE_FREE_DETECTOR,
   boneContrast: 1,
   unsharpAmount: 1.5,
   unsharpRadiusMm: 6,

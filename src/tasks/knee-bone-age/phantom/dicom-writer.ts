@@ -8,7 +8,7 @@
  * (PS3.3 C.8.11.2, a paired body part); PatientOrientation L\F (rows run to the patient's left, columns to the
  * feet, as an AP film is hung facing the patient); ImageComments SIMULATED PHANTOM.
  */
-import { encodePhantomDx, uidFrom, type PhantomDxFilm } from '../../../radiograph/index.js';
+import { encodePhantomDx, uidFrom, type PhantomDxFilmAttributes } from '../../../radiograph/index.js';
 
 /** This generator's implementation class UID (PS3.7 D.3.3.2), a fixed 2.25 UID. */
 const IMPLEMENTATION_CLASS_UID = uidFrom('physis knee phantom generator implementation');
@@ -17,18 +17,7 @@ const IMPLEMENTATION_CLASS_UID = uidFrom('physis knee phantom generator implemen
 export const SIMULATED_COMMENT = 'SIMULATED PHANTOM';
 
 /** One knee film's attributes: the shared film attributes less what an AP knee fixes. */
-export interface KneeDicomFilm extends Omit<
-  PhantomDxFilm,
-  | 'bodyPartExamined'
-  | 'anatomicRegion'
-  | 'viewPosition'
-  | 'patientOrientation'
-  | 'imageLaterality'
-  | 'modelName'
-  | 'calibrationDescription'
-  | 'implementationClassUid'
-  | 'imageComments'
-> {
+export interface KneeDicomFilm extends PhantomDxFilmAttributes {
   readonly laterality: 'L' | 'R';
 }
 

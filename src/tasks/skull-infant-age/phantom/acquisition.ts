@@ -12,7 +12,7 @@
  * contrast processing of digital radiography (Prokop, Neitzel & Schaefer-Prokop 2003, image processing in
  * digital chest radiography).
  */
-import { PhantomRandom, mixPhantomSeed, type DetectorExposure } from '../../../radiograph/index.js';
+import { NOISE_FREE_DETECTOR, PhantomRandom, mixPhantomSeed, type DetectorExposure } from '../../../radiograph/index.js';
 
 export type { Collimation } from '../../../radiograph/index.js';
 
@@ -45,13 +45,7 @@ export const IDEAL_ACQUISITION: Acquisition = Object.freeze({
   yawDeg: 0,
   rollDeg: 0,
   pitchDeg: 0,
-  photonsPerMm2: Infinity,
-  electronicNoiseCounts: 0,
-  scatterFraction: 0,
-  scatterSpreadMm: 30,
-  heelAmplitude: 0,
-  heelAngleDeg: 90,
-  collimation: null,
+  ...NOISE_FREE_DETECTOR,
   boneContrast: 1,
   unsharpAmount: 1,
   unsharpRadiusMm: 8,

@@ -7,24 +7,13 @@
  * BodyPartExamined SKULL; AnatomicRegionSequence SCT 89546000 "Bone structure of cranium"; ImageLaterality U (an
  * unpaired body part, PS3.3 C.8.11.2).
  */
-import { encodePhantomDx, uidFrom, type PhantomDxFilm } from '../../../radiograph/index.js';
+import { encodePhantomDx, uidFrom, type PhantomDxFilmAttributes } from '../../../radiograph/index.js';
 
 /** This generator's implementation class UID (PS3.7 D.3.3.2), a fixed 2.25 UID. */
 const IMPLEMENTATION_CLASS_UID = uidFrom('physis skull phantom generator implementation');
 
 /** One skull film's attributes: the shared film attributes less what the view and body part fix. */
-export interface PhantomDicomFilm extends Omit<
-  PhantomDxFilm,
-  | 'bodyPartExamined'
-  | 'anatomicRegion'
-  | 'viewPosition'
-  | 'patientOrientation'
-  | 'imageLaterality'
-  | 'modelName'
-  | 'calibrationDescription'
-  | 'implementationClassUid'
-  | 'imageComments'
-> {
+export interface PhantomDicomFilm extends PhantomDxFilmAttributes {
   readonly view: 'AP' | 'LATERAL';
 }
 
