@@ -38,7 +38,7 @@ import {
   type TrainRecipe,
 } from '../../train/index.js';
 import type { FilmResult, InputSpec, Task } from '../task.js';
-import { HAND_AGE_BANDS_MONTHS, HAND_BONE_AGE_RECIPE, HAND_PUBLISHED_RESULTS, HAND_SEED_PAPER_RECIPE, HAND_WITHIN_THRESHOLDS_MONTHS, sexInput, type HandRecipe } from './config.js';
+import { HAND_AGE_BANDS_MONTHS, HAND_BONE_AGE_RECIPE, HAND_GPU_RECIPE, HAND_PUBLISHED_RESULTS, HAND_SEED_PAPER_RECIPE, HAND_WITHIN_THRESHOLDS_MONTHS, sexInput, type HandRecipe } from './config.js';
 import { readBoneAgeLabels } from './labels.js';
 import { checkHand, fitOodModel, handDescriptors } from './ood.js';
 import { predictHandBoneAge, type Interval90 } from './predict.js';
@@ -270,6 +270,12 @@ export const HAND_BONE_AGE_TASK: Task<HandItem, HandState> = {
   description: 'bone age (months) from a left-hand PA radiograph; sex as input; 90% interval; Grad-CAM',
   recipe: HAND_BONE_AGE_RECIPE,
   namedRecipes: {
+    gpu: {
+      description:
+        'the shipped default model: the default recipe with the full-width ResNet-18 and 95 epochs; for a GPU (--device cuda), ' +
+        'about 8 minutes on one H200',
+      recipe: HAND_GPU_RECIPE,
+    },
     'seed-paper': {
       description:
         'Inception-ResNet-v2 at 299 px, global average pooling, one ReLU output, one model per sex (train with --subset sex=M and ' +

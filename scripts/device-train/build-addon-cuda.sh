@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# node, the app (dist + production node_modules), part of the data, and the addon built against the
+# device's CUDA libtorch (pip PyTorch). Usage: PKG=<folder> bash scripts/device-train/build-addon-cuda.sh
+set -euo pipefail
+PKG=${PKG:?set PKG to the folder of the carried files}
+t0=$(date +%s)
+mkdir -p /tmp/nodepfx/bin
+xz -dc $PKG/node.xz > /tmp/nodepfx/bin/node && chmod +x /tmp/nodepfx/bin/node
+export PATH=/tmp/nodepfx/bin:$PATH
+node -v
+tar -xJf $PKG/app.tar.xz
+mkdir -p ../shared/data && for p in $PKG/data-*.tgz; do [ -f "$p" ] && tar -C ../shared/data -xzf "$p"; done
+ls ../shared/data/rsna-hand-lowres/images | wc -l
+PY=${PY:-python3}
+TORCH=${TORCH_DIR:-$($PY -c "import torch,os;print(os.path.dirname(torch.__file__))")}
+ABI=$($PY -c "import torch;print(int(torch._C._GLIBCXX_USE_CXX11_ABI))")
+$PY -c "import torch;print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" || true
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
+CUDA_LIBS=""
+[ -f "$TORCH/lib/libtorch_cuda.so" ] && CUDA_LIBS="-ltorch_cuda -lc10_cuda"
+mkdir -p /tmp/obj native/build/Release
+for s in addon tensor ops nn autograd; do
+  g++ -c -fPIC -std=c++17 -O2 -fexceptions -frtti -D_GLIBCXX_USE_CXX11_ABI=$ABI -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS \
+    -DBUILDING_NODE_EXTENSION -DNODE_GYP_MODULE_NAME=physis_torch -Wno-deprecated-declarations -Wno-unused-parameter \
+    -I node_modules/node-addon-api -I $PKG/nodeinc -I "$TORCH/include" -I "$TORCH/include/torch/csrc/api/include" \
+    native/src/$s.cpp -o /tmp/obj/$s.o &
+done
+wait
+g++ -shared -o native/build/Release/physis_torch.node /tmp/obj/*.o -L"$TORCH/lib" -Wl,-rpath,"$TORCH/lib" \
+  -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 $CUDA_LIBS -Wl,--as-needed
+node -e "import('./dist/torch/index.js').then((t) => console.log('cuda available:', t.cudaIsAvailable()))"
+echo "step1 done in $(( $(date +%s) - t0 )) s"
