@@ -29,3 +29,8 @@ export class TaskRegistryError extends Error {
 export class InputError extends Error {
   override name = 'InputError';
 }
+
+/** An output file that exists and would be overwritten without `force` (e.g. a pairs.csv from an earlier run). */
+export class OutputExistsError extends Error {
+  override name = 'OutputExistsError';
+}
