@@ -35,6 +35,8 @@ export interface RegressionReport {
   readonly published?: readonly PublishedResult[];
   /** What the scored cases are, in words. */
   readonly data?: string;
+  /** The same cases scored against other references, or other estimators against the reference (overall metrics). */
+  readonly comparisons?: readonly { readonly label: string; readonly metrics: RegressionMetrics }[];
 }
 
 /**
@@ -65,6 +67,11 @@ export interface RegressionReportOptions extends GroupedMetricOptions {
   readonly folds?: Readonly<Record<string, MeanSd>>;
   /** Creation time; default now (tests pass a fixed one). */
   readonly createdAt?: Date;
+  /**
+   * Rows beside the model's own on the same cases: the model against another reference (e.g. a second reader), or
+   * another estimator against the same reference (e.g. a trivial baseline), each labelled in words.
+   */
+  readonly comparisons?: readonly { readonly label: string; readonly samples: readonly RegressionSample[] }[];
 }
 
 /**
@@ -86,6 +93,9 @@ export function buildRegressionReport(
     ...(options.folds ? { folds: options.folds } : {}),
     ...(options.published && options.published.length > 0 ? { published: options.published } : {}),
     ...(options.data === undefined ? {} : { data: options.data }),
+    ...(options.comparisons && options.comparisons.length > 0
+      ? { comparisons: options.comparisons.map((c) => ({ label: c.label, metrics: groupedRegressionMetrics(c.samples, options).overall })) }
+      : {}),
   };
 }
 
@@ -213,6 +223,7 @@ tbody th{text-align:left}
 ${facts ? `<table>${facts}</table>` : ''}
 <h2>Overall</h2>
 ${metricsTable([['all', metrics.overall]], unit)}
+${report.comparisons ? `<h2>On the same films</h2>\n${metricsTable([['this model', metrics.overall], ...report.comparisons.map((c): [string, RegressionMetrics] => [c.label, c.metrics])], unit)}` : ''}
 ${publishedTable(report)}
 <h2>By sex</h2>
 ${metricsTable(Object.entries(metrics.bySex), unit)}

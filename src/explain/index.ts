@@ -15,3 +15,4 @@ export {
   type SaliencyInMaskOptions,
   type SaliencyInMaskSummary,
 } from './saliency-in-mask.js';
+export { maskInInput } from './mask-in-input.js';

@@ -8,6 +8,7 @@
  */
 import { HAND_BONE_AGE_TASK } from './hand-bone-age/index.js';
 import { SKULL_INFANT_AGE_TASK } from './skull-infant-age/index.js';
+import { KNEE_BONE_AGE_TASK } from './knee-bone-age/index.js';
 import { SUITABILITY_TASK } from './suitability/index.js';
 import { registerTask } from './registry.js';
 
@@ -31,7 +32,7 @@ export type {
   FilmResult,
 } from './task.js';
 export { registerTask, unregisterTask, getTask, listTasks } from './registry.js';
-export { resolveInputs, variantsOf, type GivenInputs } from './inputs.js';
+export { inputRefusal, resolveInputs, variantsOf, type GivenInputs } from './inputs.js';
 export { readManifest, type ManifestEntry } from './manifest.js';
 export { openTaskModels, closeTaskModels, analyseFilm, cardPreprocessing, type TaskModels, type AnalyseOptions } from './pipeline.js';
 export { trainTask, labelsPath, type TrainTaskOptions, type TrainTaskResult } from './training.js';
@@ -39,11 +40,11 @@ export { evaluateModels, type EvaluateOptions, type EvaluateResult } from './eva
 export * as handBoneAge from './hand-bone-age/index.js';
 export * as suitability from './suitability/index.js';
 export * as skullInfantAge from './skull-infant-age/index.js';
-export * as kneeBoneAgePhantom from './knee-bone-age/phantom/index.js';
-export * as kneePairing from './knee-bone-age/pairing.js';
+export * as kneeBoneAge from './knee-bone-age/index.js';
 export { SUITABILITY_TASK, SUITABILITY_RECIPE } from './suitability/index.js';
 export { HAND_BONE_AGE_TASK, HAND_BONE_AGE_RECIPE, HAND_GPU_RECIPE, HAND_AGE_BANDS_MONTHS, HAND_WITHIN_THRESHOLDS_MONTHS } from './hand-bone-age/index.js';
 
 registerTask(HAND_BONE_AGE_TASK);
 registerTask(SUITABILITY_TASK);
 registerTask(SKULL_INFANT_AGE_TASK);
+registerTask(KNEE_BONE_AGE_TASK);

@@ -75,3 +75,24 @@ export function variantsOf(specs: readonly InputSpec[], inputs: Readonly<Record<
   }
   return combos.map((values) => ({ values, extra: specs.flatMap((s) => [...s.encode(values[s.name] as string)]) }));
 }
+
+/**
+ * Why a film cannot be answered for its inputs: an input without a value list that no source knows (it is never
+ * defaulted), or a known value the input refuses (outside the model's range). Null when every input is usable.
+ * @param specs - the task's inputs
+ * @param inputs - the film's resolved inputs
+ */
+export function inputRefusal(specs: readonly InputSpec[], inputs: Readonly<Record<string, ResolvedInput>>): string | null {
+  for (const spec of specs) {
+    const value = inputs[spec.name]?.value ?? null;
+    if (value === null) {
+      if (spec.values === undefined || spec.values.length === 0) {
+        return `the film's ${spec.name} is unknown (${spec.description}); give it with --${spec.name} or a manifest column '${spec.name}'`;
+      }
+      continue;
+    }
+    const reason = spec.refusal?.(value) ?? null;
+    if (reason !== null) return reason;
+  }
+  return null;
+}

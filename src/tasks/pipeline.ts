@@ -33,7 +33,7 @@ import { tensor, tidy } from '../torch/index.js';
 import type { TrainingItem } from '../train/index.js';
 import { InputError } from './errors.js';
 import { closeGate, gateFilm, type Gate } from './suitability/index.js';
-import { resolveInputs, variantsOf, type GivenInputs } from './inputs.js';
+import { inputRefusal, resolveInputs, variantsOf, type GivenInputs } from './inputs.js';
 import type { FilmContext, FilmResult, GateSummary, GateViewVerdict, MemberRoute, ModelProvenance, ResolvedInput, Task, Variant } from './task.js';
 
 /** A task with its opened model set and each member's parsed artifacts. */
@@ -212,6 +212,9 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
   let inputs: Record<string, ResolvedInput> = {};
   try {
     inputs = resolveInputs(task.inputs, radiograph, o.given, o.source, gateVerdict);
+    // an input the model needs but nobody knows, or one outside its range, is a refusal with the reason, not an error
+    const unusable = inputRefusal(task.inputs, inputs);
+    if (unusable !== null) return { file, task: task.name, inputs, ...composite, ...gate, ...warnings, rejected: { reason: unusable } };
     const variants = variantsOf(task.inputs, inputs);
     const prepared = preprocess(radiograph, models.preprocessing);
     const size = prepared.image.width;

@@ -22,6 +22,18 @@ import type { PreprocessOptions, PreprocessResult } from '../preprocess/index.js
 import type { Radiograph } from '../radiograph/index.js';
 import type { EnsembleCalibration, ReportImage, TrainingItem, TrainingTask, TrainRecipe } from '../train/index.js';
 
+/** Where and how a task's {@link Task.prepareTraining} runs. */
+export interface PrepareTrainingContext {
+  /** The run's output folder (the labels file may be written inside it). */
+  readonly outDir: string;
+  /** Overwrite what another run left there. */
+  readonly force: boolean;
+  /** Resuming: reuse the labels an interrupted run made, so the run continues on the same data. */
+  readonly resume: boolean;
+  /** Lines a person should read (what was paired, labelled, left out, with progress). */
+  readonly onNote: (line: string) => void;
+}
+
 /** An extra input of a task's network (sex, chronological age, view…), resolved per film and never defaulted. */
 export interface InputSpec {
   /** Name as in the card's `input.extra`, the manifest column and the `--<name>` option. */
@@ -47,6 +59,11 @@ export interface InputSpec {
   fromGate?(verdict: GateViewVerdict): string | null;
   /** The network's extra-input values for a value. */
   encode(value: string): readonly number[];
+  /**
+   * A known value the model must not answer for (e.g. a chronological age beyond its training range): the refusal in
+   * words, else null. Absent: every parsed value is answered.
+   */
+  refusal?(value: string): string | null;
 }
 
 /** Where a resolved input value came from: the command line, a manifest column, the DICOM header, the gate, or nowhere. */
@@ -167,6 +184,13 @@ export interface Task<Item extends TrainingItem = TrainingItem, State = unknown>
   readonly accepts?: Acceptance;
   /** Read a labels CSV (paths relative to it). */
   readLabels(csvPath: string): Item[];
+  /** Options `physis train <task>` takes beyond the generic ones, each with its help line, for `prepareTraining`. */
+  readonly trainOptions?: Readonly<Record<string, string>>;
+  /**
+   * Make the labels file from the task's own training options before training (e.g. pair films and label them with
+   * a teacher model); training then reads it as it reads `--data`. `summary` goes into the card's training data.
+   */
+  prepareTraining?(options: Readonly<Record<string, string>>, o: PrepareTrainingContext): Promise<{ readonly data: string; readonly summary: string }>;
   /** The item's `split` column value, if any. */
   splitOf(item: Item): string | undefined;
   /** The item's value of an input (to filter a subset, to route evaluation, to pass as the extra input). */

@@ -54,6 +54,8 @@ export interface TrainTaskOptions {
   readonly weightsDType?: 'float32' | 'float16';
   /** The command that reproduces the run (recorded in the card). */
   readonly command?: string;
+  /** Where the labels came from, appended to the card's training-data summary (e.g. a teacher model's id and hash). */
+  readonly dataNote?: string;
   readonly onProgress?: ProgressListener;
   readonly onEpoch?: (record: EpochRecord) => void;
   /** Lines a person should read (excluded rows, a fallback split, the fold being trained). */
@@ -79,7 +81,7 @@ export async function trainTask<Item extends TrainingItem, State>(task: Task<Ite
   const subsetText = Object.entries(subset).map(([k, v]) => `${k} ${v}`).join(', ');
   if (rows.length === 0) throw new InputError(`${csv}: no rows with ${subsetText}`);
   const tag = Object.values(subset).map((v) => `-${v}`).join('');
-  const note = subsetText === '' ? '' : ` (${subsetText} only)`;
+  const note = `${subsetText === '' ? '' : ` (${subsetText} only)`}${o.dataNote === undefined ? '' : `; ${o.dataNote}`}`;
   const plan = assignSplits(rows, {
     splitOf: (r) => task.splitOf(r),
     stratumOf: (r) => task.stratum(r),

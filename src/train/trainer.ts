@@ -196,12 +196,19 @@ export function initFromWeights(model: ZooModel, source: string): InitReport {
   const tensors = loadSafetensors(file);
   const loaded: string[] = [];
   const skipped: string[] = [];
+  // a head whose weight does not fit (other extra inputs or outputs) is not half-transferred: its bias stays the
+  // model's own initial one too (an offset fitted with other weights would start every output far off)
+  const headWeight = tensors.get(`${model.headLinearName}.weight`);
+  const headTarget = model.namedParameters().find(([n]) => n === `${model.headLinearName}.weight`)?.[1];
+  const headFits = headWeight !== undefined && headTarget !== undefined && headWeight.shape.join(',') === headTarget.shape.join(',');
   try {
     noGrad(() => {
       for (const [name, target] of [...model.namedParameters(), ...model.namedBuffers()]) {
         const src = tensors.get(name);
         if (!src) {
           skipped.push(`${name} (not in ${source})`);
+        } else if (name === `${model.headLinearName}.bias` && !headFits) {
+          skipped.push(`${name} (the head's weight does not fit, so its bias is not taken either)`);
         } else if (src.shape.join(',') !== target.shape.join(',')) {
           skipped.push(`${name} ([${src.shape.join(', ')}] in the file, [${target.shape.join(', ')}] in the model)`);
         } else {

@@ -348,14 +348,17 @@ void test('initFromWeights copies matching names and shapes and leaves a differe
   try {
     saveSafetensors(join(dir, 'hand.safetensors'), hand.stateDict());
     const freshFc = param(knee, 'fc.weight').toFloat32Array();
+    const freshBias = param(knee, 'fc.bias').toFloat32Array();
     const freshConv = param(knee, 'conv1.weight').toFloat32Array();
     const report = initFromWeights(knee, join(dir, 'hand.safetensors'));
-    assert.deepEqual(report.skipped, ['fc.weight ([2, 513] in the file, [2, 514] in the model)']);
-    assert.ok(
-      report.loaded.includes('conv1.weight') &&
-        report.loaded.includes('layer4.1.bn2.running_var') &&
-        report.loaded.includes('fc.bias'),
-    );
+    // the head's bias fits in shape but belongs to the hand's weight: it stays the knee's own
+    assert.deepEqual(report.skipped, [
+      'fc.weight ([2, 513] in the file, [2, 514] in the model)',
+      "fc.bias (the head's weight does not fit, so its bias is not taken either)",
+    ]);
+    assert.ok(report.loaded.includes('conv1.weight') && report.loaded.includes('layer4.1.bn2.running_var'));
+    assert.ok(!report.loaded.includes('fc.bias'));
+    assert.deepEqual(param(knee, 'fc.bias').toFloat32Array(), freshBias);
     assert.deepEqual(
       param(knee, 'conv1.weight').toFloat32Array(),
       param(hand, 'conv1.weight').toFloat32Array(),

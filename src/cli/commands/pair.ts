@@ -12,7 +12,7 @@
  * (window 92 days). Unpaired knees: 80 (beyond-interval 49, no-hand 31). Unused hands: 75 (beyond-interval 47, no-knee 28).
  * Excluded: 22 patients (47 films; physeal_trauma 7, endocrinopathy 6, genetic_disorder 5, skeletal_dysplasia 4).
  */
-import { kneePairing } from '../../tasks/index.js';
+import { kneeBoneAge } from '../../tasks/index.js';
 import { intOption, stringOption, type Command } from '../command.js';
 
 /** The `physis pair` command. */
@@ -29,8 +29,8 @@ export const pairCommand: Command = {
     'hand film of the same patient nearest in time; a hand may serve several knees. Patients flagged in any',
     'exclusion column are left out.',
     '',
-    `  --max-interval-days N   the pairing window (default ${kneePairing.PAIRING_WINDOW_DAYS}: the paper's 3 months, at most 92 calendar days)`,
-    `  --exclude-columns a,b   0/1 columns that exclude a patient (default: ${kneePairing.DEFAULT_EXCLUSION_COLUMNS.join(', ')}, those present; '' for none)`,
+    `  --max-interval-days N   the pairing window (default ${kneeBoneAge.PAIRING_WINDOW_DAYS}: the paper's 3 months, at most 92 calendar days)`,
+    `  --exclude-columns a,b   0/1 columns that exclude a patient (default: ${kneeBoneAge.DEFAULT_EXCLUSION_COLUMNS.join(', ')}, those present; '' for none)`,
     '  --force                 overwrite an existing --out',
     '',
     'example:',
@@ -51,17 +51,17 @@ export const pairCommand: Command = {
   async run(args, out) {
     const manifest = stringOption(args, 'manifest', true);
     const pairsCsv = stringOption(args, 'out', true);
-    const maxIntervalDays = intOption(args, 'max-interval-days', kneePairing.PAIRING_WINDOW_DAYS, 0, 3660);
+    const maxIntervalDays = intOption(args, 'max-interval-days', kneeBoneAge.PAIRING_WINDOW_DAYS, 0, 3660);
     const exclude = stringOption(args, 'exclude-columns');
     const exclusionColumns = exclude?.split(',').map((c) => c.trim()).filter((c) => c !== '');
-    const films = await kneePairing.readFilmManifest(manifest, exclusionColumns === undefined ? {} : { exclusionColumns });
-    const result = kneePairing.pairKneesWithHands(films, { maxIntervalDays });
-    await kneePairing.writePairsCsv(pairsCsv, result, { force: args.values['force'] === true });
+    const films = await kneeBoneAge.readFilmManifest(manifest, exclusionColumns === undefined ? {} : { exclusionColumns });
+    const result = kneeBoneAge.pairKneesWithHands(films, { maxIntervalDays });
+    await kneeBoneAge.writePairsCsv(pairsCsv, result, { force: args.values['force'] === true });
     const unpairedKnees = result.unpairedKnees.map((u) => ({ film: u.film.film, cause: u.cause, reason: u.reason }));
     const unusedHands = result.unusedHands.map((u) => ({ film: u.film.film, cause: u.cause, reason: u.reason }));
     out.result(
-      { pairsCsv, ...kneePairing.countPairing(result), unpairedKneeFilms: unpairedKnees, unusedHandFilms: unusedHands, excluded: result.excluded },
-      `${pairsCsv}: ${kneePairing.summarisePairing(result)}`,
+      { pairsCsv, ...kneeBoneAge.countPairing(result), unpairedKneeFilms: unpairedKnees, unusedHandFilms: unusedHands, excluded: result.excluded },
+      `${pairsCsv}: ${kneeBoneAge.summarisePairing(result)}`,
     );
     return 0;
   },

@@ -15,7 +15,7 @@
  * $ physis phantoms knee-bone-age --out /tmp/knees --hands ../shared/data/rsna-hand
  * /tmp/knees: 1054 patients, 1023 real hand films, 1120 simulated knee films (dicom), manifest /tmp/knees/manifest.csv
  */
-import { kneeBoneAgePhantom, skullInfantAge } from '../../tasks/index.js';
+import { kneeBoneAge, skullInfantAge } from '../../tasks/index.js';
 import type { Output } from '../output.js';
 import { intOption, stringOption, UsageError, type Command } from '../command.js';
 
@@ -62,7 +62,7 @@ export const phantomsCommand: Command = {
       const outDir = stringOption(args, 'out', true);
       const format = stringOption(args, 'format') ?? 'dicom';
       if (format !== 'dicom' && format !== 'png') throw new UsageError(`--format must be dicom or png, got '${format}'`);
-      const result = await kneeBoneAgePhantom.writeKneePhantomCohort(
+      const result = await kneeBoneAge.writeKneePhantomCohort(
         {
           handsDir: stringOption(args, 'hands') ?? '../shared/data/rsna-hand',
           outDir,

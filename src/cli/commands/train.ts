@@ -65,6 +65,18 @@ function parseSubset(values: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** The options of every task's own training step (e.g. a manifest to pair), declared once for the parser. */
+function taskTrainOptions(): Record<string, { type: 'string' }> {
+  return Object.fromEntries(listTasks().flatMap((t) => Object.keys(t.trainOptions ?? {}).map((k) => [k, { type: 'string' as const }])));
+}
+
+/** Usage lines of the tasks' own training options. */
+function taskTrainUsage(): string[] {
+  return listTasks().flatMap((t) =>
+    Object.keys(t.trainOptions ?? {}).length === 0 ? [] : [`${t.name} also takes:`, ...Object.entries(t.trainOptions ?? {}).map(([k, v]) => `  --${k}: ${v}`)],
+  );
+}
+
 /** The `physis train` command (see the module comment for an example). */
 export const trainCommand: Command = {
   name: 'train',
@@ -86,6 +98,7 @@ export const trainCommand: Command = {
     '--subset sex=M trains on one value of an input (the card records it); pair such bundles with `physis bundle compose`.',
     '--folds K --ensemble writes <out>/fold-1..K and <out>/composite.json (usable as --bundle).',
     '--weights-dtype float16 ships half-size weights; the card\'s metrics are measured with the rounded weights.',
+    ...taskTrainUsage(),
     '',
     'example:',
     '  $ physis train hand-bone-age --data ../shared/data/rsna-hand --size 64 --epochs 2 --limit 40 --out /tmp/tiny',
@@ -117,6 +130,7 @@ export const trainCommand: Command = {
     'freeze-epochs': { type: 'string' },
     subset: { type: 'string', multiple: true },
     ensemble: { type: 'boolean' },
+    ...taskTrainOptions(),
   },
   allowPositionals: true,
   async run(args, out) {
@@ -153,8 +167,27 @@ export const trainCommand: Command = {
     const baseName = recipeName === undefined ? `${task.name} defaults` : `${task.name} recipe ${recipeName}`;
     if (changed.length > 0) out.info(`recipe: ${baseName} with ${changed.join(', ')}`);
     else if (recipeName !== undefined) out.info(`recipe: ${baseName}`);
+    // the task's own training step (e.g. pairing and teacher labels) makes the labels file that --data would give
+    const own = Object.keys(task.trainOptions ?? {});
+    for (const k of Object.keys(taskTrainOptions())) {
+      if (!own.includes(k) && stringOption(args, k) !== undefined) throw new UsageError(`${task.name} takes no --${k}`);
+    }
+    const given = Object.fromEntries(own.flatMap((k) => {
+      const v = stringOption(args, k);
+      return v === undefined ? [] : [[k, v]];
+    }));
+    let data = stringOption(args, 'data');
+    let dataNote: string | undefined;
+    if (Object.keys(given).length > 0 && task.prepareTraining !== undefined) {
+      if (data !== undefined) throw new UsageError(`give --data or ${own.map((k) => `--${k}`).join('/')}, not both`);
+      const prepared = await task.prepareTraining(given, { outDir, force: args.values['force'] === true, resume: args.values['resume'] === true, onNote: (line) => out.warn(line) });
+      data = prepared.data;
+      dataNote = prepared.summary;
+    }
+    if (data === undefined) throw new UsageError(`--data is required${task.prepareTraining === undefined ? '' : ` (or ${own.map((k) => `--${k}`).join(', ')})`}`);
     const r = await trainTask(task, {
-      data: stringOption(args, 'data', true),
+      data,
+      ...(dataNote === undefined ? {} : { dataNote }),
       outDir,
       recipe,
       subset: parseSubset((args.values['subset'] as string[] | undefined) ?? []),

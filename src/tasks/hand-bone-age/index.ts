@@ -35,4 +35,4 @@ export {
 export { OOD_ROLE, OOD_FILE, INTERVAL_ROLE, INTERVAL_FILE, parseIntervalCalibration, type HandState, type IntervalCalibrationFile } from './state.js';
 export { preprocessHandImage } from './sample.js';
 export { upgradeHandBundle, recordHandTrainingRows } from './upgrade.js';
-export { HAND_BONE_AGE_TASK, TTA_SD_FLOOR_MONTHS, calibrateHandEnsemble, formatHandBoneAge, type HandItem } from './task.js';
+export { HAND_BONE_AGE_TASK, SEX_INPUT, TTA_SD_FLOOR_MONTHS, calibrateHandEnsemble, formatHandBoneAge, type HandItem } from './task.js';

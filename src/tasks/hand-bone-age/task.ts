@@ -65,7 +65,7 @@ const REPORT_GROUPS = { ageBands: HAND_AGE_BANDS_MONTHS, withinThresholds: HAND_
 const LEVEL = 0.9;
 
 /** Sex: the command line, the manifest's `sex` column, then DICOM PatientSex (PS3.3 C.7.1.1; O and empty are unknown). */
-const SEX_INPUT: InputSpec = {
+export const SEX_INPUT: InputSpec = {
   name: 'sex',
   description: 'M or F; unknown gives both answers',
   values: ['M', 'F'],

@@ -7,9 +7,9 @@
  * lambdoid suture (lateral) as evidence that their networks used cranial development. A map can look convincing by
  * eye and still be chance; on phantoms, whose masks are known exactly, the claim can be measured.
  */
-import { encodeRgbaPng, gradCam, overlayHeatmap, saliencyInMask, summariseSaliencyInMask, type SaliencyInMask } from '../../explain/index.js';
+import { encodeRgbaPng, gradCam, maskInInput, overlayHeatmap, saliencyInMask, summariseSaliencyInMask, type SaliencyInMask } from '../../explain/index.js';
 import type { ZooModel } from '../../models/index.js';
-import { preprocess, type PreprocessOptions, type PreprocessResult } from '../../preprocess/index.js';
+import { preprocess, type PreprocessOptions } from '../../preprocess/index.js';
 import { readRadiograph } from '../../radiograph/index.js';
 import { tensor, tidy } from '../../torch/index.js';
 import type { ReportImage } from '../../train/index.js';
@@ -33,40 +33,6 @@ export interface SaliencySummary {
   readonly meanAreaShare: number;
   readonly meanEnrichment: number;
   readonly pointingHitRate: number;
-}
-
-/**
- * A film-space mask (union of the given mask files) brought into the model input's geometry: the crop, the mirror
- * and the letterbox of its preprocessing; an input pixel is inside when any film pixel under it is (a suture a few
- * film pixels wide must not vanish when the film is shrunk). 0 on the padding.
- * @param masks - 8-bit mask images of the film's size (non-zero: inside)
- * @param pre - the film's preprocessing record
- */
-export function maskInInput(masks: readonly { width: number; height: number; data: Float32Array }[], pre: PreprocessResult): Uint8Array {
-  const size = pre.image.width;
-  const out = new Uint8Array(size * size);
-  const { crop, letterbox: lb } = pre;
-  const sx = crop.width / lb.contentWidth;
-  const sy = crop.height / lb.contentHeight;
-  // film pixels [lo, hi) under input pixels [a, a + 1) along one axis, within the crop
-  const span = (a: number, offset: number, scale: number, extent: number): [number, number] => [
-    Math.max(0, Math.floor((a - offset) * scale)),
-    Math.min(extent, Math.ceil((a + 1 - offset) * scale)),
-  ];
-  const inside = (x: number, y: number): boolean => masks.some((m) => (m.data[y * m.width + x] as number) > 0);
-  for (let v = 0; v < size; v++) {
-    const [y0, y1] = span(v, lb.offsetY, sy, crop.height);
-    if (y0 >= y1) continue;
-    for (let u = 0; u < size; u++) {
-      let [x0, x1] = span(u, lb.offsetX, sx, crop.width);
-      if (x0 >= x1) continue;
-      if (pre.flipped) [x0, x1] = [crop.width - x1, crop.width - x0];
-      let hit = false;
-      for (let y = y0; y < y1 && !hit; y++) for (let x = x0; x < x1 && !hit; x++) hit = inside(crop.x + x, crop.y + y);
-      if (hit) out[v * size + u] = 1;
-    }
-  }
-  return out;
 }
 
 async function readMask(path: string): Promise<{ width: number; height: number; data: Float32Array }> {

@@ -58,7 +58,7 @@ import {
   SKULL_TRAINING_DATA_FILE,
   SKULL_TRAINING_DATA_ROLE,
   type SkullState,
-  type SkullTrainingData,
+  skullTrainingData,
 } from './state.js';
 
 /** One labelled skull film. */
@@ -216,13 +216,7 @@ async function finalise(ctx: FinaliseContext<SkullItem>): Promise<Finalised> {
   ]);
   const films = [...ctx.train, ...ctx.dev];
   const simulatedFilms = films.filter((f) => f.simulated).length;
-  const trainingData: SkullTrainingData = {
-    format: 'physis-skull-training-data',
-    version: 1,
-    films: films.length,
-    simulatedFilms,
-    notice: simulatedFilms === 0 ? null : `trained on ${simulatedFilms} simulated films of ${films.length}: ${PHANTOM_NOTICE}`,
-  };
+  const trainingData = skullTrainingData(films.length, simulatedFilms, simulatedFilms === 0 ? null : `trained on ${simulatedFilms} simulated films of ${films.length}: ${PHANTOM_NOTICE}`);
   const json = (v: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
   return {
     metrics,

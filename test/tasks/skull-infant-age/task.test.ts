@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { readRadiographBytes } from '../../../src/radiograph/index.js';
 import { createModel } from '../../../src/models/index.js';
 import { tensor, tidy } from '../../../src/torch/index.js';
+import { maskInInput } from '../../../src/explain/index.js';
 import { LabelsError, resolveInputs, skullInfantAge, variantsOf, type FilmContext, type FilmResult } from '../../../src/tasks/index.js';
 import { writeImage } from '../../radiograph/dicom-writer.js';
 
-const { SKULL_INFANT_AGE_TASK: TASK, parseSkullLabels, ageClassOf, viewAnswer, maskInInput } = skullInfantAge;
+const { SKULL_INFANT_AGE_TASK: TASK, parseSkullLabels, ageClassOf, viewAnswer } = skullInfantAge;
 
 /** A 2×2 DX film with the given header elements. */
 function dicom(extra: { tag: number; vr: string; value: string }[]): Uint8Array {

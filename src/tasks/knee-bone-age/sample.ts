@@ -1,0 +1,65 @@
+/**
+ * The sample module of knee-bone-age loaders (run inside data-loader workers): read the knee film, mirror a right
+ * knee to a left one by its laterality, preprocess it to the model's square input, augment it when training, and
+ * return `image`, `target` (bone age − chronological age, months) and `extra` (sex: 1 = M, 0 = F; chronological age / 100 months).
+ *
+ * Why mirror: the published system used left and right knees alike; mirroring every right knee to the left gives the
+ * network one geometry (the fibula on one side) instead of two, as the hand model sees only left hands.
+ */
+import { augment, preprocess, type AugmentationConfig, type GrayImage, type PreprocessOptions } from '../../preprocess/index.js';
+import { readRadiograph } from '../../radiograph/index.js';
+import type { Sample, SampleContext } from '../../train/index.js';
+import { kneeExtraInputs } from './config.js';
+
+/** One item as the loader sends it to a worker. */
+export interface KneeLoaderItem {
+  readonly path: string;
+  readonly boneAgeMonths: number;
+  readonly sex: 'M' | 'F';
+  readonly chronologicalAgeMonths: number;
+  /** From the labels file; null: the DICOM header's (or none: the film as stored). */
+  readonly laterality: 'L' | 'R' | null;
+}
+
+/** Options of this sample module. */
+export interface KneeSampleOptions {
+  readonly preprocessing: PreprocessOptions & { readonly size: number };
+  readonly augmentation: AugmentationConfig | null;
+  readonly cache: boolean;
+}
+
+const cache = new Map<string, GrayImage>();
+
+/**
+ * Preprocess one knee film to the model's input, mirrored to a left knee when its laterality says right.
+ * @param item - the film and its laterality
+ * @param options - preprocessing and cache
+ */
+export async function preprocessKneeImage(item: Pick<KneeLoaderItem, 'path' | 'laterality'>, options: Pick<KneeSampleOptions, 'preprocessing' | 'cache'>): Promise<GrayImage> {
+  const hit = options.cache ? cache.get(item.path) : undefined;
+  if (hit) return hit;
+  const read = await readRadiograph(item.path);
+  const radiograph = item.laterality === null ? read : { ...read, metadata: { ...read.metadata, laterality: item.laterality, lateralitySource: 'sidecar' as const } };
+  const pre = preprocess(radiograph, { ...options.preprocessing, lateralityTarget: 'L' });
+  const image = { width: pre.image.width, height: pre.image.height, data: pre.image.data };
+  if (options.cache) cache.set(item.path, image);
+  return image;
+}
+
+/**
+ * Load one sample.
+ * @param item - a {@link KneeLoaderItem}
+ * @param context - random stream, train flag and the module options
+ */
+export async function loadSample(item: unknown, context: SampleContext): Promise<Sample> {
+  const it = item as KneeLoaderItem;
+  const options = context.options as KneeSampleOptions;
+  let image = await preprocessKneeImage(it, options);
+  if (context.train && options.augmentation) image = augment(image, context.rng, options.augmentation);
+  return {
+    image: Float32Array.from(image.data),
+    // the head learns the difference from the chronological age (see the task's model options)
+    target: it.boneAgeMonths - it.chronologicalAgeMonths,
+    extra: Float32Array.from(kneeExtraInputs(it.sex, it.chronologicalAgeMonths)),
+  };
+}
