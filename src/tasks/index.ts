@@ -41,6 +41,7 @@ export * as handBoneAge from './hand-bone-age/index.js';
 export * as suitability from './suitability/index.js';
 export * as skullInfantAge from './skull-infant-age/index.js';
 export * as kneeBoneAge from './knee-bone-age/index.js';
+export * as spineViewPostop from './spine-view/postop/index.js';
 export { SUITABILITY_TASK, SUITABILITY_RECIPE } from './suitability/index.js';
 export { HAND_BONE_AGE_TASK, HAND_BONE_AGE_RECIPE, HAND_GPU_RECIPE, HAND_AGE_BANDS_MONTHS, HAND_WITHIN_THRESHOLDS_MONTHS } from './hand-bone-age/index.js';
 

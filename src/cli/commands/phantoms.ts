@@ -3,7 +3,9 @@
  * (AP and lateral, 0–12 months, DICOM or PNG) with their suture and fontanelle masks and a labels.csv that
  * `physis train skull-infant-age --data DIR` reads. `physis phantoms knee-bone-age --out DIR`: pair every real hand
  * of an RSNA hands folder with phantom AP knee films (a semi-synthetic paired cohort with manifest.csv). Thin: the
- * generators are in src/tasks/skull-infant-age/phantom and src/tasks/knee-bone-age/phantom.
+ * generators are in src/tasks/skull-infant-age/phantom and src/tasks/knee-bone-age/phantom. `physis phantoms spine-view
+ * --out DIR`: real AASCE pre-operative AP spine films with simulated post-operative versions (fusion, growing rods;
+ * src/tasks/spine-view/postop).
  *
  * Why a command: no public infant skull radiographs and no public paediatric knee films with bone age exist; a
  * research group validates the pipeline on a cohort whose anatomy and masks are known before it trains on its own
@@ -14,10 +16,16 @@
  * /tmp/skulls: 160 phantom films of 40 infants (dicom), labels /tmp/skulls/labels.csv
  * $ physis phantoms knee-bone-age --out /tmp/knees --hands ../shared/data/rsna-hand
  * /tmp/knees: 1054 patients, 1023 real hand films, 1120 simulated knee films (dicom), manifest /tmp/knees/manifest.csv
+ * $ physis phantoms spine-view --out runs/spine-cohort
+ * runs/spine-cohort: 1641 AP films of 474 patient keys (ap_preop 679, ap_postop_fusion 481, ap_postop_growing_rod 481; 962 simulated), labels runs/spine-cohort/labels.csv
  */
-import { kneeBoneAge, skullInfantAge } from '../../tasks/index.js';
+import { existsSync } from 'node:fs';
+import { kneeBoneAge, skullInfantAge, spineViewPostop } from '../../tasks/index.js';
 import type { Output } from '../output.js';
 import { intOption, stringOption, UsageError, type Command } from '../command.js';
+
+/** Where the anatomy set lives in a checkout beside the shared data (its spine AP films join the spine-view cohort). */
+const DEFAULT_ANATOMY_DIR = '../shared/data/anatomy';
 
 /** The `physis phantoms` command. */
 export const phantomsCommand: Command = {
@@ -29,6 +37,7 @@ export const phantomsCommand: Command = {
     '                                        [--label-noise-days D] [--force] [--json]',
     '       physis phantoms knee-bone-age --out DIR [--hands DIR] [--seed N] [--size PX] [--format dicom|png]',
     '                                     [--force] [--json]',
+    '       physis phantoms spine-view --out DIR [--aasce DIR] [--anatomy DIR] [--seed N] [--force] [--json]',
     '',
     'Procedural phantoms, not clinical films: anatomy follows published growth curves (head circumference, fontanelles,',
     'sutures, calvarial thickness), acquisition varies (exposure, positioning, collimation, scatter, noise). Each infant',
@@ -44,6 +53,13 @@ export const phantomsCommand: Command = {
     'film (hands referenced in place, never copied). Defaults: seed 1, 256 px, dicom.',
     '  $ physis phantoms knee-bone-age --out /tmp/knees',
     '  /tmp/knees: 1054 patients, 1023 real hand films, 1120 simulated knee films (dicom), manifest /tmp/knees/manifest.csv',
+    '',
+    'spine-view: every real AASCE film of --aasce (default ../shared/data/aasce-spine) as ap_preop, plus the same film',
+    'with a simulated posterior spinal fusion (ap_postop_fusion) and with simulated dual growing rods',
+    '(ap_postop_growing_rod), 8-bit PNG; the AP spine films of --anatomy (default ../shared/data/anatomy when present)',
+    'join as ap_preop. labels.csv: file,class,patient_key,view,stage,simulated,source; COHORT.md says what is simulated.',
+    '  $ physis phantoms spine-view --out runs/spine-cohort',
+    '  runs/spine-cohort: 1641 AP films of 474 patient keys (ap_preop 679, ap_postop_fusion 481, ap_postop_growing_rod 481; 962 simulated), labels runs/spine-cohort/labels.csv',
   ].join('\n'),
   options: {
     out: { type: 'string', short: 'o' },
@@ -53,11 +69,34 @@ export const phantomsCommand: Command = {
     format: { type: 'string' },
     'label-noise-days': { type: 'string' },
     hands: { type: 'string' },
+    aasce: { type: 'string' },
+    anatomy: { type: 'string' },
     force: { type: 'boolean' },
   },
   allowPositionals: true,
   async run(args, out) {
     const [task, ...rest] = args.positionals;
+    if (task === 'spine-view' && rest.length === 0) {
+      const outDir = stringOption(args, 'out', true);
+      const anatomy = stringOption(args, 'anatomy') ?? (existsSync(DEFAULT_ANATOMY_DIR) ? DEFAULT_ANATOMY_DIR : undefined);
+      const result = await spineViewPostop.writeSpineViewCohort(
+        {
+          aasceDir: stringOption(args, 'aasce') ?? '../shared/data/aasce-spine',
+          ...(anatomy === undefined ? {} : { anatomyDir: anatomy }),
+          outDir,
+          seed: intOption(args, 'seed', 1, 0, 2 ** 31 - 1),
+          force: args.values['force'] === true,
+        },
+        progressReporter(out),
+      );
+      const c = result.byClass;
+      out.result(
+        { ...result, outDir },
+        `${outDir}: ${result.films} AP films of ${result.patients} patient keys (ap_preop ${c.ap_preop}, ap_postop_fusion ${c.ap_postop_fusion}, ap_postop_growing_rod ${c.ap_postop_growing_rod}; ${result.simulated} simulated), labels ${result.labelsCsv}\n` +
+          '  post-operative films are real pre-operative films with simulated metal; no lateral films (see COHORT.md)',
+      );
+      return 0;
+    }
     if (task === 'knee-bone-age' && rest.length === 0) {
       const outDir = stringOption(args, 'out', true);
       const format = stringOption(args, 'format') ?? 'dicom';
@@ -80,7 +119,7 @@ export const phantomsCommand: Command = {
       );
       return 0;
     }
-    if (task !== 'skull-infant-age' || rest.length > 0) throw new UsageError(`phantoms are made for two tasks: physis phantoms skull-infant-age|knee-bone-age --out DIR${task === undefined ? '' : ` (got '${[task, ...rest].join(' ')}')`}`);
+    if (task !== 'skull-infant-age' || rest.length > 0) throw new UsageError(`phantoms are made for three tasks: physis phantoms skull-infant-age|knee-bone-age|spine-view --out DIR${task === undefined ? '' : ` (got '${[task, ...rest].join(' ')}')`}`);
     const outDir = stringOption(args, 'out', true);
     const format = stringOption(args, 'format') ?? 'dicom';
     if (format !== 'dicom' && format !== 'png') throw new UsageError(`--format must be dicom or png, got '${format}'`);
