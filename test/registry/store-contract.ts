@@ -4,7 +4,6 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import {
   LATEST_SCHEMA_VERSION,
   RegistryError,
@@ -13,10 +12,10 @@ import {
   RegistrySchemaTooNewError,
   openRegistry,
   type FileRecord,
-  type IngestRecord,
   type RegistryStore,
 } from '../../src/registry/index.js';
 import { driverOf } from '../../src/registry/sql-store.js';
+import { WEIGHTS_A, WEIGHTS_B, quarantined, shaOf, spineFilm } from './fixtures/spine-films.js';
 
 /** What the suite needs of an engine. */
 export interface StoreTarget {
@@ -27,50 +26,6 @@ export interface StoreTarget {
   /** Whether two stores in this process may write one registry at once (SQLite: use two processes instead). */
   readonly concurrentStoresInProcess: boolean;
 }
-
-/** sha256 (hex) of a short name: the synthetic "bytes" of a film. */
-export const shaOf = (name: string): string => createHash('sha256').update(name).digest('hex');
-
-const WEIGHTS_A = shaOf('weights-a');
-const WEIGHTS_B = shaOf('weights-b');
-
-/** A stored film named by its index, with a spine-view prediction of `label` at `confidence`. */
-export function spineFilm(i: number, o: { label?: string; confidence?: number | null; gatePassed?: boolean; sop?: string; bytes?: string; path?: string } = {}): IngestRecord {
-  return {
-    file: {
-      sourcePath: o.path ?? `archive/film-${i}.dcm`,
-      sha256: shaOf(o.bytes ?? `film-${i}`),
-      status: 'stored',
-      instance: {
-        patientPseudonym: `P${Math.floor(i / 2)}`,
-        studyInstanceUid: `1.2.826.0.1.${Math.floor(i / 2)}`,
-        seriesInstanceUid: `1.2.826.0.1.${Math.floor(i / 2)}.1`,
-        sopInstanceUid: o.sop ?? `1.2.826.0.1.${Math.floor(i / 2)}.1.${i}`,
-        modality: 'DX',
-        bodyPart: 'SPINE',
-        view: o.label ?? 'AP',
-        laterality: null,
-        sex: i % 2 === 0 ? 'F' : 'M',
-        ageMonths: 100 + i,
-        acquisitionDateShifted: '2001-02-03',
-      },
-    },
-    predictions: [
-      {
-        task: 'spine-view',
-        modelId: 'spine-view-resnet18',
-        weightsSha256: WEIGHTS_A,
-        outputs: { view: o.label ?? 'AP' },
-        probabilities: { AP: o.label === 'LAT' ? 0.2 : 0.8, LAT: o.label === 'LAT' ? 0.8 : 0.2 },
-        label: o.label ?? 'AP',
-        confidence: o.confidence === undefined ? 0.9 : o.confidence,
-        gate: { passed: o.gatePassed ?? true, reason: o.gatePassed === false ? 'not a radiograph' : null },
-      },
-    ],
-  };
-}
-
-const quarantined = (i: number): FileRecord => ({ sourcePath: `archive/broken-${i}.dcm`, sha256: shaOf(`broken-${i}`), status: 'quarantined', reason: 'truncated pixel data' });
 
 /**
  * Register the contract's tests for one engine.

@@ -12,6 +12,7 @@ import { suitabilityLabelsCommand } from './suitability-labels.js';
 import { triageCommand } from './triage.js';
 import { phantomsCommand } from './phantoms.js';
 import { pairCommand } from './pair.js';
+import { registryCommand } from './registry.js';
 
 /** Every sub-command, in the order `physis --help` lists them. Add new commands here. */
-export const COMMANDS: readonly Command[] = [versionCommand, inspectCommand, previewCommand, demoCommand, predictCommand, explainCommand, triageCommand, trainCommand, evaluateCommand, bundleCommand, suitabilityLabelsCommand, phantomsCommand, pairCommand];
+export const COMMANDS: readonly Command[] = [versionCommand, inspectCommand, previewCommand, demoCommand, predictCommand, explainCommand, triageCommand, trainCommand, evaluateCommand, bundleCommand, suitabilityLabelsCommand, phantomsCommand, pairCommand, registryCommand];
