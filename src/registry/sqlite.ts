@@ -12,6 +12,8 @@
  * - write transactions `BEGIN IMMEDIATE`: the write lock is taken at the start, so a waiting writer is served by
  *   the busy timeout instead of failing on a read-to-write upgrade (SQLITE_BUSY without waiting).
  * better-sqlite3 is synchronous, so one connection runs one transaction at a time: calls on one store queue.
+ * Share one store per file within a process: a second store's busy wait is synchronous and would stall the event
+ * loop the first store's open transaction needs to finish (separate processes are fine: that is what WAL is for).
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { RegistryError, RegistryUnreachableError } from './errors.js';
