@@ -185,8 +185,14 @@ function weightsBytes(model: ZooModel, dtype: 'float32' | 'float16', metadata: R
 
 /**
  * Transfer weights into a model: every parameter and buffer whose name and shape match is copied; the rest keeps
- * its fresh initialisation (e.g. a head with other extra inputs). The source is a bundle folder (its weights, as
- * verified by loadBundle) or a safetensors file with PyTorch names (transfer learning from one task's model to another).
+ * its fresh initialisation. The source is a bundle folder (its weights, as verified by loadBundle) or a safetensors
+ * file with PyTorch names (transfer learning from one task's model to another).
+ *
+ * The head is a special case. When the source's head has the same outputs but fewer input columns — the same features
+ * and extra inputs, with more extra inputs appended in the new model (e.g. chronological age after sex) — its columns
+ * are copied and the new columns start at zero, with its bias: the new model starts as the source's answer and learns
+ * what the new inputs add. A head that fits in no such way keeps its own weight and bias (an offset fitted with other
+ * weights would start every output far off).
  * @param model - the model to initialise
  * @param source - a `.safetensors` file, or a bundle folder
  */
@@ -196,18 +202,30 @@ export function initFromWeights(model: ZooModel, source: string): InitReport {
   const tensors = loadSafetensors(file);
   const loaded: string[] = [];
   const skipped: string[] = [];
-  // a head whose weight does not fit (other extra inputs or outputs) is not half-transferred: its bias stays the
-  // model's own initial one too (an offset fitted with other weights would start every output far off)
-  const headWeight = tensors.get(`${model.headLinearName}.weight`);
-  const headTarget = model.namedParameters().find(([n]) => n === `${model.headLinearName}.weight`)?.[1];
-  const headFits = headWeight !== undefined && headTarget !== undefined && headWeight.shape.join(',') === headTarget.shape.join(',');
+  const headWeightName = `${model.headLinearName}.weight`;
+  const headBiasName = `${model.headLinearName}.bias`;
+  const headWeight = tensors.get(headWeightName);
+  const headTarget = model.namedParameters().find(([n]) => n === headWeightName)?.[1];
+  const [srcOut, srcIn] = headWeight?.shape ?? [];
+  const [dstOut, dstIn] = headTarget?.shape ?? [];
+  const headFits = headWeight !== undefined && headTarget !== undefined && srcOut === dstOut && srcIn === dstIn;
+  // the same outputs, the new model's inputs a superset appended after the source's
+  const headExtends = !headFits && srcOut !== undefined && srcOut === dstOut && srcIn !== undefined && dstIn !== undefined && srcIn < dstIn;
   try {
     noGrad(() => {
       for (const [name, target] of [...model.namedParameters(), ...model.namedBuffers()]) {
         const src = tensors.get(name);
         if (!src) {
           skipped.push(`${name} (not in ${source})`);
-        } else if (name === `${model.headLinearName}.bias` && !headFits) {
+        } else if (name === headWeightName && headExtends) {
+          target.fill_(0);
+          const columns = target.narrow(1, 0, srcIn);
+          const converted = src.dtype === target.dtype ? src : src.to(target.dtype);
+          columns.copy_(converted);
+          if (converted !== src) converted.dispose();
+          columns.dispose();
+          loaded.push(`${name} (its ${srcIn} input columns; the ${(dstIn as number) - srcIn} new ones start at zero)`);
+        } else if (name === headBiasName && !headFits && !headExtends) {
           skipped.push(`${name} (the head's weight does not fit, so its bias is not taken either)`);
         } else if (src.shape.join(',') !== target.shape.join(',')) {
           skipped.push(`${name} ([${src.shape.join(', ')}] in the file, [${target.shape.join(', ')}] in the model)`);

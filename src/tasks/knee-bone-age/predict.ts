@@ -26,8 +26,7 @@ export function predictKneeBoneAge(ctx: FilmContext<KneeState>): TaskAnswer {
   ctx.variants.forEach((variant, j) => {
     const answering = ctx.routes.filter((r) => r.variants.includes(j));
     const values = answering.map((r) => r.firstPass.outputs[r.variants.indexOf(j)] as number);
-    // the head gives the difference from the chronological age
-    const months = ageMonths + spreadOf(values, answering.map((r) => r.member.weight)).mean;
+    const months = spreadOf(values, answering.map((r) => r.member.weight)).mean;
     const half = ctx.setKind === 'ensemble' ? ctx.compositeInterval?.halfWidth : answering[0]?.state.interval?.halfWidthMonths;
     bySex.set(variant.values['sex'] as string, { months, interval: half === undefined ? null : { lowMonths: Math.max(0, months - half), highMonths: months + half } });
   });

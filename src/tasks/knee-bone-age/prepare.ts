@@ -16,6 +16,7 @@ import type { Gate } from '../suitability/index.js';
 import { HAND_BONE_AGE_TASK } from '../hand-bone-age/index.js';
 import { InputError } from '../errors.js';
 import { analyseFilm, closeTaskModels, openTaskModels } from '../pipeline.js';
+import { KNEE_MAX_AGE_MONTHS } from './config.js';
 import { KNEE_LABELS_HEADER, type LabelSource } from './labels.js';
 import { pairKneesWithHands, readFilmManifest, summarisePairing, type KneePair } from './pairing.js';
 
@@ -106,7 +107,13 @@ export async function prepareKneeLabels(o: PrepareKneeOptions): Promise<Prepared
   const bySource: Record<LabelSource, number> = { reading: 0, pseudo: 0 };
   const lines = [KNEE_LABELS_HEADER.join(',')];
   let unlabelled = 0;
+  let beyondRange = 0;
   for (const p of pairing.pairs) {
+    // the model's range, as the published cohort's (patients ≤ 18 years)
+    if (p.chronologicalAgeMonths > KNEE_MAX_AGE_MONTHS) {
+      beyondRange++;
+      continue;
+    }
     const reading = p.readingMonths;
     const pl = pseudo.get(p.hand.path);
     const source: LabelSource | null =
@@ -140,7 +147,8 @@ export async function prepareKneeLabels(o: PrepareKneeOptions): Promise<Prepared
   await writeFile(o.out, `${lines.join('\n')}\n`);
   const summary =
     `${knees} knees paired with hand films of ${o.manifest} within ${o.maxIntervalDays ?? 92} days; labels: ${bySource.reading} radiologist readings, ${bySource.pseudo} pseudo-labels` +
-    `${teacher === undefined ? '' : ` by ${teacher.id} (weights sha256 ${teacher.weightsSha256})`}${unlabelled > 0 ? `; ${unlabelled} paired knees without the label policy ${o.policy} needs left out` : ''}`;
+    `${teacher === undefined ? '' : ` by ${teacher.id} (weights sha256 ${teacher.weightsSha256})`}${unlabelled > 0 ? `; ${unlabelled} paired knees without the label policy ${o.policy} needs left out` : ''}` +
+    `${beyondRange > 0 ? `; ${beyondRange} paired knees of patients older than ${KNEE_MAX_AGE_MONTHS / 12} years left out` : ''}`;
   o.onNote?.(summary);
   return { csv: o.out, knees, bySource, ...(teacher === undefined ? {} : { teacher }), summary };
 }

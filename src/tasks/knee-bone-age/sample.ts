@@ -1,7 +1,7 @@
 /**
  * The sample module of knee-bone-age loaders (run inside data-loader workers): read the knee film, mirror a right
  * knee to a left one by its laterality, preprocess it to the model's square input, augment it when training, and
- * return `image`, `target` (bone age − chronological age, months) and `extra` (sex: 1 = M, 0 = F; chronological age / 100 months).
+ * return `image`, `target` (bone age, months) and `extra` (sex: 1 = M, 0 = F; chronological age / 100 months).
  *
  * Why mirror: the published system used left and right knees alike; mirroring every right knee to the left gives the
  * network one geometry (the fibula on one side) instead of two, as the hand model sees only left hands.
@@ -58,8 +58,7 @@ export async function loadSample(item: unknown, context: SampleContext): Promise
   if (context.train && options.augmentation) image = augment(image, context.rng, options.augmentation);
   return {
     image: Float32Array.from(image.data),
-    // the head learns the difference from the chronological age (see the task's model options)
-    target: it.boneAgeMonths - it.chronologicalAgeMonths,
+    target: it.boneAgeMonths,
     extra: Float32Array.from(kneeExtraInputs(it.sex, it.chronologicalAgeMonths)),
   };
 }

@@ -65,18 +65,16 @@ const GROUPS = { ageBands: KNEE_AGE_BANDS_MONTHS, withinThresholds: KNEE_WITHIN_
 const SAMPLE_MODULE = new URL(import.meta.url.endsWith('.ts') ? './sample.ts' : './sample.js', import.meta.url);
 
 /**
- * Sex selects one of two linear heads, as in the hand model; chronological age is concatenated to the features. The
- * head gives the bone age's difference from the chronological age (months, either sign, so no ReLU): the film says
- * how far the skeleton is ahead or behind, the age is added back. Why: bone age is chronological age ± about a year in
- * most children (Greulich & Pyle 1959), so the difference is the small, learnable part; a head that had to map the
- * age input to months itself would need thousands of steps to grow that one weight.
+ * Sex selects one of two linear heads, as in the hand model; chronological age is concatenated to the features after
+ * sex, so a hand model's head (features, then sex) transfers column for column with `--init` and the age column
+ * starts at zero: the knee model starts as the hand model's reading of the knee and learns from there.
  */
 function kneeModelOptions(): ModelOptions {
-  return { inChannels: 1, head: { kind: 'regression', outputs: 1, relu: false, groupedBy: { extraIndex: 0, groups: 2 } }, extraInputs: 2 };
+  return { inChannels: 1, head: { kind: 'regression', outputs: 1, relu: true, groupedBy: { extraIndex: 0, groups: 2 } }, extraInputs: 2 };
 }
 
-/** The bone age an output means for an item: the head's difference plus the chronological age. */
-const boneAgeOf = (output: Float32Array | undefined, it: KneeItem): number => (output?.[0] as number) + it.chronologicalAgeMonths;
+/** The bone age an output means (the head's output, months). */
+const boneAgeOf = (output: Float32Array | undefined): number => output?.[0] as number;
 
 const sample = (predicted: number, reference: number, it: KneeItem): RegressionSample => ({ predicted, reference, sex: it.sex, id: it.id });
 
@@ -88,7 +86,7 @@ function comparisons(outputs: readonly Float32Array[], items: readonly KneeItem[
   const vs = (f: (it: KneeItem) => number | undefined): RegressionSample[] =>
     items.flatMap((it, i) => {
       const ref = f(it);
-      return ref === undefined ? [] : [sample(boneAgeOf(outputs[i], it), ref, it)];
+      return ref === undefined ? [] : [sample(boneAgeOf(outputs[i]), ref, it)];
     });
   const readings = vs((it) => it.readingMonths);
   const pseudo = vs((it) => it.pseudoMonths);
@@ -101,7 +99,7 @@ function comparisons(outputs: readonly Float32Array[], items: readonly KneeItem[
 }
 
 function kneeReport(outputs: readonly Float32Array[], items: readonly KneeItem[], o: Parameters<Task<KneeItem, KneeState>['report']>[2]): TaskReport {
-  const samples = items.map((it, i) => sample(boneAgeOf(outputs[i], it), it.boneAgeMonths, it));
+  const samples = items.map((it, i) => sample(boneAgeOf(outputs[i]), it.boneAgeMonths, it));
   const rows = comparisons(outputs, items);
   const simulated = items.filter((it) => it.simulated).length;
   const facts = { ...o.facts, ...(simulated === 0 ? {} : { 'simulated films': `${simulated} of ${items.length} scored knees are simulated: ${KNEE_PHANTOM_NOTICE}` }) };
@@ -156,7 +154,7 @@ async function finalise(ctx: FinaliseContext<KneeItem>): Promise<Finalised> {
     return rows;
   };
   const ood = fitFeatureDistance(await features(ctx.train), await features(ctx.dev), POOLED_FEATURES_DESCRIPTION, KNEE_OOD_FORMAT);
-  const cal = calibrateResidualInterval(ctx.dev.map((it, i) => ({ predicted: boneAgeOf(ctx.devOutputs[i], it), reference: it.boneAgeMonths })), LEVEL);
+  const cal = calibrateResidualInterval(ctx.dev.map((it, i) => ({ predicted: boneAgeOf(ctx.devOutputs[i]), reference: it.boneAgeMonths })), LEVEL);
   const interval: KneeIntervalFile = {
     format: 'physis-knee-interval',
     version: 1,
@@ -301,15 +299,14 @@ export const KNEE_BONE_AGE_TASK: Task<KneeItem, KneeState> = {
   // one patient's knees (left and right, repeat visits) stay on one side of every split and fold
   groupOf: (item) => item.patientId ?? item.id,
   target: (item) => item.boneAgeMonths,
-  // the sample module's target is the difference the head learns (bone age − chronological age)
   sampleModule: SAMPLE_MODULE,
   loaderItem: (item) => ({ path: item.path, boneAgeMonths: item.boneAgeMonths, sex: item.sex, chronologicalAgeMonths: item.chronologicalAgeMonths, laterality: item.laterality ?? null }),
   sampleOptions: (_recipe: TrainRecipe, augmentation, cache, preprocessing) => ({ preprocessing, augmentation, cache }),
   modelOptions: kneeModelOptions,
   initModel(model: ZooModel, train) {
-    // the head starts as the constant mean difference of the training knees (zero weights): a random head on a hand
-    // backbone's large features would start months off for every film; the backbone may then come from --init
-    const meanMonths = train.reduce((a, i) => a + i.boneAgeMonths - i.chronologicalAgeMonths, 0) / train.length;
+    // without --init, the head starts as the constant training mean bone age (zero weights), so the first epochs learn
+    // structure rather than an offset; --init then replaces what transfers (the backbone, and a hand head's columns)
+    const meanMonths = train.reduce((a, i) => a + i.boneAgeMonths, 0) / train.length;
     const param = (suffix: string): Tensor | undefined => model.namedParameters().find(([name]) => name === `${model.headLinearName}.${suffix}`)?.[1];
     const weight = param('weight');
     const bias = param('bias');
@@ -323,7 +320,7 @@ export const KNEE_BONE_AGE_TASK: Task<KneeItem, KneeState> = {
   selection: { metric: 'devMaeMonths', mode: 'min' },
   evaluate(outputs, items) {
     const acc = new RegressionAccumulator(GROUPS);
-    acc.update({ predicted: items.map((it, i) => boneAgeOf(outputs[i], it)), reference: items.map((it) => it.boneAgeMonths) });
+    acc.update({ predicted: items.map((it, i) => boneAgeOf(outputs[i])), reference: items.map((it) => it.boneAgeMonths) });
     const m = acc.compute().overall;
     const baseline = items.reduce((a, it) => a + Math.abs(it.chronologicalAgeMonths - it.boneAgeMonths), 0) / items.length;
     return { metrics: { devMaeMonths: m.mae, devRmseMonths: m.rmse, devBiasMonths: m.bias, devMaeChronologicalBaselineMonths: baseline } };

@@ -49,13 +49,13 @@ void test('chronological age: required, never defaulted, refused beyond 18 years
   assert.deepEqual(kneeExtraInputs('F', 0), [0, 0]);
 });
 
-void test('the head learns bone age minus chronological age; evaluation and the report add the age back and compare', () => {
+void test('evaluation and the report score the bone age against the label, the readings, the pseudo-labels and the chronological age', () => {
   const items = parseKneeLabels(
     `${HEADER}\na.png,P1,F,100,110,reading,110,112,hand-x@${SHA},L,dev,1\nb.png,P2,M,150,140,reading,140,,,R,dev,1\nc.png,P3,M,60,66,pseudo,,66,hand-x@${SHA},L,dev,1\n`,
     '/d/l.csv',
   ).map((r) => ({ ...r, id: r.file }));
-  // outputs are differences: +10, −10, +6 → exactly the labels
-  const outputs = [Float32Array.of(10), Float32Array.of(-10), Float32Array.of(6)];
+  // outputs are the labels exactly
+  const outputs = [Float32Array.of(110), Float32Array.of(140), Float32Array.of(66)];
   const m = TASK.evaluate(outputs, items).metrics;
   assert.equal(m['devMaeMonths'], 0);
   // the baseline "bone age = chronological age" is off by 10, 10 and 6
