@@ -17,7 +17,7 @@
  * $ physis phantoms knee-bone-age --out /tmp/knees --hands ../shared/data/rsna-hand
  * /tmp/knees: 1054 patients, 1023 real hand films, 1120 simulated knee films (dicom), manifest /tmp/knees/manifest.csv
  * $ physis phantoms spine-view --out runs/spine-cohort
- * runs/spine-cohort: 1641 AP films of 474 patient keys (ap_preop 679, ap_postop_fusion 481, ap_postop_growing_rod 481; 962 simulated), labels runs/spine-cohort/labels.csv
+ * runs/spine-cohort: 1641 AP films of 416 patient keys (ap_preop 679, ap_postop_fusion 481, ap_postop_growing_rod 481; 962 simulated), labels runs/spine-cohort/labels.csv
  */
 import { existsSync } from 'node:fs';
 import { kneeBoneAge, skullInfantAge, spineViewPostop } from '../../tasks/index.js';
@@ -59,7 +59,7 @@ export const phantomsCommand: Command = {
     '(ap_postop_growing_rod), 8-bit PNG; the AP spine films of --anatomy (default ../shared/data/anatomy when present)',
     'join as ap_preop. labels.csv: file,class,patient_key,view,stage,simulated,source; COHORT.md says what is simulated.',
     '  $ physis phantoms spine-view --out runs/spine-cohort',
-    '  runs/spine-cohort: 1641 AP films of 474 patient keys (ap_preop 679, ap_postop_fusion 481, ap_postop_growing_rod 481; 962 simulated), labels runs/spine-cohort/labels.csv',
+    '  runs/spine-cohort: 1641 AP films of 416 patient keys (ap_preop 679, ap_postop_fusion 481, ap_postop_growing_rod 481; 962 simulated), labels runs/spine-cohort/labels.csv',
   ].join('\n'),
   options: {
     out: { type: 'string', short: 'o' },

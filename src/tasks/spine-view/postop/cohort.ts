@@ -25,7 +25,7 @@ import {
   type Radiograph,
 } from '../../../radiograph/index.js';
 import { SpineCohortExistsError, SpineFolderError, SpinePostopOptionsError } from './errors.js';
-import { aasceLandmarks, type VertebraLandmarks } from './landmarks.js';
+import { aasceLandmarks, repairMissingL5 } from './landmarks.js';
 import type { PostopKind } from './plan.js';
 import type { SpineFilm } from './render.js';
 import { simulatePostop } from './simulate.js';
@@ -233,7 +233,7 @@ export async function writeSpineViewCohort(
       };
       await write('ap_preop', film.pixels, false);
       if (f.landmarks) {
-        const landmarks: VertebraLandmarks[] = aasceLandmarks(f.landmarks, film.width, film.height);
+        const { landmarks, repaired } = repairMissingL5(aasceLandmarks(f.landmarks, film.width, film.height));
         const filmSeed = textSeed(o.seed, source);
         const kinds: PostopKind[] =
           postop === 'both' ? ['fusion', 'growing-rod'] : [new PhantomRandom(mixPhantomSeed(filmSeed, 0x1)).float() < 0.5 ? 'fusion' : 'growing-rod'];
@@ -249,6 +249,7 @@ export async function writeSpineViewCohort(
               mask,
               source,
               kind,
+              landmarksRepaired: repaired ? 'L5 extrapolated from L3-L4' : '',
               levels: ins.levels,
               anchors: ins.screws.map((s) => `${s.level}${s.side === 'left' ? 'l' : 'r'}:${s.type}:${s.diameterMm}x${s.lengthMm}`),
               rodDiameterMm: ins.rods[0]?.diameterMm,

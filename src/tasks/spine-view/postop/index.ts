@@ -18,6 +18,7 @@ export {
   SPINE_LEVELS,
   VERTEBRA_WIDTH_MM,
   aasceLandmarks,
+  repairMissingL5,
   vertebraGeometry,
   mmPerPixel,
   spineCurves,

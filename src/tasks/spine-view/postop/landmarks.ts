@@ -93,6 +93,31 @@ export function aasceLandmarks(norm: readonly number[], width: number, height: n
   return out;
 }
 
+/**
+ * Replace a misplaced L5 by extrapolation from L3 and L4 (each corner moved by L4 − L3).
+ *
+ * Why: 24 of the 481 AASCE label rows place L5 at the top of the film (y ≈ 0.05) or on top of L4 — the vertebra
+ * was off the film or not labelled; its corners then say nothing about where L5 is. An L5 whose centre is not at
+ * least half an L4 height below L4's is treated as missing.
+ * @param landmarks - 17 vertebrae, T1 first
+ * @returns the landmarks (a new array when repaired) and whether L5 was replaced
+ */
+export function repairMissingL5(landmarks: readonly VertebraLandmarks[]): { landmarks: VertebraLandmarks[]; repaired: boolean } {
+  const [l3, l4, l5] = [landmarks[14], landmarks[15], landmarks[16]];
+  if (landmarks.length !== 17 || !l3 || !l4 || !l5) return { landmarks: [...landmarks], repaired: false };
+  const cy = (v: VertebraLandmarks): number => (v.topLeft.y + v.topRight.y + v.bottomLeft.y + v.bottomRight.y) / 4;
+  const h4 = (v: VertebraLandmarks): number => (v.bottomLeft.y - v.topLeft.y + v.bottomRight.y - v.topRight.y) / 2;
+  if (cy(l5) > cy(l4) + 0.5 * Math.abs(h4(l4))) return { landmarks: [...landmarks], repaired: false };
+  const move = (p4: Point, p3: Point): Point => ({ x: p4.x + (p4.x - p3.x), y: p4.y + (p4.y - p3.y) });
+  const fixed: VertebraLandmarks = {
+    topLeft: move(l4.topLeft, l3.topLeft),
+    topRight: move(l4.topRight, l3.topRight),
+    bottomLeft: move(l4.bottomLeft, l3.bottomLeft),
+    bottomRight: move(l4.bottomRight, l3.bottomRight),
+  };
+  return { landmarks: [...landmarks.slice(0, 16), fixed], repaired: true };
+}
+
 const DEG = 180 / Math.PI;
 
 function unit(x: number, y: number): Point {
@@ -115,8 +140,9 @@ export function vertebraGeometry(
     throw new SpinePostopOptionsError(`expected landmarks of ${SPINE_LEVELS.length} vertebrae (T1–L5), got ${landmarks.length}`);
   const out: VertebraGeometry[] = landmarks.map((v, index) => {
     for (const p of [v.topLeft, v.topRight, v.bottomLeft, v.bottomRight])
-      if (!(p.x >= -0.05 * width && p.x <= 1.05 * width && p.y >= -0.05 * height && p.y <= 1.05 * height))
-        throw new SpinePostopOptionsError(`${SPINE_LEVELS[index] ?? index}: landmark (${p.x}, ${p.y}) lies outside the ${width}×${height} film`);
+      // a construct may run off a collimated film (its metal is clipped), but not far: that is a wrong scale
+      if (!(p.x >= -0.5 * width && p.x <= 1.5 * width && p.y >= -0.5 * height && p.y <= 1.5 * height))
+        throw new SpinePostopOptionsError(`${SPINE_LEVELS[index] ?? index}: landmark (${p.x}, ${p.y}) lies far outside the ${width}×${height} film`);
     const centre = {
       x: (v.topLeft.x + v.topRight.x + v.bottomLeft.x + v.bottomRight.x) / 4,
       y: (v.topLeft.y + v.topRight.y + v.bottomLeft.y + v.bottomRight.y) / 4,
@@ -146,7 +172,8 @@ export function vertebraGeometry(
   for (let i = 1; i < out.length; i++) {
     const a = out[i - 1];
     const b = out[i];
-    if (a && b && !(b.centre.y > a.centre.y))
+    // AASCE film 445 has T2's centre 0.7 % of the film above T1's (a tilted T1): tolerate overlap, not reversal
+    if (a && b && !(b.centre.y > a.centre.y - 0.5 * a.heightPx))
       throw new SpinePostopOptionsError(`${b.level} lies above ${a.level}: landmarks must run T1 to L5, cranial to caudal`);
     if (b && !(b.widthPx >= 2 && b.heightPx >= 1))
       throw new SpinePostopOptionsError(`${b.level} is degenerate (${b.widthPx.toFixed(1)} × ${b.heightPx.toFixed(1)} px)`);

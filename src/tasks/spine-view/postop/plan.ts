@@ -8,7 +8,7 @@
  * - Curve pattern after Lenke et al., "Adolescent idiopathic scoliosis: a new classification to determine extent of
  *   spinal arthrodesis", JBJS Am 2001;83:1169–1181: the major curve and any structural minor curve are fused.
  *   Structural minors are defined there by side-bending films (residual Cobb ≥ 25°), which the AASCE set lacks;
- *   here a minor curve counts as structural when its standing Cobb angle is ≥ 35° or ≥ 80 % of the major
+ *   here a minor curve counts as structural when its standing Cobb angle is ≥ 40° or ≥ 85 % of the major
  *   (an assumption).
  * - Fusion levels: upper instrumented vertebra (UIV) at the upper end vertebra or one above, T3–T5 for main
  *   thoracic curves, T2 when the proximal thoracic curve is structural; lower instrumented vertebra (LIV) at the
@@ -17,7 +17,7 @@
  *   2003;28:484 distal level with segmental pedicle screws; Trobisch, Ducoffe, Lonner & Errico, "Choosing fusion
  *   levels in adolescent idiopathic scoliosis", J Am Acad Orthop Surg 2013;21:519–528; Shufflebarger, Geck & Clark,
  *   Spine 2004;29:269 for thoracolumbar/lumbar curves). The draw among the plausible levels is random (assumption).
- * - Screw density: 1.3–2.0 anchors per fused level (Larson et al., "Are more screws better? A systematic review of
+ * - Screw density: 1.4–2.0 anchors per fused level (Larson et al., "Are more screws better? A systematic review of
  *   anchor density and curve correction in adolescent idiopathic scoliosis", Spine Deform 2013;1:237–247),
  *   bilateral at the two end levels of each end; skipped slots in between, a little more often on the concave side
  *   near the apex where pedicles are narrowest (Liljenqvist et al., Spine 1997;22:2239; Suk et al., Spine 1995;20:1399
@@ -140,7 +140,7 @@ export function chooseFusionLevels(
   const curves = spineCurves(vertebrae);
   const major = curves.reduce<SpineCurve | null>((m, c) => (m === null || c.cobbDeg > m.cobbDeg ? c : m), null);
   const structural = (c: SpineCurve): boolean =>
-    major !== null && c !== major && (c.cobbDeg >= 35 || c.cobbDeg >= 0.8 * major.cobbDeg);
+    major !== null && c !== major && (c.cobbDeg >= 40 || c.cobbDeg >= 0.85 * major.cobbDeg);
   const find = (region: SpineCurve['region']): SpineCurve | undefined =>
     curves.find((c) => c.region === region && (c === major || structural(c)));
   const pt = find('pt');
@@ -148,9 +148,13 @@ export function chooseFusionLevels(
   const tl = find('tl');
   // the upper end vertebra or one above; the lower end vertebra to two below
   const above = (c: SpineCurve | undefined, fallback: number): number =>
-    c ? c.upperEnd - pick(r, [[0, 0.5], [1, 0.5]]) : fallback;
+    c ? c.upperEnd - pick(r, [[0, 0.6], [1, 0.4]]) : fallback;
   const below = (c: SpineCurve | undefined, fallback: number): number =>
-    c ? c.lowerEnd + pick(r, [[0, 0.35], [1, 0.4], [2, 0.25]]) : fallback;
+    c ? c.lowerEnd + pick(r, [[0, 0.4], [1, 0.45], [2, 0.15]]) : fallback;
+  // thoracolumbar/lumbar fusions end at the lower end vertebra, mostly L3, L4 when the curve ends lower
+  // (Shufflebarger et al. 2004); the AASCE lower end is often L4–L5, where the pelvis tilts the last endplates
+  const lumbarLower = (c: SpineCurve | undefined): number =>
+    c && c.lowerEnd < L(4) ? clamp(c.lowerEnd + pick(r, [[0, 0.6], [1, 0.4]]), L(2), L(4)) : pick(r, [[L(3), 0.6], [L(4), 0.4]]);
   const typicalUpper = (): number => pick(r, [[T(3), 0.2], [T(4), 0.45], [T(5), 0.35]]);
   const typicalLower = (): number => pick(r, [[T(11), 0.15], [T(12), 0.35], [L(1), 0.35], [L(2), 0.15]]);
   let upper: number;
@@ -165,14 +169,14 @@ export function chooseFusionLevels(
     // Lenke 5: selective thoracolumbar/lumbar fusion
     pattern = 'thoracolumbar';
     upper = clamp(above(tl, T(10)), T(9), T(12));
-    lower = clamp(below(tl, L(3)) - 1, L(2), L(4));
+    lower = lumbarLower(tl);
   } else {
     // Lenke 1–4, 6: the main thoracic curve, with the proximal thoracic and/or thoracolumbar curve when structural
     const withPt = pt !== undefined && (pt === major || structural(pt));
     const withTl = tl !== undefined;
     pattern = withPt && withTl ? 'triple-major' : withPt ? 'double-thoracic' : withTl ? 'double-major' : 'main-thoracic';
     upper = withPt ? pick(r, [[T(2), 0.75], [T(3), 0.25]]) : clamp(above(mt, typicalUpper()), T(3), T(6));
-    lower = withTl ? clamp(below(tl, L(3)) - 1, L(2), L(4)) : clamp(below(mt, typicalLower()), T(11), L(2));
+    lower = withTl ? lumbarLower(tl) : clamp(below(mt, typicalLower()), T(11), L(2));
   }
   // at least six instrumented vertebrae: AIS fusions shorter than that are not the posterior constructs simulated here
   if (lower - upper < 5) lower = Math.min(L(4), upper + 5);
@@ -217,7 +221,10 @@ function screwAt(
   const medialDeg = clamp((MEDIAL_ANGLE_DEG[v.index] ?? 12) + 4 * r.normal() - s * rotationShift * 60, 3, 40);
   const sagittalDeg = clamp(6 + 6 * r.normal(), -8, 20); // tip a little caudal (straightforward to anatomic trajectory)
   const lengthPx = lengthMm / mmPerPx;
-  const medialPx = lengthPx * Math.sin((medialDeg * Math.PI) / 180);
+  // a screw reaches toward the midline of the body, not past it (a tip across the midline would breach the far
+  // cortex): the projected medial reach is capped at the entry's distance from the midline plus 5 % of the width
+  const reachPx = Math.max(0.1 * v.widthPx, s * across + 0.05 * v.widthPx);
+  const medialPx = Math.min(lengthPx * Math.sin((medialDeg * Math.PI) / 180), reachPx);
   const caudalPx = lengthPx * Math.sin((sagittalDeg * Math.PI) / 180) * Math.cos((medialDeg * Math.PI) / 180);
   const tip = {
     x: entry.x - s * v.lateral.x * medialPx + v.axial.x * caudalPx,
@@ -313,25 +320,38 @@ export function planFusion(vertebrae: readonly VertebraGeometry[], r: PhantomRan
   const { upper, lower, pattern, curves } = chooseFusionLevels(vertebrae, r);
   const offsets = chordOffsets(vertebrae);
   const n = lower - upper + 1;
-  const density = r.uniform(1.3, 2.0);
-  // end levels are bilateral (4 at each end when n ≥ 4); the rest share what the density leaves
-  const endSlots = Math.min(n, 4) * 2;
-  const innerLevels = Math.max(0, n - 4);
-  const pKeep = innerLevels === 0 ? 1 : clamp((density * n - endSlots) / (2 * innerLevels), 0.2, 1);
+  const density = r.uniform(1.4, 2.0);
   const major = curves.reduce<SpineCurve | null>((m, c) => (m === null || c.cobbDeg > m.cobbDeg ? c : m), null);
+  // end levels (two at each end) are bilateral; the inner slots kept are drawn to meet the density exactly,
+  // concave apical pedicles (the narrowest) at 0.6 × the weight of the others
+  const isEnd = (i: number): boolean => i - upper < 2 || lower - i < 2;
+  const inner: { i: number; side: ImageSide; weight: number }[] = [];
+  const kept = new Set<string>();
+  for (let i = upper; i <= lower; i++)
+    for (const side of ['left', 'right'] as const) {
+      if (isEnd(i)) {
+        kept.add(`${i}${side}`);
+        continue;
+      }
+      const concave = major !== null && Math.abs(i - major.apex) <= 2 && (side === 'left' ? 1 : -1) === major.convexity;
+      inner.push({ i, side, weight: concave ? 0.6 : 1 });
+    }
+  let wanted = clamp(Math.round(density * n) - kept.size, 0, inner.length);
+  while (wanted-- > 0) {
+    const total = inner.reduce((t, o) => t + o.weight, 0);
+    let u = r.float() * total;
+    let k = inner.findIndex((o) => (u -= o.weight) < 0);
+    if (k < 0) k = inner.length - 1;
+    const [slot] = inner.splice(k, 1);
+    if (slot) kept.add(`${slot.i}${slot.side}`);
+  }
   const screws: Anchor[] = [];
   for (let i = upper; i <= lower; i++) {
     const v = vertebrae[i];
     if (!v) continue;
-    const isEnd = i - upper < 2 || lower - i < 2;
     const rotationShift = clamp(-0.12 * (offsets[i] ?? 0), -0.1, 0.1);
-    for (const side of ['left', 'right'] as const) {
-      let keep = isEnd ? 1 : pKeep;
-      // concave apical pedicles are the narrowest: skipped more often
-      const concave = major !== null && Math.abs(i - major.apex) <= 2 && (side === 'left' ? 1 : -1) === major.convexity;
-      if (concave && !isEnd) keep *= 0.75;
-      if (r.float() < keep) screws.push(screwAt(v, side, mmPerPx, rotationShift, r));
-    }
+    for (const side of ['left', 'right'] as const)
+      if (kept.has(`${i}${side}`)) screws.push(screwAt(v, side, mmPerPx, rotationShift, r));
   }
   const rodDiameterMm = pick(r, [[5.5, 0.6], [6, 0.35], [6.35, 0.05]]);
   const rods = (['left', 'right'] as const).map((side) => rodThrough(screws.filter((s) => s.side === side), side, rodDiameterMm, mmPerPx));
@@ -356,8 +376,8 @@ function rodThrough(
   diameterMm: number,
   mmPerPx: number,
 ): Rod {
-  const heads = [...anchors].sort((a, b) => a.head.y - b.head.y).map((a) => a.head);
-  const contoured = smoothX(heads, 1);
+  // Catmull–Rom through the heads: smooth, and every head stays on the rod
+  const contoured = [...anchors].sort((a, b) => a.head.y - b.head.y).map((a) => a.head);
   const overhangPx = 10 / mmPerPx; // rods are cut ≈ 10 mm past the end heads
   return { side, points: smoothPolyline(extend(contoured, overhangPx), 8), diameterMm, connectors: [] };
 }

@@ -15,7 +15,7 @@
  * bone-bright display that is a faint bright halo. The transmission also scales the film's noise down under the
  * metal, so noise of the film's own level is added back there (otherwise the metal looks pasted on).
  */
-import { PhantomRandom } from '../../../radiograph/index.js';
+import { boxGaussian, PhantomRandom } from '../../../radiograph/index.js';
 import type { Point } from './landmarks.js';
 import type { Anchor, CrossLink, Instrumentation, Rod } from './plan.js';
 
@@ -257,7 +257,13 @@ function drawCrossLink(canvas: MetalCanvas, c: CrossLink, mmPerPx: number): Patc
   return patch;
 }
 
-/** Separable Gaussian blur (σ in pixels, edges clamped). */
+/**
+ * Separable Gaussian blur with a sampled kernel (σ in pixels, edges clamped).
+ *
+ * Why not the phantoms' boxGaussian: its box widths are whole pixels, so a sub-pixel σ (the 0.6–1 px edge blur of
+ * a downsampled film) rounds to σ ≈ 1.4 px or to none; the metal's edge must match the film's to a fraction of a
+ * pixel. The wide glare halo uses boxGaussian.
+ */
 export function gaussianBlur(data: Float32Array, width: number, height: number, sigmaPx: number): Float32Array {
   if (sigmaPx <= 0.05) return data.slice();
   const radius = Math.ceil(3 * sigmaPx);
@@ -322,22 +328,26 @@ export function estimateNoiseSd(film: SpineFilm): number {
 export function estimateEdgeSigmaPx(film: SpineFilm): number {
   const { width: w, height: h, pixels: p } = film;
   const at = (x: number, y: number): number => p[y * w + x] ?? 0;
-  const grads: { k: number; g: number; horizontal: boolean }[] = [];
+  const g = new Float32Array(w * h);
   for (let y = 4; y < h - 4; y++)
     for (let x = 4; x < w - 4; x++) {
       const gx = at(x + 1, y) - at(x - 1, y);
       const gy = at(x, y + 1) - at(x, y - 1);
-      grads.push({ k: y * w + x, g: Math.hypot(gx, gy), horizontal: Math.abs(gx) >= Math.abs(gy) });
+      g[y * w + x] = Math.sqrt(gx * gx + gy * gy);
     }
-  if (grads.length < 100) return 0.8;
-  grads.sort((a, b) => b.g - a.g);
+  if ((w - 8) * (h - 8) < 100) return 0.8;
+  // the strongest 1 % of edges (threshold from the sorted magnitudes, a typed sort)
+  const sorted = g.slice().sort();
+  const threshold = sorted[Math.floor(0.99 * (sorted.length - 1))] ?? 0;
   const widths: number[] = [];
-  for (const e of grads.slice(0, Math.max(20, Math.floor(grads.length / 100)))) {
-    const x = e.k % w;
-    const y = Math.floor(e.k / w);
+  for (let k = 0; k < g.length; k++) {
+    if (!((g[k] ?? 0) > threshold && threshold > 0)) continue;
+    const x = k % w;
+    const y = Math.floor(k / w);
+    const horizontal = Math.abs(at(x + 1, y) - at(x - 1, y)) >= Math.abs(at(x, y + 1) - at(x, y - 1));
     const d: number[] = [];
     for (let i = -3; i < 3; i++)
-      d.push(e.horizontal ? at(x + i + 1, y) - at(x + i, y) : at(x, y + i + 1) - at(x, y + i));
+      d.push(horizontal ? at(x + i + 1, y) - at(x + i, y) : at(x, y + i + 1) - at(x, y + i));
     const sign = Math.sign(d.reduce((s, v) => s + v, 0)) || 1;
     let m0 = 0;
     let m1 = 0;
@@ -400,7 +410,7 @@ export function renderMetal(
   const whiteLevel = Math.min(1, Math.max(p995 + 0.03, r.uniform(0.93, 0.99)));
   const haloSigmaPx = r.uniform(3, 6) / Math.max(plan.mmPerPx, 1e-3); // glare spreads a few mm
   const haloGain = r.uniform(0.04, 0.1);
-  const halo = gaussianBlur(opacity, width, height, haloSigmaPx);
+  const halo = boxGaussian(opacity, width, height, haloSigmaPx);
   const pixels = new Float32Array(width * height);
   const metalMask = new Uint8Array(width * height);
   const noise = new PhantomRandom(r.int(2 ** 31));
