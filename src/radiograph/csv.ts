@@ -125,3 +125,12 @@ export function parseCsvTable(text: string, source: string, requiredColumns: rea
   }
   return { columns, records };
 }
+
+/**
+ * One CSV field as RFC 4180 writes it: quoted (with doubled quotes) when it holds a comma, quote or line break, as is
+ * otherwise; what {@link parseCsv} reads back unchanged.
+ * @param value - the field's text
+ */
+export function csvField(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}

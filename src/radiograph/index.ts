@@ -62,7 +62,7 @@ export { decodeRle } from './rle.js';
 export { encodeGrayPng } from './png-writer.js';
 export { deidentifyDicom, remapUid, BASIC_PROFILE, type DeidentifyOptions } from './deidentify.js';
 export { readMetadataCsv } from './metadata-csv.js';
-export { parseCsv, parseCsvTable, type CsvRecord, type CsvTable } from './csv.js';
+export { csvField, parseCsv, parseCsvTable, type CsvRecord, type CsvTable } from './csv.js';
 export { escapeForTerminal } from './escape-for-terminal.js';
 export { planOutputPaths, isSameFile } from './output-paths.js';
 export * from './phantom/index.js';

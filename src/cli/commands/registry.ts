@@ -17,6 +17,7 @@
  */
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { csvField } from '../../radiograph/index.js';
 import {
   DEFAULT_REGISTRY_URL,
   FILE_STATUSES,
@@ -114,17 +115,16 @@ function formatRow(row: RegistryRow): string {
  * run as a formula (`=`, `+`, `-`, `@` first) gets a leading `'` (OWASP, "CSV Injection"): source paths and labels
  * come from archives, not from the person opening the file.
  */
-function csvField(value: string | number | null): string {
+function exportField(value: string | number | null): string {
   if (value === null) return '';
   if (typeof value === 'number') return String(value);
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  return csvField(/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
 }
 
 /** The export table as CSV text with a header line (no final line break: Output adds it). */
 function toCsv(table: ExportTable): string {
-  const lines = [table.columns.map(csvField).join(',')];
-  for (const row of table.rows) lines.push(table.columns.map((c) => csvField(row[c] ?? null)).join(','));
+  const lines = [table.columns.map(exportField).join(',')];
+  for (const row of table.rows) lines.push(table.columns.map((c) => exportField(row[c] ?? null)).join(','));
   return lines.join('\n');
 }
 

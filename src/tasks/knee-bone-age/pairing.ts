@@ -35,7 +35,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { ageMonthsBetween, dicomHeaderMetadata, looksLikeDicom, parseDicomDate } from '../../radiograph/index.js';
+import { ageMonthsBetween, csvField, dicomHeaderMetadata, looksLikeDicom, parseDicomDate } from '../../radiograph/index.js';
 import { LabelsError, OutputExistsError } from '../errors.js';
 import { labelsTable, readLabelsText } from '../labels-table.js';
 
@@ -471,7 +471,6 @@ export function summarisePairing(result: PairingResult): string {
 export const PAIRS_CSV_HEADER = 'patient_id,knee_film,hand_film,interval_days,chronological_age_months,sex,laterality,reading_months,split,simulated';
 
 /** A CSV field, quoted when it holds a comma, quote or line break (RFC 4180). */
-const csvField = (v: string): string => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 /**
  * Write the pairs as `pairs.csv` (film paths relative to its folder, with forward slashes).

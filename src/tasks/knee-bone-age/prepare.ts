@@ -12,6 +12,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { csvField } from '../../radiograph/index.js';
 import type { Gate } from '../suitability/index.js';
 import { HAND_BONE_AGE_TASK } from '../hand-bone-age/index.js';
 import { InputError } from '../errors.js';
@@ -51,8 +52,6 @@ export interface PreparedKneeLabels {
   /** One line for the card's training-data summary. */
   readonly summary: string;
 }
-
-const csvCell = (v: string): string => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 /** A phantom cohort's physis mask beside the knees folder (`masks/<stem>_physes.png`), if there is one. */
 function physisMaskOf(kneePath: string): string | undefined {
@@ -140,7 +139,7 @@ export async function prepareKneeLabels(o: PrepareKneeOptions): Promise<Prepared
       physis_mask: mask === undefined ? '' : rel(mask),
       simulated: p.knee.simulated ? '1' : '0',
     };
-    lines.push(KNEE_LABELS_HEADER.map((k) => csvCell(row[k])).join(','));
+    lines.push(KNEE_LABELS_HEADER.map((k) => csvField(row[k])).join(','));
   }
   const knees = lines.length - 1;
   if (knees === 0) throw new InputError(`${o.manifest}: no paired knee got a label (policy ${o.policy}; ${pairing.pairs.length} pairs, ${unlabelled} without the label the policy needs)`);

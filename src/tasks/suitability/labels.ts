@@ -9,6 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { csvField } from '../../radiograph/index.js';
 import { LabelsError } from '../errors.js';
 import { checkFileColumn, labelsTable, readLabelsText } from '../labels-table.js';
 import { ANATOMY, LATERALITY, MODALITY, VIEW, type Anatomy, type ImageModality, type LateralityAsSeen, type View } from './config.js';
@@ -191,7 +192,6 @@ export function collectSuitabilityRows(s: SuitabilitySources): SuitabilityItem[]
   return rows;
 }
 
-const csvField = (v: string): string => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 /**
  * Write gate rows as a labels CSV whose paths are relative to it.
