@@ -16,6 +16,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
+  csvField,
   encodeGrayPng,
   encodeMaskPng,
   mixPhantomSeed,
@@ -218,7 +219,6 @@ export async function writeSpineViewCohort(
   const byClass: Record<SpineViewCohortClass, number> = { ap_preop: 0, ap_postop_fusion: 0, ap_postop_growing_rod: 0 };
   let done = 0;
   let simulated = 0;
-  const csvField = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   for (const [key, films] of groups) {
     for (const f of films) {
       const source = `${f.origin === 'aasce' ? 'aasce-spine' : 'anatomy'}/${f.file}`;
