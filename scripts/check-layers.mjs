@@ -22,7 +22,7 @@ const ALLOWED = {
   explain: ['torch', 'models', 'preprocess', 'radiograph'],
   infer: ['torch', 'models', 'preprocess', 'radiograph', 'explain'],
   train: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer'],
-  tasks: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer', 'train'],
+  tasks: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer', 'train', 'registry'],
   server: ['*'],
   cli: ['*'],
 };
