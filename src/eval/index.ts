@@ -61,6 +61,30 @@ export {
 export { shrunkCovariance, mahalanobisDistance, type ShrunkCovariance } from './mahalanobis.js';
 export { confusionSvg, type ConfusionSvgOptions } from './confusion-svg.js';
 export {
+  expectedCalibrationError,
+  rejectOperatingPoint,
+  selectRejectThreshold,
+  probabilisticMetrics,
+  confidencesOf,
+  buildClassificationReport,
+  renderClassificationReportHtml,
+  writeClassificationReport,
+  reliabilitySvg,
+  CALIBRATION_BINS,
+  DEFAULT_TARGET_ACCURACY,
+  type Calibration,
+  type CalibrationBin,
+  type RejectOperatingPoint,
+  type RejectSelection,
+  type ProbabilisticSample,
+  type ProbabilisticMetrics,
+  type ProbabilisticGroupMetrics,
+  type PublishedClassificationResult,
+  type ClassificationReport,
+  type ClassificationReportOptions,
+  type ReliabilitySvgOptions,
+} from './classification-report.js';
+export {
   ordinalMetrics,
   buildOrdinalReport,
   renderOrdinalReportHtml,

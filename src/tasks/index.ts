@@ -10,6 +10,7 @@ import { HAND_BONE_AGE_TASK } from './hand-bone-age/index.js';
 import { SKULL_INFANT_AGE_TASK } from './skull-infant-age/index.js';
 import { KNEE_BONE_AGE_TASK } from './knee-bone-age/index.js';
 import { SUITABILITY_TASK } from './suitability/index.js';
+import { SPINE_VIEW_TASK } from './spine-view/index.js';
 import { registerTask } from './registry.js';
 
 export { LabelsError, SexError, OodModelError, TaskRegistryError, InputError } from './errors.js';
@@ -43,6 +44,7 @@ export * as suitability from './suitability/index.js';
 export * as skullInfantAge from './skull-infant-age/index.js';
 export * as kneeBoneAge from './knee-bone-age/index.js';
 export * as spineViewPostop from './spine-view/postop/index.js';
+export * as spineView from './spine-view/index.js';
 export { SUITABILITY_TASK, SUITABILITY_RECIPE } from './suitability/index.js';
 export { HAND_BONE_AGE_TASK, HAND_BONE_AGE_RECIPE, HAND_GPU_RECIPE, HAND_AGE_BANDS_MONTHS, HAND_WITHIN_THRESHOLDS_MONTHS } from './hand-bone-age/index.js';
 
@@ -50,3 +52,4 @@ registerTask(HAND_BONE_AGE_TASK);
 registerTask(SUITABILITY_TASK);
 registerTask(SKULL_INFANT_AGE_TASK);
 registerTask(KNEE_BONE_AGE_TASK);
+registerTask(SPINE_VIEW_TASK);
