@@ -15,8 +15,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { encodeGrayPng, listFiles, parseDicomDataSet } from '../../src/radiograph/index.js';
-import { openRegistry, type RegistryStore } from '../../src/registry/index.js';
+import { encodeGrayPng, listFiles, parseDicomDataSet, PhantomRandom } from '../../src/radiograph/index.js';
+import { openRegistry, RegistryUnreachableError, type RegistryStore } from '../../src/registry/index.js';
 import { capture } from './capture.js';
 
 const DATA = resolve('../shared/data');
@@ -29,24 +29,12 @@ const ENTRY = `import { main } from ${JSON.stringify(resolve('src/cli/main.ts'))
 const dir = mkdtempSync(join(tmpdir(), 'physis-ingest-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A seeded uniform stream (mulberry32). */
-function stream(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A tiny drawn film, `hand_48x48_<seed>` (a palm and five fingers) or `knee_48x48_<seed>` (femur and tibia with the
  * joint space between), bright bone on dark background with seeded noise so that every film has its own bytes.
  */
 function syntheticFilm(kind: 'hand' | 'knee', seed: number, size = 48): Uint8Array {
-  const u = stream(seed);
+  const random = new PhantomRandom(seed);
   const data = new Float32Array(size * size);
   const inBone = (x: number, y: number): boolean => {
     if (kind === 'hand') {
@@ -55,7 +43,7 @@ function syntheticFilm(kind: 'hand' | 'knee', seed: number, size = 48): Uint8Arr
     }
     return (x > 16 && x < 32 && y < 21) || (x > 17 && x < 31 && y > 25); // femur, tibia
   };
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) data[y * size + x] = (inBone(x, y) ? 0.8 : 0.1) + 0.1 * u();
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) data[y * size + x] = (inBone(x, y) ? 0.8 : 0.1) + 0.1 * random.float();
   return encodeGrayPng(size, size, data);
 }
 
@@ -170,35 +158,32 @@ void test('physis ingest (SQLite): killed with SIGKILL mid-run and rerun, every 
   await killAndResume(`sqlite:${join(dir, 'kill.db')}`, 'kill-sqlite');
 });
 
-/** Null when the PostgreSQL test server answers, else why not. */
-async function postgresUnreachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: SERVER, connectionTimeoutMillis: 2000 });
+/** A fresh schema on the PostgreSQL test server (as test/registry/postgres.test.ts makes them), or why there is none. */
+async function postgresSchema(): Promise<{ url: string; schema: string } | { why: string }> {
+  const schema = `physis_ingest_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const url = new URL(SERVER);
+  url.searchParams.set('schema', schema);
   try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
+    await (await openRegistry(url.toString(), { connectTimeoutMs: 2000 })).close();
+    return { url: url.toString(), schema };
   } catch (e) {
-    const err = e as { code?: string; message?: string };
-    return err.code ?? err.message ?? String(e);
-  } finally {
-    await client.end().catch(() => undefined);
+    if (e instanceof RegistryUnreachableError) return { why: e.message };
+    throw e;
   }
 }
 
-const pgWhy = await postgresUnreachable();
+const pgTarget = await postgresSchema();
 void test(
   'physis ingest (PostgreSQL): killed with SIGKILL mid-run and rerun, every file exactly once',
-  { timeout: 600_000, ...(pgWhy === null ? {} : { skip: `PostgreSQL unreachable at ${new URL(SERVER).host} (${pgWhy}); set PHYSIS_TEST_POSTGRES_URL to run it` }) },
+  { timeout: 600_000, ...('why' in pgTarget ? { skip: `${pgTarget.why}; set PHYSIS_TEST_POSTGRES_URL to run it` } : {}) },
   async () => {
-    const schema = `physis_ingest_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const url = new URL(SERVER);
-    url.searchParams.set('schema', schema);
+    if ('why' in pgTarget) return;
     try {
-      await killAndResume(url.toString(), 'kill-postgres');
+      await killAndResume(pgTarget.url, 'kill-postgres');
     } finally {
       const client = new pg.Client({ connectionString: SERVER });
       await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end());
+      await client.query(`DROP SCHEMA IF EXISTS "${pgTarget.schema}" CASCADE`).finally(() => client.end());
     }
   },
 );

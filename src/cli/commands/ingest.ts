@@ -85,7 +85,7 @@ function filmLine(f: IngestFilmOutcome): string {
   if (f.status === 'skipped') return `${f.file}: already ingested (file #${f.fileId ?? '?'})`;
   if (f.status === 'failed') return `${f.file}: not recorded: ${f.reason ?? ''}`;
   const tasks = (f.tasks ?? []).map((t) =>
-    t.outcome === 'answered' ? `${t.task}: ${t.label ?? 'answered'}` : `${t.task}: ${t.outcome === 'refused' ? 'refused' : 'error'} (${t.reason ?? ''})`,
+    t.outcome === 'answered' ? `${t.task}: ${t.label ?? 'answered (no single value: an input is unknown)'}` : `${t.task}: ${t.outcome === 'refused' ? 'refused' : 'error'} (${t.reason ?? ''})`,
   );
   return `${f.file}: stored (instance #${f.instanceId ?? '?'})${tasks.length > 0 ? `; ${tasks.join('; ')}` : ''}`;
 }
