@@ -265,17 +265,22 @@ function toJson(value: unknown): JsonValue {
 }
 
 /**
- * Label, confidence and probabilities of an answer, read by the conventions the tasks' answers share: a class answer
- * names its class `<k>` beside `<k>Probability` (and its `classProbabilities`); an estimate is the answer's first
- * number, with its 90% interval (`interval90`, or `interval90BySex` when an input is unknown and both answers are
- * given, in which case there is no single label).
+ * Label, confidence and probabilities of an answer, read by the conventions the tasks' answers share. A class answer
+ * names its class `<k>` beside `<k>Probability`, or gives `probability` with its `class` (null when the task leaves
+ * the film to a person below its reject threshold: the label is then its `mostLikely` class, and the low confidence
+ * puts it first in the review queue), with `classProbabilities` or `probabilities`. An estimate is the answer's first
+ * number, with its 90% interval (`interval90`, or `interval90BySex` when an input is unknown and both answers are given,
+ * in which case there is no single label).
  * @param answer - a task's answer
  */
 export function predictionFields(answer: Readonly<Record<string, unknown>>): { label: string | null; confidence: number | null; probabilities: JsonValue } {
-  const probabilities = toJson(answer['classProbabilities'] ?? answer['interval90'] ?? answer['interval90BySex'] ?? null);
+  const probabilities = toJson(answer['classProbabilities'] ?? answer['probabilities'] ?? answer['interval90'] ?? answer['interval90BySex'] ?? null);
+  const p = answer['probability'];
+  const named = [answer['class'], answer['mostLikely']].find((c): c is string => typeof c === 'string');
+  if (typeof p === 'number' && p >= 0 && p <= 1 && named !== undefined) return { label: named, confidence: p, probabilities };
   for (const [k, v] of Object.entries(answer)) {
-    const p = answer[`${k}Probability`];
-    if ((typeof v === 'number' || typeof v === 'string') && typeof p === 'number' && p >= 0 && p <= 1) return { label: String(v), confidence: p, probabilities };
+    const pk = answer[`${k}Probability`];
+    if ((typeof v === 'number' || typeof v === 'string') && typeof pk === 'number' && pk >= 0 && pk <= 1) return { label: String(v), confidence: pk, probabilities };
   }
   const estimate = Object.values(answer).find((v): v is number => typeof v === 'number' && Number.isFinite(v));
   return { label: estimate === undefined ? null : String(Math.round(estimate * 10) / 10), confidence: null, probabilities };

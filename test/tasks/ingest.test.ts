@@ -68,6 +68,16 @@ const CASES: [string, Record<string, unknown>, ReturnType<typeof predictionField
     { label: null, confidence: null, probabilities: { M: { lowMonths: 1, highMonths: 2 }, F: { lowMonths: 3, highMonths: 4 } } },
   ],
   ['class_with_probability', { ageMonths: 3.2, ageClass: 3, ageClassProbability: 0.62, classProbabilities: [0.1, 0.28, 0.62] }, { label: '3', confidence: 0.62, probabilities: [0.1, 0.28, 0.62] }],
+  [
+    'class_decided',
+    { decision: 'class', class: 'AP', mostLikely: 'AP', probability: 0.97, probabilities: { AP: 0.97, LAT: 0.03 }, rejectThreshold: 0.8 },
+    { label: 'AP', confidence: 0.97, probabilities: { AP: 0.97, LAT: 0.03 } },
+  ],
+  [
+    'class_left_to_review',
+    { decision: 'human review', class: null, mostLikely: 'LAT', probability: 0.55, probabilities: { AP: 0.45, LAT: 0.55 }, rejectThreshold: 0.8 },
+    { label: 'LAT', confidence: 0.55, probabilities: { AP: 0.45, LAT: 0.55 } },
+  ],
   ['text_first', { simulatedTraining: 'phantoms', boneAgeMonths: 80 }, { label: '80', confidence: null, probabilities: null }],
 ];
 
