@@ -21,7 +21,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { classificationMetrics, type ClassMetrics } from './classification-metrics.js';
+import { classificationMetrics, type ClassificationMetrics } from './classification-metrics.js';
 import { confusionSvg } from './confusion-svg.js';
 import { MetricInputError } from './errors.js';
 import { escapeXml, niceTicks } from './svg-plots.js';
@@ -184,15 +184,7 @@ export interface ProbabilisticSample {
 }
 
 /** The metrics of one set of probabilistic predictions (the predicted class is the most probable one). */
-export interface ProbabilisticMetrics {
-  readonly n: number;
-  readonly accuracy: number;
-  readonly perClass: readonly ClassMetrics[];
-  readonly macroPrecision: number;
-  readonly macroRecall: number;
-  readonly macroF1: number;
-  /** `confusion[r][p]`: cases of reference class r predicted as p. */
-  readonly confusion: readonly (readonly number[])[];
+export interface ProbabilisticMetrics extends Omit<ClassificationMetrics, 'withinOneAccuracy'> {
   /** Mean −ln p(reference class), probabilities floored at 1e-12. */
   readonly nll: number;
   /** Mean Σ_k (p_k − [k = reference])² (Brier 1950). */

@@ -11,6 +11,9 @@
  * repeat their augmentations and overfit them). It tilts the probabilities toward rare classes, which is why the
  * calibration is measured and the reject threshold is chosen on the validation films with those same weights.
  *
+ * `predict` names classes from the bundle's classes.json. `evaluate` scores a labels file by its own class list, so it
+ * must name the same set of classes as the training labels (its `--split test` does: the same file).
+ *
  * @example
  * $ physis predict films/a.png --task spine-view --bundle runs/spine-view
  * films/a.png: ap_postop_fusion (p 0.998 ≥ threshold 0.912)
@@ -32,7 +35,7 @@ import {
   SPINE_VIEW_RECIPE,
   type SpineViewRecipe,
 } from './config.js';
-import { readSpineViewLabels } from './labels.js';
+import { readSpineViewLabels, type SpineViewLabel } from './labels.js';
 import { argmaxOf, predictSpineView, spineProbabilities, type SpineViewAnswer } from './predict.js';
 import {
   fitSpineOod,
@@ -52,20 +55,9 @@ import {
   type SpineViewState,
 } from './state.js';
 
-/** One labelled spine film. */
-export interface SpineViewItem {
+/** One labelled spine film: its label row (labels.ts) without the file's bookkeeping, with the file as its id. */
+export interface SpineViewItem extends Pick<SpineViewLabel, 'path' | 'className' | 'classIndex' | 'classes' | 'patientKey' | 'split' | 'view' | 'simulated' | 'weight'> {
   readonly id: string;
-  readonly path: string;
-  readonly className: string;
-  readonly classIndex: number;
-  /** The labels file's class list. */
-  readonly classes: readonly string[];
-  readonly patientKey: string;
-  readonly split?: string;
-  readonly view: string | null;
-  readonly simulated: boolean;
-  /** The class's loss weight (inverse frequency over the training rows). */
-  readonly weight: number;
 }
 
 /** The bias of the head's unused logits (a softmax weight of e^-30 beside a logit near 0). */
