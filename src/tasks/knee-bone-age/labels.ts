@@ -16,7 +16,7 @@
  * | `laterality` | no | L or R; right knees are mirrored to left ones (DICOM ImageLaterality when empty) |
  * | `split` | no | `train`, `dev`; anything else is held out |
  * | `hand_file` | no | the paired hand film (provenance) |
- * | `physis_mask` | no | a mask of the physes (phantoms), to measure where saliency falls |
+ * | `physis_mask`, `ossification_mask` | no | masks of the physes and of the ossification centres (phantoms), to measure where saliency falls |
  * | `simulated` | no | 1 for a simulated film (a Physis phantom) |
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -45,6 +45,7 @@ export interface KneeLabel {
   readonly split?: string;
   readonly handFile?: string;
   readonly physisMaskPath?: string;
+  readonly ossificationMaskPath?: string;
   readonly simulated: boolean;
 }
 
@@ -63,6 +64,7 @@ export const KNEE_LABELS_HEADER = [
   'split',
   'hand_file',
   'physis_mask',
+  'ossification_mask',
   'simulated',
 ] as const;
 
@@ -113,6 +115,7 @@ export function parseKneeLabels(text: string, source: string): KneeLabel[] {
     const split = optional('split');
     const handFile = optional('hand_file');
     const mask = optional('physis_mask');
+    const ossification = optional('ossification_mask');
     return {
       file,
       path: abs(file),
@@ -129,6 +132,7 @@ export function parseKneeLabels(text: string, source: string): KneeLabel[] {
       ...(split === undefined ? {} : { split }),
       ...(handFile === undefined ? {} : { handFile }),
       ...(mask === undefined ? {} : { physisMaskPath: abs(mask) }),
+      ...(ossification === undefined ? {} : { ossificationMaskPath: abs(ossification) }),
       simulated: simulated === '1',
     };
   });

@@ -53,10 +53,10 @@ export interface PreparedKneeLabels {
   readonly summary: string;
 }
 
-/** A phantom cohort's physis mask beside the knees folder (`masks/<stem>_physes.png`), if there is one. */
-function physisMaskOf(kneePath: string): string | undefined {
+/** A phantom cohort's mask beside the knees folder (`masks/<stem>_<kind>.png`), if there is one. */
+function maskOf(kneePath: string, kind: 'physes' | 'ossification'): string | undefined {
   const stem = basename(kneePath, extname(kneePath));
-  const p = join(dirname(dirname(kneePath)), 'masks', `${stem}_physes.png`);
+  const p = join(dirname(dirname(kneePath)), 'masks', `${stem}_${kind}.png`);
   return existsSync(p) ? p : undefined;
 }
 
@@ -122,7 +122,8 @@ export async function prepareKneeLabels(o: PrepareKneeOptions): Promise<Prepared
       continue;
     }
     bySource[source]++;
-    const mask = physisMaskOf(p.knee.path);
+    const mask = maskOf(p.knee.path, 'physes');
+    const ossification = maskOf(p.knee.path, 'ossification');
     const row: Record<(typeof KNEE_LABELS_HEADER)[number], string> = {
       file: rel(p.knee.path),
       patient_id: p.patientId,
@@ -137,6 +138,7 @@ export async function prepareKneeLabels(o: PrepareKneeOptions): Promise<Prepared
       split: p.split ?? '',
       hand_file: rel(p.hand.path),
       physis_mask: mask === undefined ? '' : rel(mask),
+      ossification_mask: ossification === undefined ? '' : rel(ossification),
       simulated: p.knee.simulated ? '1' : '0',
     };
     lines.push(KNEE_LABELS_HEADER.map((k) => csvField(row[k])).join(','));

@@ -126,20 +126,21 @@ function kneeReport(outputs: readonly Float32Array[], items: readonly KneeItem[]
   };
 }
 
-/** The films of these items that carry a physis mask, as the saliency measure takes them. */
+/** The films of these items that carry masks (physes, ossification centres), as the saliency measure takes them. */
 function maskedFilms(items: readonly KneeItem[]): Parameters<typeof measureKneeSaliency>[1] {
-  return items.flatMap((it) =>
-    it.physisMaskPath === undefined
+  return items.flatMap((it) => {
+    const maskPaths = [it.physisMaskPath, it.ossificationMaskPath].filter((p): p is string => p !== undefined);
+    return maskPaths.length === 0
       ? []
-      : [{ id: it.id, path: it.path, physisMaskPath: it.physisMaskPath, sex: it.sex, chronologicalAgeMonths: it.chronologicalAgeMonths, ...(it.laterality === undefined ? {} : { laterality: it.laterality }) }],
-  );
+      : [{ id: it.id, path: it.path, maskPaths, sex: it.sex, chronologicalAgeMonths: it.chronologicalAgeMonths, ...(it.laterality === undefined ? {} : { laterality: it.laterality }) }];
+  });
 }
 
 function saliencyMetrics(summary: Awaited<ReturnType<typeof measureKneeSaliency>>['summary']): Record<string, number> {
   if (summary === null) return {};
   return {
-    saliencyEnergyOnPhyses: summary.meanEnergyShare,
-    saliencyPhysisArea: summary.meanAreaShare,
+    saliencyEnergyOnMaturityMasks: summary.meanEnergyShare,
+    saliencyMaturityMaskArea: summary.meanAreaShare,
     saliencyEnrichment: summary.meanEnrichment,
     saliencyPointingHit: summary.pointingHitRate,
   };
@@ -191,7 +192,7 @@ async function finalise(ctx: FinaliseContext<KneeItem>): Promise<Finalised> {
     teachers: [...teachers.values()],
   };
   const saliency = await measureKneeSaliency(ctx.model, maskedFilms(ctx.dev), recipePreprocessing(ctx.recipe));
-  const salData = `${ctx.devData}: ${saliency.summary?.n ?? 0} films with physis masks; Grad-CAM of the bone-age output`;
+  const salData = `${ctx.devData}: ${saliency.summary?.n ?? 0} films with physis and ossification-centre masks; Grad-CAM of the bone-age output`;
   const json = (v: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(v)}\n`);
   const metrics: CardMetric[] = [
     { name: 'interval90HalfWidth', value: cal.halfWidth, unit: 'months', data: interval.data },
