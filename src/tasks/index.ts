@@ -34,6 +34,7 @@ export type {
 } from './task.js';
 export { registerTask, unregisterTask, getTask, listTasks } from './registry.js';
 export { inputRefusal, resolveInputs, variantsOf, type GivenInputs } from './inputs.js';
+export { registryTrainingTable } from './registry-labels.js';
 export { readManifest, type ManifestEntry } from './manifest.js';
 export { openTaskModels, closeTaskModels, analyseFilm, cardPreprocessing, type TaskModels, type AnalyseOptions } from './pipeline.js';
 export { trainTask, labelsPath, type TrainTaskOptions, type TrainTaskResult } from './training.js';

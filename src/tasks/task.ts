@@ -184,6 +184,14 @@ export interface Task<Item extends TrainingItem = TrainingItem, State = unknown>
   readonly accepts?: Acceptance;
   /** Read a labels CSV (paths relative to it). */
   readLabels(csvPath: string): Item[];
+  /**
+   * How a registry's reviewed results become this task's labels file (`physis registry export --for-training`): the
+   * column the label fills, and the columns filled from what the registry keeps of each film. Absent: not exported.
+   */
+  readonly registryLabels?: {
+    readonly labelColumn: string;
+    readonly columns?: Readonly<Record<string, 'sex' | 'age_months' | 'view' | 'laterality'>>;
+  };
   /** Options `physis train <task>` takes beyond the generic ones, each with its help line, for `prepareTraining`. */
   readonly trainOptions?: Readonly<Record<string, string>>;
   /**

@@ -35,6 +35,8 @@ import {
 } from '../../registry/index.js';
 import { UsageError, intOption, stringOption, type Command, type ParsedArgs } from '../command.js';
 import type { Output } from '../output.js';
+import { taskByName } from '../task-args.js';
+import { registryTrainingTable } from '../../tasks/index.js';
 
 const ACTIONS = ['query', 'export', 'review'] as const;
 
@@ -153,10 +155,20 @@ async function query(store: RegistryStore, args: ParsedArgs, out: Output): Promi
 async function exportCommand(store: RegistryStore, args: ParsedArgs, out: Output): Promise<void> {
   const format = stringOption(args, 'format') ?? 'csv';
   if (format !== 'csv') throw new UsageError(`--format takes csv (--json prints the table as one JSON document), got '${format}'`);
-  const table = await store.exportRows(filterOptions(args));
+  const forTraining = stringOption(args, 'for-training');
+  const full = await store.exportRows(filterOptions(args));
+  // with --for-training, the task's labels file: reviewed labels, rejected films left out (and counted on stderr)
+  const table = forTraining === undefined ? full : trainingTable(forTraining, full, out);
   // an export is a disclosure: the audit log records who took how many rows (HIPAA 45 CFR 164.528 accounting)
-  await store.appendAudit({ action: out.json ? 'export:json' : 'export:csv', tableName: 'files', detail: { rows: table.rows.length } });
+  await store.appendAudit({ action: out.json ? 'export:json' : 'export:csv', tableName: 'files', detail: { rows: table.rows.length, ...(forTraining === undefined ? {} : { forTraining }) } });
   out.result(table, toCsv(table));
+}
+
+function trainingTable(taskName: string, full: ExportTable, out: Output): ExportTable {
+  const { columns, rows, leftOut } = registryTrainingTable(taskByName(taskName), full);
+  const why = Object.entries(leftOut).map(([k, n]) => `${n} ${k}`).join(', ');
+  out.warn(`${rows.length} films with ${taskName} labels${why === '' ? '' : `; left out: ${why}`}`);
+  return { columns, rows };
 }
 
 async function review(store: RegistryStore, args: ParsedArgs, out: Output): Promise<void> {
@@ -193,7 +205,7 @@ export const registryCommand: Command = {
   summary: 'query, export (CSV) or review an imaging registry (SQLite file or PostgreSQL)',
   usage: [
     'usage: physis registry query  [--registry URL] [filters] [--queue] [--json]',
-    '       physis registry export [--registry URL] [filters] [--format csv] [--json]',
+    '       physis registry export [--registry URL] [filters] [--format csv] [--for-training TASK] [--json]',
     '       physis registry review [--registry URL] --instance ID (--accept | --reject | --label CLASS) --reviewer NAME',
     '                              [--task TASK] [--note TEXT] [--json]',
     '',
@@ -207,6 +219,8 @@ export const registryCommand: Command = {
     '  --path TEXT              source path contains TEXT (case-insensitive)',
     '  --limit N  --offset N    a page of rows',
     '  --queue                  query: the review queue instead (rejected, then gate-refused, then lowest confidence)',
+    '  --for-training TASK      export: TASK\'s labels file for physis train (file, patient_id, the label — a reviewer\'s',
+    '                           correction where there is one — and the inputs it needs); rejected films left out',
     '',
     'example:',
     '  $ physis registry query --registry sqlite:spine.db --task spine-view --confidence-below 0.6',
@@ -229,6 +243,7 @@ export const registryCommand: Command = {
     offset: { type: 'string' },
     queue: { type: 'boolean' },
     format: { type: 'string' },
+    'for-training': { type: 'string' },
     instance: { type: 'string' },
     accept: { type: 'boolean' },
     reject: { type: 'boolean' },

@@ -285,6 +285,7 @@ export const HAND_BONE_AGE_TASK: Task<HandItem, HandState> = {
   },
   defaultModel: 'models/hand-bone-age',
   inputs: [SEX_INPUT],
+  registryLabels: { labelColumn: 'boneage_months', columns: { sex: 'sex' } },
   accepts: {
     anatomy: ['hand'],
     views: ['frontal'],

@@ -251,6 +251,7 @@ export const KNEE_BONE_AGE_TASK: Task<KneeItem, KneeState> = {
     },
   },
   inputs: [SEX_INPUT, AGE_INPUT],
+  registryLabels: { labelColumn: 'bone_age_months', columns: { sex: 'sex', chronological_age_months: 'age_months' } },
   accepts: { anatomy: ['knee'], views: ['frontal'], describe: 'an AP knee radiograph' },
   readLabels: (csvPath) => readKneeLabels(csvPath).map((r) => ({ ...r, id: r.file })),
   trainOptions: {
