@@ -17,7 +17,8 @@
  * @example
  * $ physis predict films/a.png --task spine-view --bundle runs/spine-view
  * films/a.png: ap_postop_fusion (p 0.998 ≥ threshold 0.912)
- * films/b.png: to human review (top ap_preop p 0.71 < threshold 0.912; ap_preop 0.71, ap_postop_fusion 0.27, …)
+ * $ physis predict films/b.png --task spine-view --bundle runs/spine-view
+ * films/b.png: to human review (top ap_preop p 0.710, threshold 0.912; ap_preop 0.71, ap_postop_fusion 0.27, ap_postop_growing_rod 0.02)
  */
 import { buildClassificationReport, confidencesOf, probabilisticMetrics, selectRejectThreshold, writeClassificationReport, type MeanSd, type ProbabilisticSample } from '../../eval/index.js';
 import type { CardMetric } from '../../infer/index.js';
