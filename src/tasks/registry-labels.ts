@@ -21,7 +21,7 @@ export function registryTrainingTable(task: Pick<Task, 'name' | 'registryLabels'
   const spec = task.registryLabels;
   if (spec === undefined) throw new InputError(`${task.name} does not say how registry results become its labels; it cannot be exported for training`);
   const extra = Object.entries(spec.columns ?? {});
-  const columns = ['file', 'patient_id', spec.labelColumn, ...extra.map(([c]) => c)];
+  const columns = ['file', spec.patientColumn ?? 'patient_id', spec.labelColumn, ...extra.map(([c]) => c)];
   const leftOut: Record<string, number> = {};
   const skip = (why: string): void => {
     leftOut[why] = (leftOut[why] ?? 0) + 1;

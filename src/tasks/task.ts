@@ -190,6 +190,8 @@ export interface Task<Item extends TrainingItem = TrainingItem, State = unknown>
    */
   readonly registryLabels?: {
     readonly labelColumn: string;
+    /** The column of the patient's pseudonym (default `patient_id`), which the task's splits group by. */
+    readonly patientColumn?: string;
     readonly columns?: Readonly<Record<string, 'sex' | 'age_months' | 'view' | 'laterality'>>;
   };
   /** Options `physis train <task>` takes beyond the generic ones, each with its help line, for `prepareTraining`. */

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { csvField } from '../../src/radiograph/index.js';
-import { HAND_BONE_AGE_TASK, kneeBoneAge, registryTrainingTable, skullInfantAge } from '../../src/tasks/index.js';
+import { HAND_BONE_AGE_TASK, kneeBoneAge, registryTrainingTable, skullInfantAge, spineView } from '../../src/tasks/index.js';
 import { readBoneAgeLabels } from '../../src/tasks/hand-bone-age/index.js';
 
 const row = (id: number, o: Record<string, string | number | null>): Record<string, string | number | null> => ({
@@ -44,4 +44,7 @@ void test('a registry export becomes a labels file the task reads: corrections k
   const knee = registryTrainingTable(kneeBoneAge.KNEE_BONE_AGE_TASK, { columns: [], rows: [{ status: 'stored', source_path: 'k.dcm', patient: 'P', sex: 'F', age_months: 120, 'knee-bone-age.label': '118', 'knee-bone-age.review': null }] });
   assert.deepEqual(knee.rows, [{ file: 'k.dcm', patient_id: 'P', bone_age_months: '118', sex: 'F', chronological_age_months: '120' }]);
   assert.throws(() => registryTrainingTable(skullInfantAge.SKULL_INFANT_AGE_TASK, table), /cannot be exported for training/);
+  // the spine registry: the class, grouped by the patient's pseudonym under the column its reader groups by
+  const spine = registryTrainingTable(spineView.SPINE_VIEW_TASK, { columns: [], rows: [{ status: 'stored', source_path: 's.png', patient: 'Q', 'spine-view.label': 'ap_postop_fusion', 'spine-view.review': 'accept' }] });
+  assert.deepEqual(spine.rows, [{ file: 's.png', patient_key: 'Q', class: 'ap_postop_fusion' }]);
 });

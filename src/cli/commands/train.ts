@@ -184,7 +184,7 @@ export const trainCommand: Command = {
       data = prepared.data;
       dataNote = prepared.summary;
     }
-    if (data === undefined) throw new UsageError(`--data is required${task.prepareTraining === undefined ? '' : ` (or ${own.map((k) => `--${k}`).join(', ')})`}`);
+    if (data === undefined) throw new UsageError(`missing --data${task.prepareTraining === undefined ? '' : ` (or ${own.map((k) => `--${k}`).join(', ')})`}`);
     const r = await trainTask(task, {
       data,
       ...(dataNote === undefined ? {} : { dataNote }),

@@ -203,6 +203,8 @@ export const SPINE_VIEW_TASK: Task<SpineViewItem, SpineViewState> = {
     },
   },
   inputs: [],
+  // reviewed registry results become a labels file: the class, the patient's pseudonym as the grouping key
+  registryLabels: { labelColumn: 'class', patientColumn: 'patient_key' },
   accepts: { anatomy: ['spine'], views: ['frontal', 'lateral'], describe: 'an AP or lateral spine radiograph' },
   readLabels(csvPath) {
     return readSpineViewLabels(csvPath).map((r) => ({
