@@ -30,8 +30,8 @@ export function registryTrainingTable(task: Pick<Task, 'name' | 'registryLabels'
   for (const r of table.rows) {
     const at = (c: string): string | number | null => r[c] ?? null;
     if (at('status') !== 'stored') skip(`not stored (${String(at('status'))})`);
+    else if (at(`${task.name}.review`) === 'rejected') skip('rejected by a reviewer');
     else if (at(`${task.name}.label`) === null) skip(`no ${task.name} result`);
-    else if (at(`${task.name}.review`) === 'reject') skip('rejected by a reviewer');
     else {
       const values = extra.map(([, from]) => at(from));
       if (values.some((v) => v === null)) skip(`missing ${extra.filter((_, i) => values[i] === null).map(([, from]) => from).join(', ')}`);

@@ -23,8 +23,8 @@ void test('a registry export becomes a labels file the task reads: corrections k
     columns: [],
     rows: [
       row(1, {}),
-      row(2, { 'hand-bone-age.label': '130', 'hand-bone-age.review': 'correct' }),
-      row(3, { 'hand-bone-age.review': 'reject' }),
+      row(2, { 'hand-bone-age.label': '130', 'hand-bone-age.review': 'corrected' }),
+      row(3, { 'hand-bone-age.review': 'rejected', 'hand-bone-age.label': null }),
       row(4, { status: 'quarantined', 'hand-bone-age.label': null }),
       row(5, { 'hand-bone-age.label': null }),
       row(6, { sex: null }),
@@ -45,6 +45,6 @@ void test('a registry export becomes a labels file the task reads: corrections k
   assert.deepEqual(knee.rows, [{ file: 'k.dcm', patient_id: 'P', bone_age_months: '118', sex: 'F', chronological_age_months: '120' }]);
   assert.throws(() => registryTrainingTable(skullInfantAge.SKULL_INFANT_AGE_TASK, table), /cannot be exported for training/);
   // the spine registry: the class, grouped by the patient's pseudonym under the column its reader groups by
-  const spine = registryTrainingTable(spineView.SPINE_VIEW_TASK, { columns: [], rows: [{ status: 'stored', source_path: 's.png', patient: 'Q', 'spine-view.label': 'ap_postop_fusion', 'spine-view.review': 'accept' }] });
+  const spine = registryTrainingTable(spineView.SPINE_VIEW_TASK, { columns: [], rows: [{ status: 'stored', source_path: 's.png', patient: 'Q', 'spine-view.label': 'ap_postop_fusion', 'spine-view.review': 'accepted' }] });
   assert.deepEqual(spine.rows, [{ file: 's.png', patient_key: 'Q', class: 'ap_postop_fusion' }]);
 });
