@@ -107,9 +107,9 @@ async function checkExactlyOnce(store: RegistryStore, files: readonly string[]):
   return { stored: counts.stored, quarantined: counts.quarantined, duplicate: counts.duplicate, predictions };
 }
 
-/** Ingest, kill -9 once the registry has rows, ingest again; then every file exactly once. */
-async function killAndResume(url: string, name: string): Promise<void> {
-  const { root, files, real } = killFolder(name, 120);
+/** Ingest `n` drawn films (and the real ones), kill -9 once the registry has `killAt` rows, ingest again; then every file exactly once. */
+async function killAndResume(url: string, name: string, n: number, killAt: number): Promise<void> {
+  const { root, files, real } = killFolder(name, n);
   process.stderr.write(`# kill test (${name}): ${files.length} files, ${real}\n`);
   const argv = ['ingest', root, '--registry', url, '--json'];
   const first = start(argv);
@@ -119,9 +119,9 @@ async function killAndResume(url: string, name: string): Promise<void> {
     const exited = first.done.then(() => true);
     for (let waited = 0; waited < 120_000; waited += 50) {
       rowsAtKill = (await store.countByStatus()).total;
-      if (rowsAtKill >= 5 || (await Promise.race([exited, sleep(50).then(() => false)]))) break;
+      if (rowsAtKill >= killAt || (await Promise.race([exited, sleep(50).then(() => false)]))) break;
     }
-    assert.ok(rowsAtKill >= 5, `the first run recorded rows before the kill (${rowsAtKill})`);
+    assert.ok(rowsAtKill >= killAt, `the first run recorded rows before the kill (${rowsAtKill})`);
     assert.ok(first.child.kill('SIGKILL'), 'killed while running');
     const killed = await first.done;
     assert.equal(killed.signal, 'SIGKILL', `the first run was killed, not finished: ${killed.stderr.slice(-500)}`);
@@ -154,8 +154,9 @@ async function killAndResume(url: string, name: string): Promise<void> {
   }
 }
 
-void test('physis ingest (SQLite): killed with SIGKILL mid-run and rerun, every file is in the registry exactly once, no prediction twice', { timeout: 600_000 }, async () => {
-  await killAndResume(`sqlite:${join(dir, 'kill.db')}`, 'kill-sqlite');
+void test('physis ingest (SQLite): 500 films killed with SIGKILL mid-run and rerun, every file is in the registry exactly once, no prediction twice', { timeout: 600_000 }, async () => {
+  // 500 films, killed well inside the run
+  await killAndResume(`sqlite:${join(dir, 'kill.db')}`, 'kill-sqlite', 500, 150);
 });
 
 /** A fresh schema on the PostgreSQL test server (as test/registry/postgres.test.ts makes them), or why there is none. */
@@ -179,7 +180,7 @@ void test(
   async () => {
     if ('why' in pgTarget) return;
     try {
-      await killAndResume(pgTarget.url, 'kill-postgres');
+      await killAndResume(pgTarget.url, 'kill-postgres', 120, 5);
     } finally {
       const client = new pg.Client({ connectionString: SERVER });
       await client.connect();
