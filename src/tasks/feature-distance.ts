@@ -91,7 +91,13 @@ export function describeThreshold(model: FeatureDistanceModel): string {
   return `${model.threshold.toFixed(1)} (${model.margin} × the ${(model.percentile * 100).toFixed(1)}th percentile of ${model.thresholdFilms} held-out films)`;
 }
 
-function parseJson(text: string, source: string): Record<string, unknown> {
+/**
+ * An artifact file's JSON object (an empty object for JSON that is not one, so the caller's checks name what is missing).
+ * @param text - its contents
+ * @param source - its path, for messages
+ * @throws OodModelError for text that is not JSON
+ */
+export function parseArtifactJson(text: string, source: string): Record<string, unknown> {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -110,7 +116,7 @@ function parseJson(text: string, source: string): Record<string, unknown> {
  * @throws OodModelError for anything that is not this format
  */
 export function parseFeatureDistance(text: string, source: string, format: string, what: string): FeatureDistanceModel {
-  const r = parseJson(text, source);
+  const r = parseArtifactJson(text, source);
   const dim = r['dim'];
   const numbers = (k: string, n: number): boolean => Array.isArray(r[k]) && (r[k] as unknown[]).length === n && (r[k] as unknown[]).every((x) => typeof x === 'number' && Number.isFinite(x));
   const ok =
@@ -137,6 +143,23 @@ export interface TrainingDataRecord {
 }
 
 /**
+ * The training-data record of a run: how many of its films were simulated, and the notice its answers then carry.
+ * @param format - the format name the task writes
+ * @param films - the training and dev films
+ * @param notice - what simulated training means, said after `trained on N simulated films of M:`
+ */
+export function trainingDataRecord(format: string, films: readonly { readonly simulated: boolean }[], notice: string): TrainingDataRecord {
+  const simulatedFilms = films.filter((f) => f.simulated).length;
+  return {
+    format,
+    version: 1,
+    films: films.length,
+    simulatedFilms,
+    notice: simulatedFilms === 0 ? null : `trained on ${simulatedFilms} simulated films of ${films.length}: ${notice}`,
+  };
+}
+
+/**
  * Parse a training-data record of one format.
  * @param text - its contents
  * @param source - its path, for messages
@@ -144,7 +167,7 @@ export interface TrainingDataRecord {
  * @param what - the file in words, for messages
  */
 export function parseTrainingDataRecord(text: string, source: string, format: string, what: string): TrainingDataRecord {
-  const r = parseJson(text, source);
+  const r = parseArtifactJson(text, source);
   const ok =
     r['format'] === format &&
     r['version'] === 1 &&

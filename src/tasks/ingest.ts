@@ -35,7 +35,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { MemberRunner, PredictorBackend, VariantOutputs } from '../infer/index.js';
+import type { PredictorBackend } from '../infer/index.js';
 import {
   isJpeg,
   isPng,
@@ -59,7 +59,7 @@ import {
 import { InputError } from './errors.js';
 import { readManifest, type ManifestEntry } from './manifest.js';
 import { analyseFilm, closeTaskModels, openTaskModels, type TaskModels } from './pipeline.js';
-import { closeGate, gateFilm, gateProvenance, gateVerdict, openGate, type Gate } from './suitability/index.js';
+import { closeGate, gateFilm, gateProvenance, gateVerdict, openGate, type Gate, type GateOutcome } from './suitability/index.js';
 import type { Acceptance, FilmResult, Task } from './task.js';
 
 /** A task that ingestion runs: its models (which pass films through the shared gate) and their registry identity. */
@@ -79,32 +79,6 @@ export interface IngestModels {
 }
 
 /**
- * A gate whose network remembers its last few inputs: ingestion judges a film once for every task, then the pipeline
- * of each accepting task judges it again (it always gates what it analyses); the same pixels give the same verdict,
- * so the second look costs a comparison instead of a forward pass.
- */
-function rememberingGate(gate: Gate): Gate {
-  const recent: { input: Float32Array; out: Promise<VariantOutputs> }[] = [];
-  const same = (a: Float32Array, b: Float32Array): boolean =>
-    a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
-  const runner: MemberRunner = {
-    backend: gate.runner.backend,
-    run(images, n, size, extras) {
-      if (n !== 1 || extras.some((e) => e.length > 0)) return gate.runner.run(images, n, size, extras);
-      const hit = recent.find((r) => same(r.input, images));
-      if (hit !== undefined) return hit.out;
-      const out = gate.runner.run(images, n, size, extras);
-      // the film as stored and as corrected, for the task being analysed and the one before
-      recent.unshift({ input: images.slice(), out });
-      if (recent.length > 4) recent.pop();
-      return out;
-    },
-    dispose: () => gate.runner.dispose(),
-  };
-  return { ...gate, runner };
-}
-
-/**
  * Open the gate and the models of every task ingestion runs, once.
  * @param o - `gateDir`: the suitability gate; `tasks`: each task with its bundle or composite folder; `backend`: the
  *   models' runtime (ONNX Runtime where a bundle ships a graph with `auto`)
@@ -117,7 +91,7 @@ export async function openIngestModels(o: {
 }): Promise<IngestModels> {
   const backend = o.backend ?? 'auto';
   // the gate answers on ONNX Runtime only where its bundle ships a graph, as predict's gate does
-  const gate = rememberingGate(await openGate(o.gateDir, { backend: backend === 'onnx' ? 'auto' : backend }));
+  const gate = await openGate(o.gateDir, { backend: backend === 'onnx' ? 'auto' : backend });
   const tasks: IngestTask[] = [];
   try {
     for (const { task, dir } of o.tasks) {
@@ -529,12 +503,12 @@ async function analyse(o: IngestOptions, file: string, bytes: Uint8Array, sha256
   if (instance.sopInstanceUid != null && storedUid.has(instance.sopInstanceUid)) return { record: stored, predictions: [], tasks: [] };
 
   let verdict;
-  const judged: { t: IngestTask; refused: string | null; report: Parameters<typeof gateRecord>[2] }[] = [];
+  const judged: { t: IngestTask; refused: string | null; report: Parameters<typeof gateRecord>[2]; outcome: GateOutcome }[] = [];
   try {
     verdict = await gateVerdict(gate, radiograph);
     for (const t of tasks) {
       const g = await gateFilm(gate, radiograph, t.task.accepts, verdict);
-      judged.push({ t, refused: g.refused, report: g.report });
+      judged.push({ t, refused: g.refused, report: g.report, outcome: g });
     }
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
@@ -555,7 +529,8 @@ async function analyse(o: IngestOptions, file: string, bytes: Uint8Array, sha256
       outcomes.push({ task: id.task, outcome: 'refused', reason: j.refused, byGate: true });
       continue;
     }
-    const r: FilmResult = await analyseFilm(j.t.models, file, { given: { manifest: columns }, source: file });
+    // the film as read and judged above: the pipeline neither decodes nor gates it again
+    const r: FilmResult = await analyseFilm(j.t.models, file, { given: { manifest: columns }, source: file, film: { radiograph, gate: j.outcome } });
     const gateRec = gateRecord(gate, true, r.gate ?? j.report);
     if (r.answer !== undefined) {
       const fields = predictionFields(r.answer);

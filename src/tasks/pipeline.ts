@@ -32,7 +32,7 @@ import { readRadiograph, type Radiograph } from '../radiograph/index.js';
 import { tensor, tidy } from '../torch/index.js';
 import type { TrainingItem } from '../train/index.js';
 import { InputError } from './errors.js';
-import { closeGate, gateFilm, type Gate } from './suitability/index.js';
+import { closeGate, gateFilm, type Gate, type GateOutcome } from './suitability/index.js';
 import { inputRefusal, resolveInputs, variantsOf, type GivenInputs } from './inputs.js';
 import type { FilmContext, FilmResult, GateSummary, GateViewVerdict, MemberRoute, ModelProvenance, ResolvedInput, Task, Variant } from './task.js';
 
@@ -151,6 +151,11 @@ export interface AnalyseOptions {
   readonly source?: string;
   /** Write the Grad-CAM overlay here. */
   readonly heatmapPath?: string;
+  /**
+   * The film already read (as `file` reads) and, where it has been, judged by this set's gate for this task: a caller
+   * that judges one film for several tasks (ingestion) reads and gates it once instead of once per task.
+   */
+  readonly film?: { readonly radiograph: Radiograph; readonly gate?: GateOutcome };
 }
 
 function errorResult(file: string, task: string, e: unknown): FilmResult {
@@ -178,7 +183,7 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
   const { task, set } = models;
   let radiograph: Radiograph;
   try {
-    radiograph = await readRadiograph(file);
+    radiograph = o.film?.radiograph ?? (await readRadiograph(file));
   } catch (e) {
     return errorResult(file, task.name, e);
   }
@@ -195,7 +200,7 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
       warned.push(`not checked by the suitability gate: ${models.gateSkipped ?? 'no gate was given'}`);
     } else {
       try {
-        const g = await gateFilm(models.gate, radiograph, task.accepts);
+        const g = o.film?.gate ?? (await gateFilm(models.gate, radiograph, task.accepts));
         gate = { gate: g.report };
         warned.push(...g.report.corrections, ...g.report.metadata);
         if (g.refused !== null) {

@@ -25,6 +25,19 @@ export function batchInputs(fields: Readonly<Record<string, Float32Array>>, n: n
   return [x, tensor(extra, [n, extraInputs])];
 }
 
+/**
+ * Pooled last-layer features of every image a non-augmenting loader yields, in item order (one no-grad forward per
+ * batch), e.g. for a feature-distance model of the training films.
+ * @param model - the network (in eval mode)
+ * @param loader - a loader whose samples have `image` fields of size × size
+ * @param size - the square input side
+ */
+export async function loaderPooledFeatures(model: ZooModel, loader: DataLoader<unknown>, size: number): Promise<Float32Array[]> {
+  const rows: Float32Array[] = [];
+  for await (const batch of loader.epoch(0)) rows.push(...pooledFeatures(model, batch.fields['image'] as Float32Array, size));
+  return rows;
+}
+
 /** How a bundle's OOD statistics describe these features. */
 export const POOLED_FEATURES_DESCRIPTION =
   'global-average-pooled last feature map (forwardFeatures, mean over H and W), un-augmented image, eval mode';

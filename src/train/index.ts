@@ -88,4 +88,4 @@ export {
   type EnsembleCalibration,
 } from './cross-validate.js';
 export { ttaViews, stackViews, predictTtaVariants, TTA_AUGMENTATION, DEFAULT_TTA_VIEWS } from './tta.js';
-export { pooledFeatures, featuresAndHead, predictWithFeatures, POOLED_FEATURES_DESCRIPTION, type ItemPass } from './features.js';
+export { pooledFeatures, loaderPooledFeatures, featuresAndHead, predictWithFeatures, POOLED_FEATURES_DESCRIPTION, type ItemPass } from './features.js';

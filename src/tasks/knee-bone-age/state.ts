@@ -9,7 +9,7 @@
  */
 import type { ModelSetMember } from '../../infer/index.js';
 import { OodModelError } from '../errors.js';
-import { parseFeatureDistance, parseTrainingDataRecord, type FeatureDistanceModel, type TrainingDataRecord } from '../feature-distance.js';
+import { parseArtifactJson, parseFeatureDistance, parseTrainingDataRecord, type FeatureDistanceModel, type TrainingDataRecord } from '../feature-distance.js';
 
 export const KNEE_OOD_ROLE = 'ood';
 export const KNEE_OOD_FILE = 'ood.json';
@@ -61,17 +61,8 @@ export interface KneeState {
   readonly labels: KneeLabelProvenance | null;
 }
 
-function json(text: string, source: string): Record<string, unknown> {
-  try {
-    const v: unknown = JSON.parse(text);
-    return (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
-  } catch (e) {
-    throw new OodModelError(`${source}: not JSON (${(e as Error).message})`);
-  }
-}
-
 function parseInterval(text: string, source: string): KneeIntervalFile {
-  const r = json(text, source);
+  const r = parseArtifactJson(text, source);
   const ok =
     r['format'] === 'physis-knee-interval' &&
     r['version'] === 1 &&
@@ -82,7 +73,7 @@ function parseInterval(text: string, source: string): KneeIntervalFile {
 }
 
 function parseLabels(text: string, source: string): KneeLabelProvenance {
-  const r = json(text, source);
+  const r = parseArtifactJson(text, source);
   const ok =
     r['format'] === 'physis-knee-label-provenance' &&
     r['version'] === 1 &&

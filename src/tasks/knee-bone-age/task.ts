@@ -18,9 +18,9 @@ import type { CardMetric } from '../../infer/index.js';
 import type { ModelOptions, ZooModel } from '../../models/index.js';
 import type { PreprocessOptions } from '../../preprocess/index.js';
 import { F, noGrad, type Tensor } from '../../torch/index.js';
-import { pooledFeatures, POOLED_FEATURES_DESCRIPTION, recipePreprocessing, type FinaliseContext, type Finalised, type ReportImage, type TaskReport, type TrainRecipe } from '../../train/index.js';
+import { loaderPooledFeatures, POOLED_FEATURES_DESCRIPTION, recipePreprocessing, type FinaliseContext, type Finalised, type ReportImage, type TaskReport, type TrainRecipe } from '../../train/index.js';
 import { InputError } from '../errors.js';
-import { describeThreshold, featureDistance, fitFeatureDistance, type TrainingDataRecord } from '../feature-distance.js';
+import { describeThreshold, featureDistance, fitFeatureDistance, trainingDataRecord } from '../feature-distance.js';
 import { SEX_INPUT } from '../hand-bone-age/index.js';
 import { closeGate, openGate } from '../suitability/index.js';
 import type { FilmResult, Task } from '../task.js';
@@ -149,11 +149,7 @@ function saliencyMetrics(summary: Awaited<ReturnType<typeof measureKneeSaliency>
 /** OOD statistics, the interval, the training-data and label records, and the saliency check on masked dev films. */
 async function finalise(ctx: FinaliseContext<KneeItem>): Promise<Finalised> {
   const size = ctx.recipe.inputSize;
-  const features = async (items: readonly KneeItem[]): Promise<Float32Array[]> => {
-    const rows: Float32Array[] = [];
-    for await (const batch of ctx.loader(items).epoch(0)) rows.push(...pooledFeatures(ctx.model, batch.fields['image'] as Float32Array, size));
-    return rows;
-  };
+  const features = (items: readonly KneeItem[]): Promise<Float32Array[]> => loaderPooledFeatures(ctx.model, ctx.loader(items), size);
   const ood = fitFeatureDistance(await features(ctx.train), await features(ctx.dev), POOLED_FEATURES_DESCRIPTION, KNEE_OOD_FORMAT);
   const cal = calibrateResidualInterval(ctx.dev.map((it, i) => ({ predicted: boneAgeOf(ctx.devOutputs[i]), reference: it.boneAgeMonths })), LEVEL);
   const interval: KneeIntervalFile = {
@@ -167,14 +163,7 @@ async function finalise(ctx: FinaliseContext<KneeItem>): Promise<Finalised> {
     data: `${ctx.devData}: split-conformal quantile of the absolute residuals`,
   };
   const films = [...ctx.train, ...ctx.dev];
-  const simulatedFilms = films.filter((f) => f.simulated).length;
-  const trainingData: TrainingDataRecord = {
-    format: KNEE_TRAINING_DATA_FORMAT,
-    version: 1,
-    films: films.length,
-    simulatedFilms,
-    notice: simulatedFilms === 0 ? null : `trained on ${simulatedFilms} simulated knee films of ${films.length}: ${KNEE_PHANTOM_NOTICE}`,
-  };
+  const trainingData = trainingDataRecord(KNEE_TRAINING_DATA_FORMAT, films, KNEE_PHANTOM_NOTICE);
   const teachers = new Map<string, { id: string; weightsSha256: string; labels: number }>();
   for (const f of films) {
     if (f.labelSource !== 'pseudo' || f.pseudoBy === undefined) continue;

@@ -15,6 +15,7 @@ import {
   fitFeatureDistance,
   parseFeatureDistance,
   parseTrainingDataRecord,
+  trainingDataRecord,
   type FeatureDistanceModel,
   type TrainingDataRecord,
 } from '../feature-distance.js';
@@ -52,9 +53,13 @@ export function fitSkullOod(rows: readonly ArrayLike<number>[], heldOut: readonl
   return fitFeatureDistance(rows, heldOut, features, FORMAT);
 }
 
-/** The training-data record of a run. @param films - training films @param simulatedFilms - of which phantoms @param notice - said with answers */
-export function skullTrainingData(films: number, simulatedFilms: number, notice: string | null): SkullTrainingData {
-  return { format: TRAINING_DATA_FORMAT, version: 1, films, simulatedFilms, notice };
+/**
+ * The training-data record of a run.
+ * @param films - the training and dev films
+ * @param notice - what simulated training means
+ */
+export function skullTrainingData(films: readonly { readonly simulated: boolean }[], notice: string): SkullTrainingData {
+  return trainingDataRecord(TRAINING_DATA_FORMAT, films, notice);
 }
 
 /**

@@ -17,7 +17,7 @@ import type { PreprocessOptions, PreprocessResult } from '../../preprocess/index
 import type { Radiograph } from '../../radiograph/index.js';
 import { F, noGrad, type Tensor } from '../../torch/index.js';
 import {
-  pooledFeatures,
+  loaderPooledFeatures,
   POOLED_FEATURES_DESCRIPTION,
   recipePreprocessing,
   type FinaliseContext,
@@ -200,11 +200,7 @@ async function saliencyOf(model: ZooModel, items: readonly SkullItem[], preproce
 /** OOD statistics on the training films and the saliency check on the dev films that have masks. */
 async function finalise(ctx: FinaliseContext<SkullItem>): Promise<Finalised> {
   const size = ctx.recipe.inputSize;
-  const features = async (items: readonly SkullItem[]): Promise<Float32Array[]> => {
-    const rows: Float32Array[] = [];
-    for await (const batch of ctx.loader(items).epoch(0)) rows.push(...pooledFeatures(ctx.model, batch.fields['image'] as Float32Array, size));
-    return rows;
-  };
+  const features = (items: readonly SkullItem[]): Promise<Float32Array[]> => loaderPooledFeatures(ctx.model, ctx.loader(items), size);
   const ood = fitSkullOod(await features(ctx.train), await features(ctx.dev), POOLED_FEATURES_DESCRIPTION);
   const saliency = await saliencyOf(ctx.model, ctx.dev, recipePreprocessing(ctx.recipe));
   const data = (view: string, n: number): string => `${ctx.devData}: ${view} films with suture/fontanelle masks, ${n} films; Grad-CAM of the predicted class`;
@@ -214,9 +210,7 @@ async function finalise(ctx: FinaliseContext<SkullItem>): Promise<Finalised> {
     { name: `saliencyEnrichment[view=${s.view}]`, value: s.meanEnrichment, unit: 'ratio (1 = chance)', data: data(s.view, s.n) },
     { name: `saliencyPointingHit[view=${s.view}]`, value: s.pointingHitRate, unit: 'fraction', data: data(s.view, s.n) },
   ]);
-  const films = [...ctx.train, ...ctx.dev];
-  const simulatedFilms = films.filter((f) => f.simulated).length;
-  const trainingData = skullTrainingData(films.length, simulatedFilms, simulatedFilms === 0 ? null : `trained on ${simulatedFilms} simulated films of ${films.length}: ${PHANTOM_NOTICE}`);
+  const trainingData = skullTrainingData([...ctx.train, ...ctx.dev], PHANTOM_NOTICE);
   const json = (v: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
   return {
     metrics,

@@ -14,10 +14,12 @@ import type { ModelSetMember } from '../../infer/index.js';
 import { OodModelError } from '../errors.js';
 import {
   describeThreshold,
+  parseArtifactJson,
   featureDistance,
   fitFeatureDistance,
   parseFeatureDistance,
   parseTrainingDataRecord,
+  trainingDataRecord,
   type FeatureDistanceModel,
   type TrainingDataRecord,
 } from '../feature-distance.js';
@@ -82,9 +84,13 @@ export function spineRejectRecord(r: Omit<SpineRejectRecord, 'format' | 'version
   return { format: REJECT_FORMAT, version: 1, ...r };
 }
 
-/** The training-data record of a run. @param films - training films @param simulatedFilms - simulated ones @param notice - said with answers */
-export function spineTrainingData(films: number, simulatedFilms: number, notice: string | null): TrainingDataRecord {
-  return { format: TRAINING_DATA_FORMAT, version: 1, films, simulatedFilms, notice };
+/**
+ * The training-data record of a run.
+ * @param films - the training and dev films
+ * @param notice - what simulated training means
+ */
+export function spineTrainingData(films: readonly { readonly simulated: boolean }[], notice: string): TrainingDataRecord {
+  return trainingDataRecord(TRAINING_DATA_FORMAT, films, notice);
 }
 
 /** Fit the training films' feature distribution, threshold on the dev films. @see fitFeatureDistance */
@@ -102,15 +108,6 @@ export function spineFeatureRefusal(model: FeatureDistanceModel, pooled: ArrayLi
   return distance <= model.threshold ? null : `not like the spine films this model was trained on: feature distance ${distance.toFixed(1)} > threshold ${describeThreshold(model)}`;
 }
 
-function json(text: string, source: string): Record<string, unknown> {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
-  } catch (e) {
-    throw new OodModelError(`${source}: not JSON (${(e as Error).message})`);
-  }
-}
-
 /**
  * Parse a classes.json text.
  * @param text - its contents
@@ -118,7 +115,7 @@ function json(text: string, source: string): Record<string, unknown> {
  * @throws OodModelError for anything that is not this format (a bundle's artifact that cannot be used)
  */
 export function parseSpineClasses(text: string, source: string): SpineClassesRecord {
-  const r = json(text, source);
+  const r = parseArtifactJson(text, source);
   const classes = r['classes'];
   const ok =
     r['format'] === CLASSES_FORMAT &&
@@ -140,7 +137,7 @@ export function parseSpineClasses(text: string, source: string): SpineClassesRec
  * @throws OodModelError for anything that is not this format
  */
 export function parseSpineReject(text: string, source: string): SpineRejectRecord {
-  const r = json(text, source);
+  const r = parseArtifactJson(text, source);
   const share = (k: string): boolean => typeof r[k] === 'number' && (r[k] as number) >= 0 && (r[k] as number) <= 1;
   const ok =
     r['format'] === REJECT_FORMAT &&

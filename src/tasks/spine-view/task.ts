@@ -24,7 +24,7 @@ import { buildClassificationReport, confidencesOf, probabilisticMetrics, selectR
 import type { CardMetric } from '../../infer/index.js';
 import type { ModelOptions, ZooModel } from '../../models/index.js';
 import { F, noGrad, type Tensor } from '../../torch/index.js';
-import { pooledFeatures, POOLED_FEATURES_DESCRIPTION, type FinaliseContext, type Finalised, type ReportImage, type TaskReport, type TrainRecipe } from '../../train/index.js';
+import { loaderPooledFeatures, POOLED_FEATURES_DESCRIPTION, type FinaliseContext, type Finalised, type ReportImage, type TaskReport, type TrainRecipe } from '../../train/index.js';
 import { LabelsError } from '../errors.js';
 import type { FilmResult, Task } from '../task.js';
 import {
@@ -136,11 +136,7 @@ function report(
 /** OOD statistics, the reject threshold on the dev films, the class list and the training-data record. */
 async function finalise(ctx: FinaliseContext<SpineViewItem>): Promise<Finalised> {
   const size = ctx.recipe.inputSize;
-  const features = async (items: readonly SpineViewItem[]): Promise<Float32Array[]> => {
-    const rows: Float32Array[] = [];
-    for await (const batch of ctx.loader(items).epoch(0)) rows.push(...pooledFeatures(ctx.model, batch.fields['image'] as Float32Array, size));
-    return rows;
-  };
+  const features = (items: readonly SpineViewItem[]): Promise<Float32Array[]> => loaderPooledFeatures(ctx.model, ctx.loader(items), size);
   const ood = fitSpineOod(await features(ctx.train), await features(ctx.dev), POOLED_FEATURES_DESCRIPTION);
   const classes = classesOf(ctx.train);
   const { confidences, correct } = confidencesOf(samplesOf(ctx.devOutputs, ctx.dev));
@@ -155,8 +151,7 @@ async function finalise(ctx: FinaliseContext<SpineViewItem>): Promise<Finalised>
     devFilms: chosen.n,
   });
   const films = [...ctx.train, ...ctx.dev];
-  const simulatedFilms = films.filter((f) => f.simulated).length;
-  const trainingData = spineTrainingData(films.length, simulatedFilms, simulatedFilms === 0 ? null : `trained on ${simulatedFilms} simulated films of ${films.length}: ${SIMULATED_NOTICE}`);
+  const trainingData = spineTrainingData(films, SIMULATED_NOTICE);
   const json = (v: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
   const words = `${ctx.devData}; threshold chosen for accuracy ${target} of the answered films`;
   return {
