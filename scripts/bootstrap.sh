@@ -6,8 +6,11 @@ cd "$(dirname "$0")/.."
 
 # Runtime: libtorch (CPU, oneDNN) + OpenBLAS for the tensor engine's addon.
 # Tests and benchmarks only: Debian's PyTorch, torchvision, pydicom and numpy as references.
+# Tests only: Orthanc with its DICOMweb plugin (the PACS of the round-trip test), dciodvfy and dsrdump (independent
+# validators of the DICOM objects Physis writes), Chromium (the viewer's browser test); DejaVu (burned-in text).
 APT_PACKAGES=(build-essential python3 libtorch-dev libopenblas0-pthread
-  python3-torch python3-torchvision python3-pydicom python3-numpy python3-pil)
+  python3-torch python3-torchvision python3-pydicom python3-numpy python3-pil
+  orthanc orthanc-dicomweb dicom3tools dcmtk chromium fonts-dejavu-core)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
