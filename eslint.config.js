@@ -4,6 +4,16 @@
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
+/** The browser globals the viewer (web/) uses; a new one is added here, so that a typo is still an error. */
+const BROWSER_GLOBALS = [
+  'window', 'document', 'location', 'history', 'localStorage', 'fetch', 'Headers', 'Response', 'URLSearchParams',
+  'FormData', 'File', 'Blob', 'Node', 'Element', 'Event', 'EventListener', 'HTMLElement', 'HTMLInputElement',
+  'HTMLSelectElement', 'HTMLButtonElement', 'HTMLFormElement', 'HTMLDivElement', 'HTMLParagraphElement',
+  'HTMLSpanElement', 'HTMLCanvasElement', 'HTMLOutputElement', 'HTMLTableSectionElement', 'HTMLTableRowElement',
+  'HTMLElementTagNameMap', 'PointerEvent', 'DragEvent', 'ImageBitmap', 'createImageBitmap', 'ResizeObserver',
+  'requestAnimationFrame', 'RequestInit',
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', 'native/build/**', 'web/dist/**', 'coverage/**'] },
   {
@@ -26,5 +36,22 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/cli/output.ts'],
     rules: { 'no-console': 'error' },
+  },
+  {
+    // the viewer: plain browser ES modules with JSDoc types, served as they are (no bundler, no Node globals)
+    files: ['web/**/*.js'],
+    languageOptions: {
+      ecmaVersion: 2023,
+      sourceType: 'module',
+      globals: Object.fromEntries(BROWSER_GLOBALS.map((name) => [name, 'readonly'])),
+    },
+    rules: {
+      'no-undef': 'error',
+      'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'error',
+      'prefer-const': 'error',
+      eqeqeq: 'error',
+      'no-var': 'error',
+    },
   },
 );
