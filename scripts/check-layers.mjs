@@ -23,6 +23,7 @@ const ALLOWED = {
   infer: ['torch', 'models', 'preprocess', 'radiograph', 'explain'],
   train: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer'],
   tasks: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer', 'train', 'registry'],
+  pacs: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer', 'train', 'registry', 'tasks'],
   server: ['*'],
   cli: ['*'],
 };

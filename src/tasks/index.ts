@@ -31,7 +31,23 @@ export type {
   TaskAnswer,
   ModelProvenance,
   FilmResult,
+  CodedConcept,
+  FindingQualifier,
+  NumericFinding,
+  CodedFinding,
+  ReportFinding,
 } from './task.js';
+export {
+  PHYSIS_CODING_SCHEME,
+  PHYSIS_CODING_SCHEME_NAME,
+  physisCode,
+  UCUM_MONTH,
+  UCUM_NO_UNITS,
+  SEX_CODES,
+  ASSUMED_SEX,
+  GIVEN_SEX,
+  sexQualifier,
+} from './report-codes.js';
 export { registerTask, unregisterTask, getTask, listTasks } from './registry.js';
 export { inputRefusal, resolveInputs, variantsOf, type GivenInputs } from './inputs.js';
 export { registryTrainingTable } from './registry-labels.js';

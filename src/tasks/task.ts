@@ -222,6 +222,12 @@ export interface Task<Item extends TrainingItem = TrainingItem, State = unknown>
   saliencyTarget?(heads: Float32Array): SaliencyTarget;
   /** One line for people. `result` is the whole JSON result (file, answer, model, warnings). */
   format(result: FilmResult): string;
+  /**
+   * The answer as coded findings for a DICOM Structured Report written back to the PACS (PS3.16 TID 1500
+   * measurements, TID 300 numeric values with UCUM units). Absent: the report carries no findings, only what ran.
+   * @param result - the film's result with an answer
+   */
+  reportFindings?(result: FilmResult): ReportFinding[];
   /** Calibrate a fold ensemble's interval on out-of-fold head outputs (regression tasks). */
   calibrateEnsemble?(outputs: readonly Float32Array[], items: readonly Item[], data: string): EnsembleCalibration;
   /**
@@ -282,3 +288,49 @@ export interface FilmResult {
   /** Decoder and metadata warnings (multi-frame, colour, implausible rescale or age). */
   readonly warnings?: readonly string[];
 }
+
+/**
+ * A coded concept: code value, coding scheme designator and code meaning (PS3.3 8.8 Code Sequence Macro).
+ * Why: a PACS and its viewers read a finding by its code, a person by its meaning; Physis' own concepts use the
+ * private scheme {@link PHYSIS_CODING_SCHEME} (declared in every report's CodingSchemeIdentificationSequence), standard
+ * codes only where they are certain (DCM from PS3.16, UCUM units).
+ */
+export interface CodedConcept {
+  /** CodeValue (LongCodeValue when longer than 16 characters). */
+  readonly value: string;
+  /** CodingSchemeDesignator, e.g. `DCM`, `UCUM`, `99PHYSIS`. */
+  readonly scheme: string;
+  /** CodeMeaning (at most 64 characters), in words a reader understands. */
+  readonly meaning: string;
+}
+
+/** A modifier of a finding, e.g. the patient sex the estimate assumes (a HAS CONCEPT MOD CODE item, PS3.3 C.17.3.2.4). */
+export interface FindingQualifier {
+  readonly concept: CodedConcept;
+  readonly value: CodedConcept;
+}
+
+/** A number with its unit, e.g. a bone age in months with its 90% interval (PS3.16 TID 300 Measurement). */
+export interface NumericFinding {
+  readonly kind: 'numeric';
+  readonly concept: CodedConcept;
+  readonly value: number;
+  /** A UCUM unit (PS3.16 CID 82), e.g. `mo` month, `1` no units. */
+  readonly unit: CodedConcept;
+  /** The 90% interval, in the same unit. */
+  readonly interval90?: { readonly lower: number; readonly upper: number };
+  readonly qualifiers?: readonly FindingQualifier[];
+}
+
+/** A coded answer, e.g. a view category with its probability. */
+export interface CodedFinding {
+  readonly kind: 'coded';
+  readonly concept: CodedConcept;
+  readonly value: CodedConcept;
+  /** The model's probability of this value, in [0, 1]. */
+  readonly probability?: number;
+  readonly qualifiers?: readonly FindingQualifier[];
+}
+
+/** One finding of a result, as a DICOM Structured Report carries it (see {@link Task.reportFindings}). */
+export type ReportFinding = NumericFinding | CodedFinding;

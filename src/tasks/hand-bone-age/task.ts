@@ -45,6 +45,7 @@ import { predictHandBoneAge, type Interval90 } from './predict.js';
 import { requireSex, type Sex } from './sex.js';
 import { INTERVAL_FILE, INTERVAL_ROLE, OOD_FILE, OOD_ROLE, openHandMember, type HandState, type IntervalCalibrationFile } from './state.js';
 import { recordHandTrainingRows, upgradeHandBundle } from './upgrade.js';
+import { handReportFindings } from './report.js';
 
 /** One labelled hand film. */
 export interface HandItem {
@@ -349,6 +350,7 @@ export const HAND_BONE_AGE_TASK: Task<HandItem, HandState> = {
   },
   predict: predictHandBoneAge,
   format: formatHandBoneAge,
+  reportFindings: handReportFindings,
   calibrateEnsemble: calibrateHandEnsemble,
   upgradeBundle: upgradeHandBundle,
   recordTrainingRows: recordHandTrainingRows,

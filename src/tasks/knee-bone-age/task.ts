@@ -54,6 +54,7 @@ import {
   type KneeLabelProvenance,
   type KneeState,
 } from './state.js';
+import { kneeReportFindings } from './report.js';
 
 /** One labelled knee film. */
 export interface KneeItem extends KneeLabel {
@@ -340,6 +341,7 @@ export const KNEE_BONE_AGE_TASK: Task<KneeItem, KneeState> = {
   },
   predict: predictKneeBoneAge,
   format: formatKneeBoneAge,
+  reportFindings: kneeReportFindings,
   async reportSaliency(model: ZooModel, items: readonly KneeItem[], preprocessing: PreprocessOptions & { readonly size: number }): Promise<{ metrics: Readonly<Record<string, number>>; images: readonly ReportImage[] }> {
     const s = await measureKneeSaliency(model, maskedFilms(items), preprocessing);
     return { metrics: saliencyMetrics(s.summary), images: s.images };

@@ -60,6 +60,7 @@ import {
   type SkullState,
   skullTrainingData,
 } from './state.js';
+import { skullReportFindings } from './report.js';
 
 /** One labelled skull film. */
 export interface SkullItem {
@@ -326,6 +327,7 @@ export const SKULL_INFANT_AGE_TASK: Task<SkullItem, SkullState> = {
     return { outputIndex: 1 + k, mode: 'positive', describe: `the predicted class ${k} months` };
   },
   format: formatSkullInfantAge,
+  reportFindings: skullReportFindings,
   async reportSaliency(model, items, preprocessing) {
     const s = await saliencyOf(model, items, preprocessing);
     const metrics: Record<string, number> = {};

@@ -55,6 +55,7 @@ import {
   SPINE_TRAINING_DATA_ROLE,
   type SpineViewState,
 } from './state.js';
+import { spineReportFindings } from './report.js';
 
 /** One labelled spine film: its label row (labels.ts) without the file's bookkeeping, with the file as its id. */
 export interface SpineViewItem extends Pick<SpineViewLabel, 'path' | 'className' | 'classIndex' | 'classes' | 'patientKey' | 'split' | 'view' | 'simulated' | 'weight'> {
@@ -283,4 +284,5 @@ export const SPINE_VIEW_TASK: Task<SpineViewItem, SpineViewState> = {
     return { outputIndex: k, mode: 'positive', describe: `the most probable class (logit ${k})` };
   },
   format: formatSpineView,
+  reportFindings: spineReportFindings,
 };
