@@ -115,6 +115,8 @@ export function secondaryCaptureDataset(o: SecondaryCaptureInput): NaturalDatase
     Modality: 'OT',
     SeriesInstanceUID: o.seriesInstanceUid ?? newUid(),
     SeriesNumber: String(o.seriesNumber ?? 9902),
+    // type 2C for a paired body part (PS3.3 C.7.3.1): the film's side, empty when unknown
+    Laterality: s.laterality ?? '',
     SeriesDescription: (o.seriesDescription ?? 'Physis result image').slice(0, 64),
     Manufacturer: PHYSIS_MANUFACTURER,
     ...(o.softwareVersion === undefined ? {} : { SoftwareVersions: o.softwareVersion.slice(0, 64) }),

@@ -32,6 +32,8 @@ export interface SourceStudy {
   readonly modality: string | null;
   /** PatientOrientation (PS3.3 C.7.6.1.1.1) of the film: row and column directions. */
   readonly patientOrientation: readonly string[] | null;
+  /** The film's side, `L` or `R` (ImageLaterality, else the series' Laterality; PS3.3 C.7.6.1.1.5); null otherwise. */
+  readonly laterality: 'L' | 'R' | null;
 }
 
 /** Text decoders for the character sets a film may declare (PS3.3 C.12.1.1.2); Latin-1 otherwise. */
@@ -82,6 +84,7 @@ export function sourceStudyOf(bytes: Uint8Array, file = 'source film'): SourceSt
     return v;
   };
   const orientation = [text('x00200020', 0), text('x00200020', 1)];
+  const side = text('x00200062') ?? text('x00200060');
   return {
     specificCharacterSet: charset,
     patientName: text('x00100010'),
@@ -101,6 +104,7 @@ export function sourceStudyOf(bytes: Uint8Array, file = 'source film'): SourceSt
     seriesInstanceUid: need('x0020000e', 'SeriesInstanceUID'),
     modality: text('x00080060'),
     patientOrientation: orientation.every((o): o is string => o !== null) ? orientation : null,
+    laterality: side === 'L' || side === 'R' ? side : null,
   };
 }
 

@@ -1,5 +1,8 @@
 import { UsageError, type Command } from '../command.js';
-import { listFiles, readRadiograph, type Radiograph } from '../../radiograph/index.js';
+import { readFileSync } from 'node:fs';
+import { readResultObject, type ReadStructuredReport, type ResultObject } from '../../pacs/index.js';
+import { listFiles, looksLikeDicom, readRadiograph, type Radiograph } from '../../radiograph/index.js';
+import type { ReportFinding } from '../../tasks/index.js';
 
 /** One file's inspection: its metadata and decode status, or the typed error that rejected it. */
 export interface InspectRecord {
@@ -15,7 +18,21 @@ export interface InspectRecord {
   readonly metadata?: Radiograph['metadata'];
   readonly warnings?: readonly string[];
   readonly error?: { readonly name: string; readonly message: string };
+  /** A Physis result object (Structured Report or Secondary Capture): what it says, read back. */
+  readonly resultObject?: ResultObject;
   readonly ms: number;
+}
+
+/** The result object a DICOM file is, if any (a Structured Report has no pixels to decode). */
+function resultObjectOf(file: string): ResultObject | null {
+  const bytes = readFileSync(file);
+  if (!looksLikeDicom(bytes)) return null;
+  try {
+    return readResultObject(bytes, file);
+  } catch {
+    // not readable as a result object: the radiograph reader names the problem
+    return null;
+  }
 }
 
 function describeVoi(r: Radiograph): string {
@@ -31,6 +48,8 @@ function describeVoi(r: Radiograph): string {
 export async function inspectFile(file: string): Promise<InspectRecord> {
   const t0 = performance.now();
   try {
+    const resultObject = resultObjectOf(file);
+    if (resultObject?.kind === 'structured-report') return { file, status: 'decoded', resultObject, ms: Math.round(performance.now() - t0) };
     const r = await readRadiograph(file);
     return {
       file,
@@ -44,6 +63,7 @@ export async function inspectFile(file: string): Promise<InspectRecord> {
       voi: describeVoi(r),
       metadata: r.metadata,
       warnings: r.warnings,
+      ...(resultObject === null ? {} : { resultObject }),
       ms: Math.round(performance.now() - t0),
     };
   } catch (error) {
@@ -57,10 +77,40 @@ export async function inspectFile(file: string): Promise<InspectRecord> {
   }
 }
 
+/** A finding in words: value, unit, interval, qualifiers, probability. */
+function describeFinding(f: ReportFinding): string {
+  const q = (f.qualifiers ?? []).map((x) => `, ${x.concept.meaning}: ${x.value.meaning}`).join('');
+  if (f.kind === 'numeric') {
+    const iv = f.interval90 === undefined ? '' : ` [90% ${f.interval90.lower}-${f.interval90.upper}]`;
+    return `${f.concept.meaning} = ${f.value} ${f.unit.value}${iv}${q}`;
+  }
+  return `${f.concept.meaning} = ${f.value.meaning} (${f.value.scheme} ${f.value.value})${f.probability === undefined ? '' : `, p ${f.probability}`}${q}`;
+}
+
+/** The lines of a Physis Structured Report. */
+function describeReport(r: ReadStructuredReport): string {
+  const a = r.algorithm;
+  const lines = [
+    `${r.title.meaning}, ${r.completionFlag ?? '?'} ${r.verificationFlag ?? '?'}, study ${r.studyInstanceUid}, series ${r.seriesNumber ?? '?'} ${r.seriesInstanceUid}`,
+    `source ${r.sources.map((s) => s.sopInstanceUid).join(', ')}`,
+    `task ${r.task ?? '?'}, algorithm ${a?.name ?? '?'} ${a?.version ?? '?'}, weights sha256 ${a?.weightsSha256 ?? '?'}`,
+    r.gate === null ? 'gate: none' : `gate ${r.gate.passed ? 'passed' : 'refused'} (${r.gate.algorithm.name}, weights sha256 ${r.gate.algorithm.weightsSha256})`,
+    ...r.findings.map((f) => `finding: ${describeFinding(f)}`),
+    ...(r.refusal === null ? [] : [`no result: ${r.refusal}`]),
+  ];
+  return lines.map((l) => `\n  ${l}`).join('');
+}
+
 /** The human one-liner for a record. */
 export function formatRecord(r: InspectRecord): string {
   if (r.status === 'rejected')
     return `REJECTED ${r.file}: ${r.error?.name ?? 'Error'}: ${r.error?.message ?? ''}`;
+  const o = r.resultObject;
+  if (o?.kind === 'structured-report') return `ok ${r.file}: DICOM SR (${o.sopClassUid})${describeReport(o)}`;
+  const sc =
+    o?.kind === 'secondary-capture'
+      ? `\n  secondary capture: ImageType ${o.imageType.join('\\')}, BurnedInAnnotation ${o.burnedInAnnotation ?? '?'}, ConversionType ${o.conversionType ?? '?'}, study ${o.studyInstanceUid}, series ${o.seriesNumber ?? '?'} ${o.seriesInstanceUid}, source ${o.sources.map((s) => s.sopInstanceUid).join(', ')}${o.derivationDescription === null ? '' : `, ${o.derivationDescription}`}`
+      : '';
   const m = r.metadata;
   const facts = [
     `${r.format ?? ''}`,
@@ -76,7 +126,7 @@ export function formatRecord(r: InspectRecord): string {
     r.voi,
   ].filter((x): x is string => typeof x === 'string' && x.length > 0);
   const warnings = (r.warnings ?? []).map((w) => `\n  warning: ${w}`).join('');
-  return `ok ${r.file}: ${facts.join(', ')}${warnings}`;
+  return `ok ${r.file}: ${facts.join(', ')}${sc}${warnings}`;
 }
 
 /** `physis inspect`: per file, typed metadata and decode status; a folder never stops at a bad file. */
@@ -88,6 +138,8 @@ export const inspectCommand: Command = {
     '',
     'Decodes each file (recursing into folders) and prints its typed metadata, or the named error that',
     'rejected it. With --json, one JSON object per file on stdout. --strict exits 1 if any file was rejected.',
+    'A Physis result object written to a PACS prints what it says: a Structured Report its findings (values, units,',
+    '90% intervals), algorithm name, version and weights hash and the gate verdict; a Secondary Capture its key attributes.',
     '',
     'example:',
     '  $ physis inspect samples/hand-0.png',
