@@ -142,5 +142,7 @@ export function secondaryCaptureDataset(o: SecondaryCaptureInput): NaturalDatase
     HighBit: 7,
     PixelRepresentation: 0,
     PixelData: pixels.buffer,
+    // dcmjs' dictionary gives PixelData as "OB or OW"; 8-bit samples are OB (PS3.5 A.2)
+    _vrMap: { PixelData: 'OB' },
   };
 }
