@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { isCompositeDir, loadBundle, loadComposite } from '../infer/index.js';
 import { escapeForTerminal } from '../radiograph/index.js';
 import { existsSync } from 'node:fs';
-import { getTask, listTasks, openTaskModels, suitability, TaskRegistryError, type FilmResult, type Task, type TaskModels } from '../tasks/index.js';
+import { getTask, listTasks, openTaskModels, readOrCreateKey, suitability, TaskRegistryError, type FilmResult, type Task, type TaskModels } from '../tasks/index.js';
 import { stringOption, UsageError, type Command, type ParsedArgs } from './command.js';
 import type { Output } from './output.js';
 
@@ -150,4 +150,58 @@ async function openGated(task: Task, dir: string, args: ParsedArgs, backend: 'au
 export function printResult(task: Task, r: FilmResult, out: Output): void {
   const line = r.answer !== undefined ? task.format(r) : r.rejected ? `${r.file}: rejected: ${r.rejected.reason}` : `${r.file}: error: ${r.error?.name ?? 'Error'}: ${r.error?.message ?? ''}`;
   out.result(r, [escapeForTerminal(line), ...(r.warnings ?? []).map((w) => `  warning: ${escapeForTerminal(w)}`)].join('\n'));
+}
+
+/** The package root, where shipped models live (the default gate's folder is there). */
+export const packageRoot = (): string => defaultGateDir().slice(0, -DEFAULT_GATE.length);
+
+/** `--bundle task=dir` pairs, each task once. */
+export function bundleOptions(args: ParsedArgs): Map<string, string> {
+  const raw = args.values['bundle'];
+  const given = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  const out = new Map<string, string>();
+  for (const v of given) {
+    const m = typeof v === 'string' ? /^([^=]+)=(.+)$/.exec(v) : null;
+    if (m === null) throw new UsageError(`--bundle takes task=dir, got '${String(v)}'`);
+    const [, name = '', dir = ''] = m;
+    const task = taskByName(name.trim()).name;
+    if (out.has(task)) throw new UsageError(`--bundle names ${task} twice`);
+    out.set(task, dir);
+  }
+  return out;
+}
+
+/**
+ * The tasks to run and their model folders: `--tasks` (each needs a shipped default model or a `--bundle`), else every
+ * task that ships a default model and every task given a `--bundle`; never the gate's own task.
+ */
+export function plannedTasks(args: ParsedArgs): { task: Task; dir: string }[] {
+  const bundles = bundleOptions(args);
+  const named = stringOption(args, 'tasks');
+  const tasks = named !== undefined
+    ? [...new Set(named.split(',').map((s) => s.trim()).filter((s) => s !== ''))].map(taskByName)
+    : listTasks().filter((t) => t.accepts !== undefined && (t.defaultModel !== undefined || bundles.has(t.name)));
+  for (const name of bundles.keys()) {
+    if (!tasks.some((t) => t.name === name)) throw new UsageError(`--bundle ${name}=… names a task that --tasks leaves out`);
+  }
+  if (tasks.length === 0) throw new UsageError('no task to run: give --tasks and --bundle task=dir');
+  return tasks.map((task) => {
+    if (task.accepts === undefined) throw new UsageError(`${task.name} is the suitability gate itself; give it with --gate, not as a task`);
+    const dir = bundles.get(task.name) ?? (task.defaultModel === undefined ? undefined : `${packageRoot()}${task.defaultModel}`);
+    if (dir === undefined) throw new UsageError(`${task.name} ships no default model; give --bundle ${task.name}=DIR`);
+    return { task, dir };
+  });
+}
+
+/** The de-identification key: `--key-file` (created when absent), else PHYSIS_DEID_KEY. */
+export function deidKey(args: ParsedArgs, warn: (line: string) => void): { key: string; file?: string } {
+  const file = stringOption(args, 'key-file');
+  if (file !== undefined) {
+    const k = readOrCreateKey(file);
+    if (k.created) warn(`created the de-identification key ${file} (keep it private, and use it for every run into this registry)`);
+    return { key: k.key, file };
+  }
+  const env = process.env['PHYSIS_DEID_KEY'];
+  if (env !== undefined && env.trim().length >= 16) return { key: env.trim() };
+  throw new UsageError('give --key-file FILE (created when absent) or set PHYSIS_DEID_KEY (16 characters or more): pseudonyms, UIDs and date shifts are keyed');
 }

@@ -494,6 +494,10 @@ class SqlTx implements RegistryTx {
       where.push(`f.status IN (${statuses.map(() => '?').join(', ')})`);
       params.push(...statuses);
     }
+    if (filter.instanceId !== undefined) {
+      where.push('f.instance_id = ?');
+      params.push(filter.instanceId);
+    }
     if (filter.pathContains !== undefined) {
       where.push(`LOWER(f.source_path) LIKE ? ESCAPE '\\'`);
       params.push(containsPattern(filter.pathContains));
@@ -513,7 +517,8 @@ class SqlTx implements RegistryTx {
       where.push(`EXISTS (SELECT 1 FROM latest_results lr WHERE lr.instance_id = f.instance_id AND ${resultWhere.join(' AND ')})`);
       params.push(...resultParams);
     }
-    let page = `SELECT * FROM files f${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY f.id`;
+    const order = filter.newestFirst === true ? 'f.id DESC' : 'f.id';
+    let page = `SELECT * FROM files f${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`;
     if (filter.limit !== undefined || filter.offset !== undefined) {
       page += ' LIMIT ? OFFSET ?';
       params.push(filter.limit ?? Number.MAX_SAFE_INTEGER, filter.offset ?? 0);
@@ -523,7 +528,7 @@ class SqlTx implements RegistryTx {
     const rows = await this.sql().all(
       `SELECT ${FILE_COLUMNS}, ${INSTANCE_COLUMNS}, ${LATEST_COLUMNS} FROM (${page}) f ` +
         `LEFT JOIN instances i ON i.id = f.instance_id ${INSTANCE_JOINS} ` +
-        `LEFT JOIN latest_results lr ON lr.instance_id = f.instance_id${taskClause} ORDER BY f.id, lr.task`,
+        `LEFT JOIN latest_results lr ON lr.instance_id = f.instance_id${taskClause} ORDER BY ${order}, lr.task`,
       params,
     );
     const out: { file: FileRow; instance: InstanceRow | null; results: LatestResult[] }[] = [];

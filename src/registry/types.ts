@@ -199,6 +199,10 @@ export interface InstanceFilter {
   readonly reviewState?: ReviewState;
   /** Case-insensitive substring of the source path. */
   readonly pathContains?: string;
+  /** Only the files of this instance (the stored one and its duplicates). */
+  readonly instanceId?: number;
+  /** Newest recorded first (default oldest first, the recording order). */
+  readonly newestFirst?: boolean;
   readonly limit?: number;
   readonly offset?: number;
 }

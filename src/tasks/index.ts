@@ -55,7 +55,7 @@ export { readManifest, type ManifestEntry } from './manifest.js';
 export { openTaskModels, closeTaskModels, analyseFilm, cardPreprocessing, type TaskModels, type AnalyseOptions } from './pipeline.js';
 export { trainTask, labelsPath, type TrainTaskOptions, type TrainTaskResult } from './training.js';
 export { evaluateModels, type EvaluateOptions, type EvaluateResult } from './evaluate.js';
-export { ingestFolder, openIngestModels, closeIngestModels, readOrCreateKey, deidentifiedInstance, pseudonymOf, shiftedDate, predictionFields, type IngestModels, type IngestTask, type IngestOptions, type IngestSummary, type IngestFilmOutcome, type IngestTaskOutcome, type IngestProgress } from './ingest.js';
+export { ingestFolder, ingestBytes, type IngestFilm, openIngestModels, closeIngestModels, readOrCreateKey, deidentifiedInstance, pseudonymOf, shiftedDate, predictionFields, type IngestModels, type IngestTask, type IngestOptions, type IngestSummary, type IngestFilmOutcome, type IngestTaskOutcome, type IngestProgress } from './ingest.js';
 export * as handBoneAge from './hand-bone-age/index.js';
 export * as suitability from './suitability/index.js';
 export * as skullInfantAge from './skull-infant-age/index.js';

@@ -58,7 +58,7 @@ import {
 } from '../registry/index.js';
 import { InputError } from './errors.js';
 import { readManifest, type ManifestEntry } from './manifest.js';
-import { analyseFilm, closeTaskModels, openTaskModels, type TaskModels } from './pipeline.js';
+import { analyseFilm, closeTaskModels, openTaskModels, type AnalyseOptions, type TaskModels } from './pipeline.js';
 import { closeGate, gateFilm, gateProvenance, gateVerdict, openGate, type Gate, type GateOutcome } from './suitability/index.js';
 import type { Acceptance, FilmResult, Task } from './task.js';
 
@@ -360,6 +360,8 @@ interface Analysed {
   readonly record: FileRecord;
   readonly predictions: readonly Omit<PredictionRecord, 'instanceId'>[];
   readonly tasks: readonly IngestTaskOutcome[];
+  /** Each task's full result, as the pipeline gave it. */
+  readonly results: readonly FilmResult[];
 }
 
 /**
@@ -440,7 +442,7 @@ export async function ingestFolder(o: IngestOptions): Promise<IngestSummary> {
   };
 }
 
-/** One file: hash, resume check, duplicate check, analysis, one registry write. */
+/** One file: read, then {@link ingestBytes}. */
 async function ingestFile(
   o: IngestOptions,
   file: string,
@@ -455,15 +457,55 @@ async function ingestFile(
   } catch (e) {
     return { file, status: 'failed', reason: `cannot read: ${oneLine(e instanceof Error ? e.message : String(e), file)}` };
   }
+  return (await ingestBytes(o, { bytes, sourcePath: file, columns, known })).outcome;
+}
+
+/** One film given as bytes to {@link ingestBytes}. */
+export interface IngestFilm {
+  readonly bytes: Uint8Array;
+  /** Where it came from, as the registry records it (a path, or e.g. `upload:<sha256>` for an upload). */
+  readonly sourcePath: string;
+  /** Its manifest row (PNG/JPEG: `sex`, `age_months`, `laterality`, `patient_id`), or none. */
+  readonly columns?: Readonly<Record<string, string>>;
+  /** Task inputs given by the caller (parsed by each input's `parse`), which win over the manifest and the header. */
+  readonly given?: Readonly<Record<string, string | null>>;
+  /** What a run already stored, so that a duplicate is recognised before any model runs (ingestion keeps these). */
+  readonly known?: { readonly storedSha: Set<string>; readonly storedUid: Set<string> };
+  /** Whether a PNG/JPEG's `<sourcePath>.json` sidecar is read (default true; false for bytes that have no folder). */
+  readonly sidecar?: boolean;
+  /** Most pixels (rows × columns) of a film; a larger one is quarantined before its pixels are allocated. */
+  readonly maxPixels?: number;
+  /** Called with the film as read (before the gate), when it could be read. */
+  readonly onRead?: (radiograph: Radiograph) => void;
+  /** Called for each answering task with its heat map and the film it explains (see `AnalyseOptions.onSaliency`). */
+  readonly onSaliency?: (task: string, s: Parameters<NonNullable<AnalyseOptions['onSaliency']>>[0]) => void;
+}
+
+/**
+ * Ingest one film given as bytes: the resume check (same source and bytes recorded: `skipped`), the duplicate check,
+ * the gate and every task, one registry write. Never throws for a problem of the film itself.
+ * @param o - the store, the opened models and the key
+ * @param film - the bytes, where they came from, the inputs and callbacks
+ * @returns what became of the film, and each task's full result (for a caller that shows more than the registry keeps)
+ * @throws RegistryError when the registry fails
+ */
+export async function ingestBytes(
+  o: Pick<IngestOptions, 'store' | 'models' | 'key'>,
+  film: IngestFilm,
+): Promise<{ readonly outcome: IngestFilmOutcome; readonly results: readonly FilmResult[] }> {
+  const file = film.sourcePath;
+  const { bytes } = film;
+  const known = film.known ?? { storedSha: new Set<string>(), storedUid: new Set<string>() };
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const existing = await o.store.findFile(file, sha256);
   if (existing !== null) {
-    return { file, status: 'skipped', fileId: existing.id, instanceId: existing.instanceId, ...(existing.quarantineReason === null ? {} : { reason: existing.quarantineReason }) };
+    const outcome: IngestFilmOutcome = { file, status: 'skipped', fileId: existing.id, instanceId: existing.instanceId, ...(existing.quarantineReason === null ? {} : { reason: existing.quarantineReason }) };
+    return { outcome, results: [] };
   }
   const a: Analysed = known.storedSha.has(sha256)
     ? // the same bytes are the same film: the registry records the duplicate; the models would only repeat themselves
-      { record: { sourcePath: file, sha256, status: 'stored', instance: {} }, predictions: [], tasks: [] }
-    : await analyse(o, file, bytes, sha256, columns, known.storedUid);
+      { record: { sourcePath: file, sha256, status: 'stored', instance: {} }, predictions: [], tasks: [], results: [] }
+    : await analyse(o, film, sha256, known.storedUid);
   let result;
   try {
     result = await o.store.recordIngest({ file: a.record, predictions: a.predictions });
@@ -477,14 +519,16 @@ async function ingestFile(
     if (a.record.status === 'stored' && a.record.instance.sopInstanceUid) known.storedUid.add(a.record.instance.sopInstanceUid);
   }
   const base = { file, fileId: f.id, instanceId: f.instanceId };
-  if (f.status === 'quarantined') return { ...base, status: 'quarantined', reason: f.quarantineReason ?? '' };
-  if (f.status === 'duplicate') return { ...base, status: 'duplicate' };
-  return { ...base, status: 'stored', tasks: a.tasks };
+  if (f.status === 'quarantined') return { outcome: { ...base, status: 'quarantined', reason: f.quarantineReason ?? '' }, results: a.results };
+  if (f.status === 'duplicate') return { outcome: { ...base, status: 'duplicate' }, results: [] };
+  return { outcome: { ...base, status: 'stored', tasks: a.tasks }, results: a.results };
 }
 
 /** Read, gate, answer and de-identify one film that is not yet in the registry. */
-async function analyse(o: IngestOptions, file: string, bytes: Uint8Array, sha256: string, columns: Readonly<Record<string, string>>, storedUid: Set<string>): Promise<Analysed> {
-  const quarantine = (reason: string): Analysed => ({ record: { sourcePath: file, sha256, status: 'quarantined', reason }, predictions: [], tasks: [] });
+async function analyse(o: Pick<IngestOptions, 'models' | 'key'>, film: IngestFilm, sha256: string, storedUid: Set<string>): Promise<Analysed> {
+  const { bytes, sourcePath: file } = film;
+  const columns = film.columns ?? {};
+  const quarantine = (reason: string): Analysed => ({ record: { sourcePath: file, sha256, status: 'quarantined', reason }, predictions: [], tasks: [], results: [] });
   const { gate, tasks } = o.models;
   let radiograph: Radiograph;
   let instance: InstanceMetadata;
@@ -492,15 +536,16 @@ async function analyse(o: IngestOptions, file: string, bytes: Uint8Array, sha256
     if (bytes.length === 0) return quarantine('empty file');
     const raster = isPng(bytes) || isJpeg(bytes);
     // read exactly as the pipeline reads the path (a PNG/JPEG's `<file>.json` sidecar included), so both see one film
-    radiograph = await readRadiographBytes(bytes, file, { sidecar: raster ? readSidecarFor(file) : null });
+    radiograph = await readRadiographBytes(bytes, file, { sidecar: raster && film.sidecar !== false ? readSidecarFor(file) : null, ...(film.maxPixels === undefined ? {} : { maxPixels: film.maxPixels }) });
     instance = deidentifiedInstance(radiograph, bytes, columns, o.key);
+    film.onRead?.(radiograph);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     return quarantine(`${err.name}: ${oneLine(err.message, file)}`);
   }
   const stored: FileRecord = { sourcePath: file, sha256, status: 'stored', instance };
   // PS3.3 C.12.1.1.1: one SOPInstanceUID, one instance; the registry quarantines other bytes under a stored UID
-  if (instance.sopInstanceUid != null && storedUid.has(instance.sopInstanceUid)) return { record: stored, predictions: [], tasks: [] };
+  if (instance.sopInstanceUid != null && storedUid.has(instance.sopInstanceUid)) return { record: stored, predictions: [], tasks: [], results: [] };
 
   let verdict;
   const judged: { t: IngestTask; refused: string | null; report: Parameters<typeof gateRecord>[2]; outcome: GateOutcome }[] = [];
@@ -522,15 +567,24 @@ async function analyse(o: IngestOptions, file: string, bytes: Uint8Array, sha256
 
   const predictions: Omit<PredictionRecord, 'instanceId'>[] = [];
   const outcomes: IngestTaskOutcome[] = [];
+  const results: FilmResult[] = [];
   for (const j of judged) {
     const id = { task: j.t.task.name, modelId: j.t.modelId, weightsSha256: j.t.weightsSha256 };
     if (j.refused !== null) {
       predictions.push({ ...id, outputs: { rejected: j.refused }, label: null, confidence: null, gate: gateRecord(gate, false, j.report, j.refused) });
       outcomes.push({ task: id.task, outcome: 'refused', reason: j.refused, byGate: true });
+      results.push({ file, task: id.task, gate: j.outcome.report, rejected: { reason: j.refused } });
       continue;
     }
     // the film as read and judged above: the pipeline neither decodes nor gates it again
-    const r: FilmResult = await analyseFilm(j.t.models, file, { given: { manifest: columns }, source: file, film: { radiograph, gate: j.outcome } });
+    const onSaliency = film.onSaliency;
+    const r: FilmResult = await analyseFilm(j.t.models, file, {
+      given: { manifest: columns, ...(film.given === undefined ? {} : { cli: film.given }) },
+      source: file,
+      film: { radiograph, gate: j.outcome },
+      ...(onSaliency === undefined ? {} : { onSaliency: (s) => onSaliency(id.task, s) }),
+    });
+    results.push(r);
     const gateRec = gateRecord(gate, true, r.gate ?? j.report);
     if (r.answer !== undefined) {
       const fields = predictionFields(r.answer);
@@ -545,5 +599,5 @@ async function analyse(o: IngestOptions, file: string, bytes: Uint8Array, sha256
       outcomes.push({ task: id.task, outcome: 'error', reason });
     }
   }
-  return { record: stored, predictions, tasks: outcomes };
+  return { record: stored, predictions, tasks: outcomes, results };
 }

@@ -156,6 +156,11 @@ export interface AnalyseOptions {
    * that judges one film for several tasks (ingestion) reads and gates it once instead of once per task.
    */
   readonly film?: { readonly radiograph: Radiograph; readonly gate?: GateOutcome };
+  /**
+   * Called with the heat map (the same Grad-CAM mean as the written overlay, on the model input's grid) and the film
+   * it explains (as analysed: after the gate's corrections), for a caller that lays it over the film itself.
+   */
+  readonly onSaliency?: (s: { readonly map: Float32Array; readonly prepared: PreprocessResult; readonly radiograph: Radiograph; readonly method: string }) => void;
 }
 
 function errorResult(file: string, task: string, e: unknown): FilmResult {
@@ -260,7 +265,16 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
       ...(set.composite ? { compositeId: set.composite.manifest.id } : {}),
     };
     const answer = await task.predict(ctx);
-    const heat = o.heatmapPath === undefined ? {} : writeHeatmap(task, routes, variants, prepared, o.heatmapPath, set.composite !== null);
+    let heat = {};
+    if (o.heatmapPath !== undefined || o.onSaliency !== undefined) {
+      const s = meanSaliency(task, routes, variants, prepared, set.composite !== null);
+      if (o.heatmapPath !== undefined) {
+        const size = prepared.image.width;
+        writeFileSync(o.heatmapPath, encodeRgbaPng(overlayHeatmap(prepared.image, { width: size, height: size, data: s.map }), size, size));
+        heat = s.method === 'Grad-CAM' ? { heatmap: o.heatmapPath } : { heatmap: o.heatmapPath, heatmapMethod: s.method };
+      }
+      o.onSaliency?.({ map: s.map, prepared, radiograph, method: s.method });
+    }
     return { ...base, answer, ...heat };
   } catch (e) {
     return { ...errorResult(file, task.name, e), ...(Object.keys(inputs).length > 0 ? { inputs } : {}), ...composite, ...gate, ...warnings };
@@ -268,18 +282,17 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
 }
 
 /**
- * The Grad-CAM overlay (Selvaraju et al. 2017) of every member and variant that answered, averaged: with an unknown
+ * The Grad-CAM map (Selvaraju et al. 2017) of every member and variant that answered, averaged: with an unknown
  * input the map is the mean over its values, so the picture does not pretend to know; a composite shows the mean of
  * its members'. The map is scaled on the film and 0 on the letterbox padding.
  */
-function writeHeatmap<State>(
+function meanSaliency<State>(
   task: Task<TrainingItem, State>,
   routes: readonly MemberRoute<State>[],
   variants: readonly Variant[],
   prepared: PreprocessResult,
-  path: string,
   isComposite: boolean,
-): { heatmap: string; heatmapMethod?: string } {
+): { map: Float32Array; method: string } {
   const { image, letterbox } = prepared;
   const size = image.width;
   const region = { x: letterbox.offsetX, y: letterbox.offsetY, width: letterbox.contentWidth, height: letterbox.contentHeight };
@@ -302,9 +315,8 @@ function writeHeatmap<State>(
   );
   const data = new Float32Array(size * size);
   for (const m of maps) for (let i = 0; i < data.length; i++) data[i] = (data[i] as number) + (m.data[i] as number) / maps.length;
-  writeFileSync(path, encodeRgbaPng(overlayHeatmap(image, { width: size, height: size, data }), size, size));
   const explained = targets.length === 0 ? '' : ` of ${[...new Set(targets)].join(' / ')}`;
-  if (!isComposite) return explained === '' ? { heatmap: path } : { heatmap: path, heatmapMethod: `Grad-CAM${explained}` };
+  if (!isComposite) return { map: data, method: `Grad-CAM${explained}` };
   const described = routes.map((r) => `${r.member.bundle.card.id} × ${r.variants.map((i) => Object.values((variants[i] as Variant).values).join('/')).join('/')}`);
-  return { heatmap: path, heatmapMethod: `mean of ${maps.length} Grad-CAM maps${explained} (${described.join(', ')})` };
+  return { map: data, method: `mean of ${maps.length} Grad-CAM maps${explained} (${described.join(', ')})` };
 }
