@@ -135,9 +135,15 @@ async function searchAll(o: PollOptions): Promise<InstanceRecord[]> {
   const byUid = new Map<string, InstanceRecord>();
   for (let offset = 0; ; offset += pageSize) {
     const page = await o.client.searchInstances({ ...base, limit: pageSize, offset });
-    for (const r of page) if (!byUid.has(r.sopInstanceUid)) byUid.set(r.sopInstanceUid, r);
-    // a server may cap the page below the limit asked (PS3.18 8.3.4.4 lets it); an empty page is the only sure end
-    if (page.length === 0) break;
+    let added = 0;
+    for (const r of page) {
+      if (byUid.has(r.sopInstanceUid)) continue;
+      byUid.set(r.sopInstanceUid, r);
+      added++;
+    }
+    // a server may cap the page below the limit asked (PS3.18 8.3.4.4 lets it), so a short page is no end; an empty
+    // page is, and so is a page with nothing new (a server that ignores offset would otherwise repeat it for ever)
+    if (page.length === 0 || added === 0) break;
   }
   return [...byUid.values()];
 }

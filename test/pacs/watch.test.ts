@@ -114,3 +114,26 @@ void describe('pollOnce against Orthanc', { skip: orthancUnavailable() }, () => 
     assert.deepEqual([summary.found, summary.analysed], [5, 0]);
   });
 });
+
+void test('a server that ignores offset (the same page again) ends the search instead of repeating it', async () => {
+  const record = (uid: string): InstanceRecord => ({
+    studyInstanceUid: '1', seriesInstanceUid: '2', sopInstanceUid: uid, sopClassUid: undefined, instanceNumber: undefined, modality: 'DX',
+    bodyPartExamined: undefined, studyDate: undefined, rows: undefined, columns: undefined, retrieveUrl: undefined, dataset: {},
+  });
+  let searches = 0;
+  const summary = await pollOnce({
+    client: {
+      searchInstances: () => {
+        searches++;
+        return Promise.resolve([record('1.1'), record('1.2')]);
+      },
+      retrieveInstance: () => Promise.resolve(new Uint8Array(200)),
+      store: () => Promise.reject(new Error('nothing to store')),
+    },
+    filter: {},
+    handled: { seen: async () => false },
+    analyse: async () => [],
+    pageSize: 2,
+  });
+  assert.deepEqual([summary.found, summary.stored, searches], [2, 2, 2]);
+});
