@@ -17,8 +17,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Where Debian installs the server and the DICOMweb plugin. */
+/** Where Debian installs the server (PHYSIS_ORTHANC overrides it, e.g. to test the skip). */
 export const ORTHANC_BINARY = process.env['PHYSIS_ORTHANC'] ?? '/usr/sbin/Orthanc';
+/** Where Debian installs the DICOMweb plugin (PHYSIS_ORTHANC_DICOMWEB overrides it). */
 export const ORTHANC_DICOMWEB_PLUGIN = process.env['PHYSIS_ORTHANC_DICOMWEB'] ?? '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 
 /** How to start it. */
