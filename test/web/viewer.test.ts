@@ -39,34 +39,50 @@ interface Served {
  */
 async function startServer(): Promise<Served> {
   const dataDir = mkdtempSync(join(tmpdir(), 'physis-viewer-test-'));
-  const child = spawn(process.execPath, [join(ROOT, 'bin/physis.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin/physis.js'), 'serve', '--port', '0', '--data-dir', dataDir],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const served: Served = { baseUrl: '', token: '', child, dataDir, log: '' };
   const address = await new Promise<{ baseUrl: string; token: string }>((resolveAddress, reject) => {
-    const timer = setTimeout(() => reject(new Error(`physis serve printed no viewer address in ${SLOW_MS} ms:\n${served.log}`)), SLOW_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`physis serve printed no viewer address in ${SLOW_MS} ms:\n${served.log}`)),
+      SLOW_MS,
+    );
     const onData = (chunk: Buffer): void => {
       served.log += chunk.toString();
       const m = /(https?:\/\/[^\s#]+)\/?#token=([A-Za-z0-9_\-.~%]+)/.exec(served.log);
       if (m !== null) {
         clearTimeout(timer);
-        resolveAddress({ baseUrl: (m[1] as string).replace(/\/$/, ''), token: decodeURIComponent(m[2] as string) });
+        resolveAddress({
+          baseUrl: (m[1] as string).replace(/\/$/, ''),
+          token: decodeURIComponent(m[2] as string),
+        });
       }
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`physis serve exited with code ${code} before printing the viewer address:\n${served.log}`));
+      reject(
+        new Error(`physis serve exited with code ${code} before printing the viewer address:\n${served.log}`),
+      );
     });
   });
   Object.assign(served, address);
   const deadline = Date.now() + SLOW_MS;
   for (;;) {
-    const ready = await fetch(`${served.baseUrl}/api/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${served.baseUrl}/api/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return served;
-    if (Date.now() > deadline) throw new Error(`/api/ready never answered 200 within ${SLOW_MS} ms:\n${served.log}`);
+    if (Date.now() > deadline)
+      throw new Error(`/api/ready never answered 200 within ${SLOW_MS} ms:\n${served.log}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -120,17 +136,26 @@ async function textMatches(page: Page, testId: string, pattern: RegExp): Promise
   const deadline = Date.now() + SLOW_MS;
   let text = '';
   for (;;) {
-    text = (await page.getByTestId(testId).textContent().catch(() => null)) ?? '';
+    text =
+      (await page
+        .getByTestId(testId)
+        .textContent()
+        .catch(() => null)) ?? '';
     if (pattern.test(text)) return text;
     const error = page.getByTestId('error-line');
-    if (await error.isVisible()) throw new Error(`the viewer shows an error while waiting for ${testId}: ${await error.textContent()}`);
+    if (await error.isVisible())
+      throw new Error(`the viewer shows an error while waiting for ${testId}: ${await error.textContent()}`);
     if (Date.now() > deadline) throw new Error(`${testId} never matched ${pattern}; last text: '${text}'`);
     await page.waitForTimeout(200);
   }
 }
 
 if (!existsSync(CHROMIUM)) {
-  void test('web viewer in a real browser', { skip: `no ${CHROMIUM}: install Debian's chromium (scripts/bootstrap.sh) to run the viewer test` }, () => {});
+  void test(
+    'web viewer in a real browser',
+    { skip: `no ${CHROMIUM}: install Debian's chromium (scripts/bootstrap.sh) to run the viewer test` },
+    () => {},
+  );
 } else {
   let served: Served | undefined;
   let browser: Browser | undefined;
@@ -138,7 +163,11 @@ if (!existsSync(CHROMIUM)) {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     served = await startServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking'], headless: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-background-networking'],
+      headless: true,
+    });
   });
 
   after(async () => {
@@ -146,96 +175,129 @@ if (!existsSync(CHROMIUM)) {
     if (served !== undefined) await stopServer(served);
   });
 
-  void test('web viewer: upload a hand film, see the answer and heat map, review it, reopen it from the registry', { timeout: 10 * SLOW_MS }, async () => {
-    assert.ok(served !== undefined && browser !== undefined);
-    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    try {
-      // the token from the address' fragment, then removed from the address bar
-      await page.goto(`${served.baseUrl}/#token=${encodeURIComponent(served.token)}`);
-      await page.waitForSelector('[data-testid="task-select"] option[value="hand-bone-age"]', { state: 'attached', timeout: SLOW_MS });
-      assert.doesNotMatch(page.url(), /token=/, 'the token is removed from the address bar');
+  void test(
+    'web viewer: upload a hand film, see the answer and heat map, review it, reopen it from the registry',
+    { timeout: 10 * SLOW_MS },
+    async () => {
+      assert.ok(served !== undefined && browser !== undefined);
+      const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+      const page = await context.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      try {
+        // the token from the address' fragment, then removed from the address bar
+        await page.goto(`${served.baseUrl}/#token=${encodeURIComponent(served.token)}`);
+        await page.waitForSelector('[data-testid="task-select"] option[value="hand-bone-age"]', {
+          state: 'attached',
+          timeout: SLOW_MS,
+        });
+        assert.doesNotMatch(page.url(), /token=/, 'the token is removed from the address bar');
 
-      // upload the sample with sex F
-      await page.getByTestId('film-input').setInputFiles(SAMPLE);
-      await page.getByTestId('input-sex').selectOption('F');
-      await page.getByTestId('analyse').click();
-      const summary = await textMatches(page, 'summary-hand-bone-age', /bone age [\d.]+ months/);
-      const months = Number(/bone age ([\d.]+) months/.exec(summary)?.[1]);
-      assert.ok(months > 0 && months < 240, `a child's bone age: ${summary}`);
-      assert.match(await page.getByTestId('answer-hand-bone-age').innerText(), /90% interval/);
-      assert.match(await page.getByTestId('model-hand-bone-age').innerText(), /hand-bone-age\S* · [0-9a-f]{12}/);
-      assert.match(await page.getByTestId('gate-hand-bone-age').innerText(), /passed/);
-      assert.match(await page.getByTestId('review-state-hand-bone-age').innerText(), /unreviewed/);
-      const instanceId = /instance=(\d+)/.exec(page.url())?.[1];
-      assert.ok(instanceId !== undefined, `the address names the instance: ${page.url()}`);
+        // upload the sample with sex F
+        await page.getByTestId('film-input').setInputFiles(SAMPLE);
+        await page.getByTestId('input-sex').selectOption('F');
+        await page.getByTestId('analyse').click();
+        const summary = await textMatches(page, 'summary-hand-bone-age', /bone age [\d.]+ months/);
+        const months = Number(/bone age ([\d.]+) months/.exec(summary)?.[1]);
+        assert.ok(months > 0 && months < 240, `a child's bone age: ${summary}`);
+        assert.match(await page.getByTestId('answer-hand-bone-age').innerText(), /90% interval/);
+        assert.match(
+          await page.getByTestId('model-hand-bone-age').innerText(),
+          /hand-bone-age\S* · [0-9a-f]{12}/,
+        );
+        assert.match(await page.getByTestId('gate-hand-bone-age').innerText(), /passed/);
+        assert.match(await page.getByTestId('review-state-hand-bone-age').innerText(), /unreviewed/);
+        const instanceId = /instance=(\d+)/.exec(page.url())?.[1];
+        assert.ok(instanceId !== undefined, `the address names the instance: ${page.url()}`);
 
-      // the film and its heat map on the canvas: the overlay changes the pixels as the opacity moves
-      await page.waitForSelector('[data-testid="film-canvas"][data-rendered="film"][data-heatmap="drawn"]', { timeout: SLOW_MS });
-      const none = await canvasAtOpacity(page, '0');
-      const full = await canvasAtOpacity(page, '1');
-      const overlayDiff = meanAbsDiff(none, full);
-      assert.ok(overlayDiff > 1, `the heat map changes the canvas (mean |Δ| ${overlayDiff.toFixed(2)} of 255)`);
-      await canvasAtOpacity(page, '0.5');
-      await page.screenshot({ path: join(ARTIFACTS, '01-answer.png'), fullPage: true });
+        // the film and its heat map on the canvas: the overlay changes the pixels as the opacity moves
+        await page.waitForSelector(
+          '[data-testid="film-canvas"][data-rendered="film"][data-heatmap="drawn"]',
+          { timeout: SLOW_MS },
+        );
+        const none = await canvasAtOpacity(page, '0');
+        const full = await canvasAtOpacity(page, '1');
+        const overlayDiff = meanAbsDiff(none, full);
+        assert.ok(
+          overlayDiff > 1,
+          `the heat map changes the canvas (mean |Δ| ${overlayDiff.toFixed(2)} of 255)`,
+        );
+        await canvasAtOpacity(page, '0.5');
+        await page.screenshot({ path: join(ARTIFACTS, '01-answer.png'), fullPage: true });
 
-      // window/level by dragging, back with the reset button; zoom with the wheel
-      const defaultCenter = await page.getByTestId('window-center').inputValue();
-      const box = await page.getByTestId('film-canvas').boundingBox();
-      assert.ok(box !== null);
-      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-      await page.mouse.down();
-      await page.mouse.move(box.x + box.width / 2 + 60, box.y + box.height / 2 + 80, { steps: 5 });
-      await page.mouse.up();
-      assert.notEqual(await page.getByTestId('window-center').inputValue(), defaultCenter, 'dragging moves the window');
-      await page.getByTestId('window-reset').click();
-      assert.equal(await page.getByTestId('window-center').inputValue(), defaultCenter, 'the reset restores the default window');
-      const before = await page.getByTestId('film-canvas').screenshot();
-      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-      await page.mouse.wheel(0, -400);
-      await page.waitForTimeout(300);
-      const zoomed = await page.getByTestId('film-canvas').screenshot();
-      assert.ok(meanAbsDiff(before, zoomed) > 1, 'the wheel zooms');
-      await page.getByTestId('zoom-fit').click();
+        // window/level by dragging, back with the reset button; zoom with the wheel
+        const defaultCenter = await page.getByTestId('window-center').inputValue();
+        const box = await page.getByTestId('film-canvas').boundingBox();
+        assert.ok(box !== null);
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width / 2 + 60, box.y + box.height / 2 + 80, { steps: 5 });
+        await page.mouse.up();
+        assert.notEqual(
+          await page.getByTestId('window-center').inputValue(),
+          defaultCenter,
+          'dragging moves the window',
+        );
+        await page.getByTestId('window-reset').click();
+        assert.equal(
+          await page.getByTestId('window-center').inputValue(),
+          defaultCenter,
+          'the reset restores the default window',
+        );
+        const before = await page.getByTestId('film-canvas').screenshot();
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.wheel(0, -400);
+        await page.waitForTimeout(300);
+        const zoomed = await page.getByTestId('film-canvas').screenshot();
+        assert.ok(meanAbsDiff(before, zoomed) > 1, 'the wheel zooms');
+        await page.getByTestId('zoom-fit').click();
 
-      // review: accept, then a correction
-      await page.getByTestId('review-accept-hand-bone-age').click();
-      await textMatches(page, 'review-state-hand-bone-age', /accepted/);
-      await page.getByTestId('review-label-hand-bone-age').fill('18');
-      await page.getByTestId('review-correct-hand-bone-age').click();
-      await textMatches(page, 'review-state-hand-bone-age', /corrected.*label 18/);
-      await page.screenshot({ path: join(ARTIFACTS, '02-reviewed.png'), fullPage: true });
+        // review: accept, then a correction
+        await page.getByTestId('review-accept-hand-bone-age').click();
+        await textMatches(page, 'review-state-hand-bone-age', /accepted/);
+        await page.getByTestId('review-label-hand-bone-age').fill('18');
+        await page.getByTestId('review-correct-hand-bone-age').click();
+        await textMatches(page, 'review-state-hand-bone-age', /corrected.*label 18/);
+        await page.screenshot({ path: join(ARTIFACTS, '02-reviewed.png'), fullPage: true });
 
-      // reopen from the registry list after a reload: the token comes from storage this time
-      await page.goto(`${served.baseUrl}/`);
-      const row = page.locator(`[data-testid="registry-row"][data-instance-id="${instanceId}"]`);
-      await row.waitFor({ timeout: SLOW_MS });
-      assert.match(await row.innerText(), /hand-bone-age.*corrected/s);
-      await page.getByTestId('filter-review-state').selectOption('corrected');
-      await page.getByTestId('registry-search').click();
-      await row.waitFor({ timeout: SLOW_MS });
-      await row.click();
-      await textMatches(page, 'summary-hand-bone-age', /bone age [\d.]+ months/);
-      await textMatches(page, 'review-state-hand-bone-age', /corrected.*label 18/);
-      await page.waitForSelector('[data-testid="film-canvas"][data-rendered="film"][data-heatmap="drawn"]', { timeout: SLOW_MS });
-      await page.screenshot({ path: join(ARTIFACTS, '03-reopened.png'), fullPage: true });
+        // reopen from the registry list after a reload: the token comes from storage this time
+        await page.goto(`${served.baseUrl}/`);
+        const row = page.locator(`[data-testid="registry-row"][data-instance-id="${instanceId}"]`);
+        await row.waitFor({ timeout: SLOW_MS });
+        assert.match(await row.innerText(), /hand-bone-age.*corrected/s);
+        await page.getByTestId('filter-review-state').selectOption('corrected');
+        await page.getByTestId('registry-search').click();
+        await row.waitFor({ timeout: SLOW_MS });
+        await row.click();
+        await textMatches(page, 'summary-hand-bone-age', /bone age [\d.]+ months/);
+        await textMatches(page, 'review-state-hand-bone-age', /corrected.*label 18/);
+        await page.waitForSelector(
+          '[data-testid="film-canvas"][data-rendered="film"][data-heatmap="drawn"]',
+          { timeout: SLOW_MS },
+        );
+        await page.screenshot({ path: join(ARTIFACTS, '03-reopened.png'), fullPage: true });
 
-      // a file that is not a film: one clear error line, never a silent failure
-      await page.getByTestId('film-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a radiograph\n') });
-      await page.getByTestId('analyse').click();
-      const error = page.getByTestId('error-line');
-      await error.waitFor({ state: 'visible', timeout: SLOW_MS });
-      assert.match((await error.textContent()) ?? '', /^4\d\d \S+: .+/);
-      await page.screenshot({ path: join(ARTIFACTS, '04-error.png'), fullPage: true });
+        // a file that is not a film: one clear error line, never a silent failure
+        await page.getByTestId('film-input').setInputFiles({
+          name: 'notes.txt',
+          mimeType: 'text/plain',
+          buffer: Buffer.from('not a radiograph\n'),
+        });
+        await page.getByTestId('analyse').click();
+        const error = page.getByTestId('error-line');
+        await error.waitFor({ state: 'visible', timeout: SLOW_MS });
+        assert.match((await error.textContent()) ?? '', /^4\d\d \S+: .+/);
+        await page.screenshot({ path: join(ARTIFACTS, '04-error.png'), fullPage: true });
 
-      assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
-    } catch (e) {
-      await page.screenshot({ path: join(ARTIFACTS, 'failure.png'), fullPage: true }).catch(() => undefined);
-      throw e;
-    } finally {
-      await context.close();
-    }
-  });
+        assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
+      } catch (e) {
+        await page
+          .screenshot({ path: join(ARTIFACTS, 'failure.png'), fullPage: true })
+          .catch(() => undefined);
+        throw e;
+      } finally {
+        await context.close();
+      }
+    },
+  );
 }

@@ -36,9 +36,19 @@ import { answerLines, formatNumber, probabilitiesOf, shortHash, verdictPhrases }
  * @property {{ passed: boolean, model?: ModelRef, verdict?: unknown, reason?: string } | null} [gate]
  * @property {string[]} [warnings]
  * @property {string | null} [heatmapUrl]
+ * @property {string} [imageUrl] - the film as this task analysed it (after the gate's corrections)
  * @property {string | null} [overlayUrl]
  * @property {string} [reviewState]
  * @property {Review | null} [review]
+ */
+
+/**
+ * @typedef {object} ImageRef
+ * @property {string} url
+ * @property {number} rows
+ * @property {number} columns
+ * @property {number} windowCenter
+ * @property {number} windowWidth
  */
 
 /**
@@ -47,7 +57,7 @@ import { answerLines, formatNumber, probabilitiesOf, shortHash, verdictPhrases }
  * @property {number} [fileId]
  * @property {string} status
  * @property {Record<string, unknown>} [instance]
- * @property {{ url: string, rows: number, columns: number, windowCenter: number, windowWidth: number }} image
+ * @property {ImageRef} [image] - absent when the server keeps no image of the film
  * @property {Result[]} results
  */
 
@@ -77,14 +87,18 @@ export function renderInstanceFacts(analysis) {
   const inst = analysis.instance ?? {};
   const facts = INSTANCE_FIELDS.flatMap(([key, name]) => {
     const v = inst[key];
-    return v === null || v === undefined || v === '' ? [] : [`${name} ${typeof v === 'number' ? formatNumber(v) : String(v)}`];
+    return v === null || v === undefined || v === ''
+      ? []
+      : [`${name} ${typeof v === 'number' ? formatNumber(v) : String(v)}`];
   });
   return h(
     'p',
     { className: 'facts', 'data-testid': 'instance-facts' },
     h('strong', {}, `Instance ${analysis.instanceId}`),
     ` · ${analysis.status}`,
-    analysis.status === 'duplicate' ? ' (these bytes were analysed before: the stored results, no model ran again)' : '',
+    analysis.status === 'duplicate'
+      ? ' (these bytes were analysed before: the stored results, no model ran again)'
+      : '',
     facts.length === 0 ? '' : ` · ${facts.join(' · ')}`,
   );
 }
@@ -112,13 +126,25 @@ function renderResult(r, onReview) {
   return h(
     'article',
     { className: `result ${r.outcome}`, 'data-testid': `result-${r.task}`, 'aria-label': `${r.task} result` },
-    h('header', {}, h('h3', {}, r.task), h('span', { className: `badge ${r.outcome}`, 'data-testid': `outcome-${r.task}` }, r.outcome)),
-    r.summary ? h('p', { className: 'summary', 'data-testid': `summary-${r.task}` }, r.summary) : null,
+    h(
+      'header',
+      {},
+      h('h3', {}, r.task),
+      h('span', { className: `badge ${r.outcome}`, 'data-testid': `outcome-${r.task}` }, r.outcome),
+    ),
+    // a refusal's summary repeats its reason, which is shown below in words
+    r.summary && (r.outcome === 'answered' || !r.reason)
+      ? h('p', { className: 'summary', 'data-testid': `summary-${r.task}` }, r.summary)
+      : null,
     r.outcome !== 'answered' && r.reason
       ? h(
           'p',
           { className: 'reason', 'data-testid': `reason-${r.task}` },
-          r.outcome === 'refused' ? (r.byGate ? 'Refused by the suitability gate: ' : 'Refused: ') : 'Error: ',
+          r.outcome === 'refused'
+            ? r.byGate
+              ? 'Refused by the suitability gate: '
+              : 'Refused: '
+            : 'Error: ',
           r.reason,
         )
       : null,
@@ -146,16 +172,34 @@ function renderAnswer(task, answer, probabilities) {
   return h(
     'div',
     { className: 'answer', 'data-testid': `answer-${task}` },
-    lines.length === 0 ? null : h('dl', {}, lines.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+    lines.length === 0
+      ? null
+      : h(
+          'dl',
+          {},
+          lines.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+        ),
     probabilities.length === 0
       ? null
       : h(
           'table',
           { className: 'probabilities', 'data-testid': `probabilities-${task}` },
           h('caption', {}, 'Class probabilities'),
-          h('tbody', {}, probabilities.slice(0, 12).map(([name, p]) =>
-            h('tr', {}, h('th', { scope: 'row' }, name), h('td', {}, h('meter', { min: 0, max: 1, value: p }, formatNumber(p, 3))), h('td', { className: 'num' }, `${formatNumber(p * 100)}%`)),
-          )),
+          h(
+            'tbody',
+            {},
+            probabilities
+              .slice(0, 12)
+              .map(([name, p]) =>
+                h(
+                  'tr',
+                  {},
+                  h('th', { scope: 'row' }, name),
+                  h('td', {}, h('meter', { min: 0, max: 1, value: p }, formatNumber(p, 3))),
+                  h('td', { className: 'num' }, `${formatNumber(p * 100)}%`),
+                ),
+              ),
+          ),
         ),
   );
 }
@@ -174,7 +218,13 @@ function renderProvenance(r) {
       'p',
       { 'data-testid': `model-${r.task}` },
       'Model ',
-      r.model ? h('code', { title: r.model.weightsSha256 ?? '' }, `${r.model.id} · ${shortHash(r.model.weightsSha256)}`) : 'none ran',
+      r.model
+        ? h(
+            'code',
+            { title: r.model.weightsSha256 ?? '' },
+            `${r.model.id} · ${shortHash(r.model.weightsSha256)}`,
+          )
+        : 'none ran',
     ),
     h(
       'p',
@@ -183,13 +233,34 @@ function renderProvenance(r) {
       gate === null
         ? 'not run (this result says so: no suitability check)'
         : [
-            h('span', { className: `badge ${gate.passed ? 'answered' : 'refused'}` }, gate.passed ? 'passed' : 'refused'),
+            h(
+              'span',
+              { className: `badge ${gate.passed ? 'answered' : 'refused'}` },
+              gate.passed ? 'passed' : 'refused',
+            ),
             ' ',
-            gate.model ? h('code', { title: gate.model.weightsSha256 ?? '' }, `${gate.model.id} · ${shortHash(gate.model.weightsSha256)}`) : null,
+            gate.model
+              ? h(
+                  'code',
+                  { title: gate.model.weightsSha256 ?? '' },
+                  `${gate.model.id} · ${shortHash(gate.model.weightsSha256)}`,
+                )
+              : null,
             gate.reason ? ` — ${gate.reason}` : null,
           ],
     ),
-    phrases.length === 0 ? null : h('details', {}, h('summary', {}, "Gate's verdict"), h('ul', {}, phrases.map((p) => h('li', {}, p)))),
+    phrases.length === 0
+      ? null
+      : h(
+          'details',
+          {},
+          h('summary', {}, "Gate's verdict"),
+          h(
+            'ul',
+            {},
+            phrases.map((p) => h('li', {}, p)),
+          ),
+        ),
   );
 }
 
@@ -223,8 +294,19 @@ function renderReview(r, onReview) {
   if (r.outcome !== 'answered') return h('div', { className: 'review' }, status);
 
   const id = (/** @type {string} */ name) => `${name}-${r.task}`;
-  const labelInput = h('input', { id: id('review-label'), 'data-testid': id('review-label'), type: 'text', placeholder: r.label ?? '', autocomplete: 'off' });
-  const noteInput = h('input', { id: id('review-note'), 'data-testid': id('review-note'), type: 'text', autocomplete: 'off' });
+  const labelInput = h('input', {
+    id: id('review-label'),
+    'data-testid': id('review-label'),
+    type: 'text',
+    placeholder: r.label ?? '',
+    autocomplete: 'off',
+  });
+  const noteInput = h('input', {
+    id: id('review-note'),
+    'data-testid': id('review-note'),
+    type: 'text',
+    autocomplete: 'off',
+  });
   /** @type {HTMLButtonElement[]} */
   const buttons = [];
   const send = async (/** @type {ReviewRequest} */ request) => {
@@ -235,7 +317,15 @@ function renderReview(r, onReview) {
       for (const b of buttons) b.disabled = false;
     }
   };
-  const accept = h('button', { type: 'button', 'data-testid': id('review-accept'), onclick: () => send({ task: r.task, verdict: 'accept' }) }, 'Accept');
+  const accept = h(
+    'button',
+    {
+      type: 'button',
+      'data-testid': id('review-accept'),
+      onclick: () => send({ task: r.task, verdict: 'accept' }),
+    },
+    'Accept',
+  );
   const correct = h(
     'button',
     {
@@ -277,7 +367,13 @@ function renderReview(r, onReview) {
       { className: 'review-controls' },
       h('legend', {}, `Review ${r.task}`),
       h('div', { className: 'row' }, accept),
-      h('div', { className: 'row' }, h('label', { for: id('review-label') }, 'Right label'), labelInput, correct),
+      h(
+        'div',
+        { className: 'row' },
+        h('label', { for: id('review-label') }, 'Right label'),
+        labelInput,
+        correct,
+      ),
       h('div', { className: 'row' }, h('label', { for: id('review-note') }, 'Note'), noteInput, reject),
     ),
   );

@@ -24,7 +24,9 @@ export class ApiError extends Error {
 
   /** The line shown to the user: status, name and message. */
   get line() {
-    return this.status === 0 ? `${this.name}: ${this.message}` : `${this.status} ${this.name}: ${this.message}`;
+    return this.status === 0
+      ? `${this.name}: ${this.message}`
+      : `${this.status} ${this.name}: ${this.message}`;
   }
 }
 
@@ -91,7 +93,11 @@ export async function apiFetch(path, init = {}) {
   try {
     response = await fetch(path, { ...init, headers });
   } catch (e) {
-    throw new ApiError('NetworkError', `no answer from the server for ${path} (${e instanceof Error ? e.message : String(e)})`, 0);
+    throw new ApiError(
+      'NetworkError',
+      `no answer from the server for ${path} (${e instanceof Error ? e.message : String(e)})`,
+      0,
+    );
   }
   if (response.ok) return response;
   throw await errorOf(response, path);
@@ -108,13 +114,21 @@ async function errorOf(response, path) {
   try {
     const body = /** @type {{error?: unknown, message?: unknown}} */ (JSON.parse(text));
     if (typeof body.message === 'string') {
-      return new ApiError(typeof body.error === 'string' ? body.error : 'Error', oneLine(body.message), response.status);
+      return new ApiError(
+        typeof body.error === 'string' ? body.error : 'Error',
+        oneLine(body.message),
+        response.status,
+      );
     }
   } catch {
     // not JSON (a proxy's error page): fall through to the status line
   }
   const detail = oneLine(text).slice(0, 200);
-  return new ApiError(response.statusText || 'Error', `${path} failed${detail === '' ? '' : `: ${detail}`}`, response.status);
+  return new ApiError(
+    response.statusText || 'Error',
+    `${path} failed${detail === '' ? '' : `: ${detail}`}`,
+    response.status,
+  );
 }
 
 /**
@@ -157,7 +171,8 @@ export async function postJson(path, body) {
  * @param {File} file
  */
 export function filmContentType(file) {
-  if (file.type === 'image/png' || file.type === 'image/jpeg' || file.type === 'application/dicom') return file.type;
+  if (file.type === 'image/png' || file.type === 'image/jpeg' || file.type === 'application/dicom')
+    return file.type;
   const name = file.name.toLowerCase();
   if (name.endsWith('.png')) return 'image/png';
   if (name.endsWith('.jpg') || name.endsWith('.jpeg')) return 'image/jpeg';

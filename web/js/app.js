@@ -4,7 +4,17 @@
  * a reviewer accepts, corrects or rejects it; the registry list reopens any stored analysis. Every API failure is
  * shown as one line in the error bar.
  */
-import { ApiError, apiFetch, filmContentType, getJson, loadToken, postJson, saveToken, setToken, takeTokenFromLocation } from './api.js';
+import {
+  ApiError,
+  apiFetch,
+  filmContentType,
+  getJson,
+  loadToken,
+  postJson,
+  saveToken,
+  setToken,
+  takeTokenFromLocation,
+} from './api.js';
 import { renderInstanceFacts, renderResults } from './answer.js';
 import { byId, h, replaceChildren } from './dom.js';
 import { readableKey } from './format.js';
@@ -18,7 +28,7 @@ import { FilmViewport, decodeFilm } from './viewport.js';
 /**
  * @typedef {object} TaskInput
  * @property {string} name
- * @property {string} flag - the query parameter's name
+ * @property {string} [flag] - the query parameter's name (the server's `name` when absent)
  * @property {string} [description]
  * @property {string[]} [values]
  */
@@ -30,12 +40,6 @@ import { FilmViewport, decodeFilm } from './viewport.js';
  * @property {{ id: string, weightsSha256?: string }} [model]
  * @property {TaskInput[]} [inputs]
  */
-
-/** The inputs offered even before the tasks are known (every shipped task that takes an input takes one of these). */
-const DEFAULT_INPUTS = Object.freeze([
-  { name: 'sex', flag: 'sex', description: 'Sex (the hand and knee models take it; unknown: both answers)', values: ['F', 'M'] },
-  { name: 'ageMonths', flag: 'age-months', description: 'Chronological age in months' },
-]);
 
 /** Registry rows per page. */
 const PAGE_SIZE = 25;
@@ -80,8 +84,12 @@ const viewport = new FilmViewport(el.canvas, {
   },
 });
 
+/** @type {TaskInfo[]} */
+let tasks = [];
 /** @type {Analysis | null} */
 let analysis = null;
+/** The address of the film on the canvas, so that switching heat maps reloads it only when the grid differs. */
+let shownFilmUrl = '';
 /** @type {File | null} */
 let chosenFilm = null;
 let registryOffset = 0;
@@ -155,50 +163,86 @@ el.tokenForget.addEventListener('click', () => {
 
 /** Fill the task choices and the input fields from `GET /api/tasks`. */
 async function loadTasks() {
-  const { tasks } = /** @type {{ tasks: TaskInfo[] }} */ (await getJson('/api/tasks'));
+  tasks = /** @type {{ tasks: TaskInfo[] }} */ (await getJson('/api/tasks')).tasks;
   for (const select of [el.task, el.filterTask]) {
     const keep = select.value;
     const first = select.options[0];
     select.replaceChildren(...(first ? [first] : []));
     for (const t of tasks) {
-      select.append(h('option', { value: t.name, title: t.model ? `${t.model.id}` : '' }, t.description ? `${t.name} — ${t.description}` : t.name));
+      select.append(
+        h(
+          'option',
+          { value: t.name, title: t.description ?? '' },
+          t.model ? `${t.name} (${t.model.id})` : t.name,
+        ),
+      );
     }
     select.value = tasks.some((t) => t.name === keep) ? keep : '';
   }
-  renderInputs(tasks);
+  renderInputs();
 }
 
 /**
- * One field per input any task takes (by query flag), the defaults first.
- * @param {TaskInfo[]} tasks
+ * The query parameter of an input: its flag without dashes (`--age-months` → `age-months`), else its name.
+ * @param {TaskInput} input
  */
-function renderInputs(tasks) {
+function inputKey(input) {
+  return (input.flag ?? input.name).replace(/^-+/, '');
+}
+
+/**
+ * One field per input of the chosen task (of every task when the gate routes), values kept across redraws. Only
+ * these are sent: the server refuses an input that none of the requested tasks takes.
+ */
+function renderInputs() {
+  const chosen = tasks.filter((t) => el.task.value === '' || t.name === el.task.value);
   /** @type {Map<string, TaskInput>} */
-  const byFlag = new Map();
-  // a task's own description and value list win over the defaults
-  for (const input of [...DEFAULT_INPUTS, ...tasks.flatMap((t) => t.inputs ?? [])]) byFlag.set(input.flag, { ...byFlag.get(input.flag), ...input });
-  const kept = new Map([...el.inputs.querySelectorAll('input, select')].map((n) => [n.getAttribute('name'), /** @type {HTMLInputElement} */ (n).value]));
+  const byKey = new Map();
+  for (const input of chosen.flatMap((t) => t.inputs ?? []))
+    if (!byKey.has(inputKey(input))) byKey.set(inputKey(input), input);
+  const kept = new Map(
+    [...el.inputs.querySelectorAll('input, select')].map((n) => [
+      n.getAttribute('name'),
+      /** @type {HTMLInputElement} */ (n).value,
+    ]),
+  );
   replaceChildren(
     el.inputs,
-    [...byFlag.values()].map((input) => {
-      const id = `input-${input.flag}`;
+    [...byKey.entries()].map(([key, input]) => {
+      const id = `input-${key}`;
       const label = h('label', { for: id, title: input.description ?? '' }, readableKey(input.name));
       const field =
         input.values && input.values.length > 0
-          ? h('select', { id, name: input.flag, 'data-testid': id }, h('option', { value: '' }, 'unknown'), input.values.map((v) => h('option', { value: v }, v)))
-          : h('input', { id, name: input.flag, 'data-testid': id, type: /age|months|mm|days/i.test(input.flag) ? 'number' : 'text', min: 0, step: 'any' });
-      field.value = kept.get(input.flag) ?? '';
-      return h('div', { className: 'field' }, label, field);
+          ? h(
+              'select',
+              { id, name: key, 'data-testid': id },
+              h('option', { value: '' }, 'unknown'),
+              input.values.map((v) => h('option', { value: v }, v)),
+            )
+          : h('input', {
+              id,
+              name: key,
+              'data-testid': id,
+              type: /age|months|mm|days/i.test(key) ? 'number' : 'text',
+              min: 0,
+              step: 'any',
+            });
+      field.value = kept.get(key) ?? '';
+      const hint = input.description ? h('small', { className: 'muted' }, input.description) : null;
+      return h('div', { className: 'field' }, label, field, hint);
     }),
   );
 }
+
+el.task.addEventListener('change', renderInputs);
 
 // ---- upload ----
 
 /** @param {File | null} file */
 function chooseFilm(file) {
   chosenFilm = file;
-  el.filmName.textContent = file === null ? 'No film chosen.' : `${file.name} (${Math.round(file.size / 1024)} KiB)`;
+  el.filmName.textContent =
+    file === null ? 'No film chosen.' : `${file.name} (${Math.round(file.size / 1024)} KiB)`;
   el.analyse.disabled = file === null;
 }
 
@@ -261,16 +305,14 @@ async function showAnalysis(next) {
   history.replaceState(null, '', `#${hash}`);
 
   const withHeatmap = next.results.filter((r) => typeof r.heatmapUrl === 'string' && r.heatmapUrl !== '');
-  el.heatmapTask.replaceChildren(h('option', { value: '' }, 'none'), ...withHeatmap.map((r) => h('option', { value: r.task }, r.task)));
+  el.heatmapTask.replaceChildren(
+    h('option', { value: '' }, 'none'),
+    ...withHeatmap.map((r) => h('option', { value: r.task }, r.task)),
+  );
   el.heatmapTask.value = withHeatmap[0]?.task ?? '';
-
+  shownFilmUrl = '';
   viewport.clear();
-  const { image } = next;
-  const response = await apiFetch(image.url);
-  const pixels = decodeFilm(await response.arrayBuffer(), image.rows, image.columns);
-  if (seq !== showSeq) return;
-  viewport.setFilm({ pixels, rows: image.rows, columns: image.columns, windowCenter: image.windowCenter, windowWidth: image.windowWidth });
-  await showHeatmap(seq);
+  await showFilmAndHeatmap(seq);
 }
 
 /**
@@ -283,12 +325,66 @@ function renderAnalysisText(shown) {
 }
 
 /**
- * Draw the chosen task's heat map (fetched once per address).
+ * The film a result's heat map lies on: the result's own image (`imageUrl`, the film as that task analysed it) on
+ * the analysis' grid, else the analysis' image.
+ * @param {Analysis} shown
+ * @param {import('./answer.js').Result | undefined} result
+ * @returns {import('./answer.js').ImageRef | null}
+ */
+function filmFor(shown, result) {
+  const base = shown.image ?? null;
+  if (base !== null && typeof result?.imageUrl === 'string' && result.imageUrl !== '')
+    return { ...base, url: result.imageUrl };
+  return base;
+}
+
+/**
+ * The film's pixels.
+ * @param {import('./answer.js').ImageRef} image
+ */
+async function fetchFilm(image) {
+  const response = await apiFetch(image.url);
+  return decodeFilm(await response.arrayBuffer(), image.rows, image.columns);
+}
+
+/**
+ * Draw the film of the chosen heat map's task (fetched only when it is another film than the one shown), then the
+ * heat map (fetched once per address).
  * @param {number} seq - the showAnalysis call this belongs to
  */
-async function showHeatmap(seq) {
-  const url = analysis?.results.find((r) => r.task === el.heatmapTask.value)?.heatmapUrl ?? null;
-  if (url === null || url === undefined) {
+async function showFilmAndHeatmap(seq) {
+  const shown = analysis;
+  if (shown === null) return;
+  const result = shown.results.find((r) => r.task === el.heatmapTask.value);
+  let image = filmFor(shown, result);
+  if (image === null) {
+    viewport.clear();
+    setStatus(`The server keeps no image of instance ${shown.instanceId}.`);
+    return;
+  }
+  if (image.url !== shownFilmUrl) {
+    let pixels;
+    try {
+      pixels = await fetchFilm(image);
+    } catch (e) {
+      // a task's own film on another grid than the analysis' image (the size is given for the latter only): show
+      // the analysis' image; the heat map is scaled onto it
+      if (shown.image === undefined || image.url === shown.image.url) throw e;
+      image = shown.image;
+      pixels = await fetchFilm(image);
+    }
+    if (seq !== showSeq) return;
+    viewport.setFilm({
+      pixels,
+      rows: image.rows,
+      columns: image.columns,
+      windowCenter: image.windowCenter,
+      windowWidth: image.windowWidth,
+    });
+    shownFilmUrl = image.url;
+  }
+  const url = result?.heatmapUrl ?? null;
+  if (url === null || url === '') {
     viewport.setHeatmap(null);
     return;
   }
@@ -336,7 +432,7 @@ async function postReview(request) {
 
 // ---- viewer controls ----
 
-el.heatmapTask.addEventListener('change', () => void guarded(() => showHeatmap(showSeq)));
+el.heatmapTask.addEventListener('change', () => void guarded(() => showFilmAndHeatmap(showSeq)));
 el.opacity.addEventListener('input', () => {
   const opacity = Number(el.opacity.value);
   viewport.setOpacity(opacity);
@@ -344,7 +440,9 @@ el.opacity.addEventListener('input', () => {
 });
 viewport.setOpacity(Number(el.opacity.value));
 for (const field of [el.windowCenter, el.windowWidth]) {
-  field.addEventListener('change', () => viewport.setWindow(Number(el.windowCenter.value), Number(el.windowWidth.value)));
+  field.addEventListener('change', () =>
+    viewport.setWindow(Number(el.windowCenter.value), Number(el.windowWidth.value)),
+  );
 }
 el.windowReset.addEventListener('click', () => viewport.resetWindow());
 el.zoomIn.addEventListener('click', () => viewport.zoomBy(1.25));
@@ -361,13 +459,16 @@ for (const radio of document.querySelectorAll('input[name="tool"]')) {
 
 /** Load the current page of the registry list with the form's filters. */
 async function loadRegistry() {
-  const { rows } = /** @type {{ rows: RegistryRow[] }} */ (await getJson(`/api/instances?${registryQuery(el.registryForm, PAGE_SIZE + 1, registryOffset)}`));
+  const { rows } = /** @type {{ rows: RegistryRow[] }} */ (
+    await getJson(`/api/instances?${registryQuery(el.registryForm, PAGE_SIZE + 1, registryOffset)}`)
+  );
   const page = rows.slice(0, PAGE_SIZE);
   replaceChildren(el.registryRows, renderRegistryRows(page, openInstance));
   el.pagePrev.disabled = registryOffset === 0;
   // one row more than a page was asked for: there is a next page
   el.pageNext.disabled = rows.length <= PAGE_SIZE;
-  el.pageInfo.textContent = page.length === 0 ? '' : `rows ${registryOffset + 1}–${registryOffset + page.length}`;
+  el.pageInfo.textContent =
+    page.length === 0 ? '' : `rows ${registryOffset + 1}–${registryOffset + page.length}`;
 }
 
 el.registryForm.addEventListener('submit', (e) => {
@@ -386,7 +487,6 @@ el.pageNext.addEventListener('click', () => {
 
 // ---- start ----
 
-renderInputs([]);
 const fromLocation = takeTokenFromLocation();
 const token = fromLocation ?? loadToken();
 useToken(token);

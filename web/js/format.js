@@ -84,12 +84,13 @@ function formatValue(key, value) {
 }
 
 /**
- * `boneAgeMonths` → `bone age (months)`, `interval90BySex` → `90% interval by sex`.
+ * `boneAgeMonths` and `age-months` → `… (months)`, `interval90BySex` → `90% interval by sex`.
  * @param {string} key
  */
 export function readableKey(key) {
   const words = key
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[-_]+/g, ' ')
     .toLowerCase()
     .replace(/^interval(\d+)/, '$1% interval');
   return / months\b/.test(words) ? `${words.replace(/ months\b/, '')} (months)` : words;
@@ -116,10 +117,14 @@ export function verdictPhrases(verdict) {
     if (answer === null || typeof answer !== 'object') continue;
     const a = /** @type {Record<string, unknown>} */ (answer);
     if ('value' in a) {
-      out.push(`${group} ${String(a['value'])}${typeof a['p'] === 'number' ? ` ${formatNumber(a['p'] * 100)}%` : ''}`);
+      out.push(
+        `${group} ${String(a['value'])}${typeof a['p'] === 'number' ? ` ${formatNumber(a['p'] * 100)}%` : ''}`,
+      );
     } else if (typeof a['distance'] === 'number') {
       const unfamiliar = a['unfamiliar'] === true ? 'unfamiliar' : 'familiar';
-      out.push(`${group} ${unfamiliar} (distance ${formatNumber(a['distance'])}${typeof a['threshold'] === 'number' ? ` of ${formatNumber(a['threshold'])}` : ''})`);
+      out.push(
+        `${group} ${unfamiliar} (distance ${formatNumber(a['distance'])}${typeof a['threshold'] === 'number' ? ` of ${formatNumber(a['threshold'])}` : ''})`,
+      );
     }
   }
   return out;

@@ -16,9 +16,10 @@ import { formatNumber } from './format.js';
 
 /**
  * @typedef {object} RegistryRow
- * @property {number} instanceId
+ * @property {number | null} instanceId - null for a quarantined file (nothing of it is stored but its reason)
  * @property {number} [fileId]
  * @property {string} status
+ * @property {string} [reason] - why a file was quarantined
  * @property {string} [recordedAt]
  * @property {string | null} [modality]
  * @property {string | null} [bodyPart]
@@ -51,12 +52,38 @@ export function registryQuery(form, limit, offset) {
  */
 export function renderRegistryRows(rows, open) {
   if (rows.length === 0) {
-    return [h('tr', {}, h('td', { colspan: 6, className: 'muted', 'data-testid': 'registry-empty' }, 'No stored film matches these filters.'))];
+    return [
+      h(
+        'tr',
+        {},
+        h(
+          'td',
+          { colspan: 6, className: 'muted', 'data-testid': 'registry-empty' },
+          'No stored film matches these filters.',
+        ),
+      ),
+    ];
   }
-  return rows.map((row) =>
-    h(
+  return rows.map((row) => {
+    const id = row.instanceId;
+    if (id === null || id === undefined) {
+      return h(
+        'tr',
+        { 'data-testid': 'registry-row', 'data-file-id': row.fileId },
+        h('td', { className: 'muted' }, `file ${row.fileId ?? '?'}`),
+        h('td', {}, row.recordedAt ? new Date(row.recordedAt).toLocaleString() : '—'),
+        h('td', {}, row.status),
+        h('td', { colspan: 3 }, row.reason ?? '—'),
+      );
+    }
+    return h(
       'tr',
-      { 'data-testid': 'registry-row', 'data-instance-id': row.instanceId, onclick: () => open(row.instanceId), className: 'clickable' },
+      {
+        'data-testid': 'registry-row',
+        'data-instance-id': id,
+        onclick: () => open(id),
+        className: 'clickable',
+      },
       h(
         'td',
         {},
@@ -65,20 +92,29 @@ export function renderRegistryRows(rows, open) {
           {
             type: 'button',
             className: 'link',
-            'data-testid': `open-instance-${row.instanceId}`,
-            'aria-label': `Open instance ${row.instanceId}`,
+            'data-testid': `open-instance-${id}`,
+            'aria-label': `Open instance ${id}`,
             onclick: (/** @type {Event} */ e) => {
               e.stopPropagation();
-              open(row.instanceId);
+              open(id);
             },
           },
-          `#${row.instanceId}`,
+          `#${id}`,
         ),
       ),
       h('td', {}, row.recordedAt ? new Date(row.recordedAt).toLocaleString() : '—'),
       h('td', {}, row.status),
       h('td', {}, [row.modality, row.bodyPart].filter((x) => x).join(' ') || '—'),
-      h('td', {}, [row.sex, row.ageMonths === null || row.ageMonths === undefined ? null : `${formatNumber(row.ageMonths)} mo`].filter((x) => x).join(', ') || '—'),
+      h(
+        'td',
+        {},
+        [
+          row.sex,
+          row.ageMonths === null || row.ageMonths === undefined ? null : `${formatNumber(row.ageMonths)} mo`,
+        ]
+          .filter((x) => x)
+          .join(', ') || '—',
+      ),
       h(
         'td',
         {},
@@ -93,13 +129,15 @@ export function renderRegistryRows(rows, open) {
                   {},
                   h('span', { className: 'task' }, r.task),
                   ` ${r.label ?? '—'}`,
-                  r.confidence === null || r.confidence === undefined ? '' : ` (${formatNumber(r.confidence * 100)}%)`,
+                  r.confidence === null || r.confidence === undefined
+                    ? ''
+                    : ` (${formatNumber(r.confidence * 100)}%)`,
                   ' · ',
                   h('span', { className: `state ${r.reviewState}` }, r.reviewState),
                 ),
               ),
             ),
       ),
-    ),
-  );
+    );
+  });
 }

@@ -23,7 +23,9 @@ const IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export function decodeFilm(buffer, rows, columns) {
   const expected = rows * columns * 2;
   if (buffer.byteLength !== expected) {
-    throw new Error(`the image has ${buffer.byteLength} bytes, not the ${expected} of ${rows} × ${columns} uint16 pixels`);
+    throw new Error(
+      `the image has ${buffer.byteLength} bytes, not the ${expected} of ${rows} × ${columns} uint16 pixels`,
+    );
   }
   if (IS_LITTLE_ENDIAN) return new Uint16Array(buffer);
   const view = new DataView(buffer);
@@ -236,7 +238,14 @@ export class FilmViewport {
     }
     if (this.windowDirty) this.paintFilm(film);
     const ratio = window.devicePixelRatio || 1;
-    ctx.setTransform(ratio * this.scale, 0, 0, ratio * this.scale, ratio * this.offsetX, ratio * this.offsetY);
+    ctx.setTransform(
+      ratio * this.scale,
+      0,
+      0,
+      ratio * this.scale,
+      ratio * this.offsetX,
+      ratio * this.offsetY,
+    );
     ctx.imageSmoothingEnabled = this.scale < 2;
     ctx.drawImage(this.filmCanvas, 0, 0);
     if (this.heatmap !== null && this.opacity > 0) {
@@ -264,7 +273,9 @@ export class FilmViewport {
     const littleEndian = IS_LITTLE_ENDIAN;
     for (let i = 0; i < pixels.length; i++) {
       const g = lut[/** @type {number} */ (pixels[i])] ?? 0;
-      rgba[i] = littleEndian ? 0xff000000 | (g << 16) | (g << 8) | g : ((g << 24) | (g << 16) | (g << 8) | 0xff) >>> 0;
+      rgba[i] = littleEndian
+        ? 0xff000000 | (g << 16) | (g << 8) | g
+        : ((g << 24) | (g << 16) | (g << 8) | 0xff) >>> 0;
     }
     fctx.putImageData(image, 0, 0);
     this.windowDirty = false;
