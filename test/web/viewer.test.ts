@@ -162,6 +162,7 @@ if (!existsSync(CHROMIUM)) {
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
+    rmSync(join(ARTIFACTS, 'failure.png'), { force: true });
     served = await startServer();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
