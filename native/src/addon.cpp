@@ -11,17 +11,26 @@
 namespace physis {
 
 namespace {
-int32_t* g_meta = nullptr;          // [ndim, dtype, device, requiresGrad, size0, size1, ...] of the last wrap
-size_t g_metaLen = 0;
-Napi::FunctionReference g_errors[4];  // LibtorchError, ShapeError, DTypeError, DeviceError (JS classes)
-Napi::Reference<Napi::Int32Array> g_metaRef;
+// What the addon keeps per JavaScript environment. Node loads one copy of this library per process but calls Init
+// once per environment (the main thread and every worker thread, each on its own OS thread): a process-wide shape
+// buffer would let one thread's tensors write their shapes into another thread's buffer, and point at freed memory
+// once that worker ends. So each environment owns its state (napi instance data, freed at its teardown) and the
+// thread it runs on finds it through a thread-local pointer.
+struct EnvState {
+  int32_t* meta = nullptr;  // [ndim, dtype, device, requiresGrad, size0, size1, ...] of the last wrap
+  size_t metaLen = 0;
+  Napi::FunctionReference errors[4];  // LibtorchError, ShapeError, DTypeError, DeviceError (JS classes)
+  Napi::Reference<Napi::Int32Array> metaRef;
+};
+thread_local EnvState* t_state = nullptr;
 }  // namespace
 
-int64_t g_liveTensors = 0;
-int64_t g_nativeBytes = 0;
+// Per environment too: V8's external-memory accounting is per isolate, and the counts are what this thread holds.
+thread_local int64_t g_liveTensors = 0;
+thread_local int64_t g_nativeBytes = 0;
 namespace {
 // Reports to V8 are batched at 1 MiB granularity: tiny tensors then cost no call into V8, big ones report at once.
-int64_t g_unreportedBytes = 0;
+thread_local int64_t g_unreportedBytes = 0;
 constexpr int64_t kReportGranularity = 1 << 20;
 }  // namespace
 
@@ -35,7 +44,9 @@ static void reportBytes(Napi::Env env, int64_t delta) {
 }
 
 void writeMeta(const at::Tensor& t) {
+  int32_t* g_meta = t_state == nullptr ? nullptr : t_state->meta;
   if (g_meta == nullptr) return;
+  const size_t g_metaLen = t_state->metaLen;
   if (!t.defined()) {
     g_meta[0] = -1;
     return;
@@ -182,8 +193,8 @@ void throwError(const Napi::CallbackInfo& info, const char* op, const std::strin
   for (auto& c : first) if (c == '\n') c = ' ';
   s << "): " << first;
   const std::string text = s.str();
-  if (!g_errors[kind].IsEmpty()) {
-    Napi::Object err = g_errors[kind].New({Napi::String::New(env, text)});
+  if (t_state != nullptr && !t_state->errors[kind].IsEmpty()) {
+    Napi::Object err = t_state->errors[kind].New({Napi::String::New(env, text)});
     napi_throw(env, err);
   } else {
     Napi::Error::New(env, text).ThrowAsJavaScriptException();
@@ -196,12 +207,13 @@ using namespace physis;
 
 // init(meta: Int32Array, errors: [LibtorchError, ShapeError, DTypeError, DeviceError])
 static Napi::Value init(const Napi::CallbackInfo& info) {
+  if (t_state == nullptr) return info.Env().Undefined();
   Napi::Int32Array meta = info[0].As<Napi::Int32Array>();
-  g_metaRef = Napi::Persistent(meta);
-  g_meta = meta.Data();
-  g_metaLen = meta.ElementLength();
+  t_state->metaRef = Napi::Persistent(meta);
+  t_state->meta = meta.Data();
+  t_state->metaLen = meta.ElementLength();
   Napi::Array errs = info[1].As<Napi::Array>();
-  for (uint32_t i = 0; i < 4 && i < errs.Length(); ++i) g_errors[i] = Napi::Persistent(errs.Get(i).As<Napi::Function>());
+  for (uint32_t i = 0; i < 4 && i < errs.Length(); ++i) t_state->errors[i] = Napi::Persistent(errs.Get(i).As<Napi::Function>());
   return info.Env().Undefined();
 }
 
@@ -216,8 +228,16 @@ static void tuneMalloc() {
   mallopt(M_TRIM_THRESHOLD, INT_MAX);
 }
 
+// The environment's state is freed with it; the thread's pointer is cleared first so nothing writes through it after.
+static void finalizeState(Napi::Env, EnvState* state) {
+  if (t_state == state) t_state = nullptr;
+  delete state;
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tuneMalloc();
+  t_state = new EnvState();
+  env.SetInstanceData<EnvState, finalizeState>(t_state);
   exports.Set("init", Napi::Function::New(env, init, "init"));
   registerTensor(env, exports);
   registerOps(env, exports);

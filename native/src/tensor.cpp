@@ -7,8 +7,8 @@
 #include <cstring>
 
 namespace physis {
-extern int64_t g_liveTensors;
-extern int64_t g_nativeBytes;
+extern thread_local int64_t g_liveTensors;
+extern thread_local int64_t g_nativeBytes;
 
 static at::TensorOptions opts(const Napi::Value& dtype, const Napi::Value& device) {
   return at::TensorOptions().dtype(dtypeOf(static_cast<int>(num(dtype)))).device(deviceOf(static_cast<int>(num(device))));
