@@ -7,10 +7,15 @@ import { Worker } from 'node:worker_threads';
 import type { AnalysisJob, AnalysisReply, AnalysisWorkerInit, AnalysisWorkerStatus, ServedModels } from './analysis-protocol.js';
 import { ServiceUnavailableError } from './errors.js';
 
-/** The worker's module: compiled JavaScript beside this file, or the TypeScript source under tsx (tests). */
-function workerUrl(): URL {
+/**
+ * A new analysis worker: the compiled JavaScript beside this file, or (under tsx: tests, benchmarks) the TypeScript
+ * source behind tsx's loader, which a worker thread does not inherit from the main thread and so registers itself.
+ */
+function newWorker(workerData: AnalysisWorkerInit): Worker {
   const self = import.meta.url;
-  return new URL(self.endsWith('.ts') ? './analysis-worker.ts' : './analysis-worker.js', self);
+  if (!self.endsWith('.ts')) return new Worker(new URL('./analysis-worker.js', self), { workerData });
+  const source = JSON.stringify(new URL('./analysis-worker.ts', self).href);
+  return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${source}); });`, { eval: true, workerData });
 }
 
 interface Pending {
@@ -67,7 +72,7 @@ export class AnalysisPool {
   }
 
   private spawn(): Promise<Worker> {
-    const w = new Worker(workerUrl(), { workerData: this.o.init });
+    const w = newWorker(this.o.init);
     return new Promise((resolve, reject) => {
       const onExit = (code: number): void => reject(new ServiceUnavailableError(`analysis worker exited (${code}) while opening its models`));
       w.once('error', reject);

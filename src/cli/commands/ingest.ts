@@ -14,8 +14,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { escapeForTerminal } from '../../radiograph/index.js';
 import { DEFAULT_REGISTRY_URL, openRegistry, parseRegistryUrl } from '../../registry/index.js';
-import { closeIngestModels, ingestFolder, listTasks, openIngestModels, readOrCreateKey, type IngestFilmOutcome, type IngestSummary, type Task } from '../../tasks/index.js';
-import { stringOption, UsageError, type Command, type ParsedArgs } from '../command.js';
+import { closeIngestModels, ingestFolder, openIngestModels, type IngestFilmOutcome, type IngestSummary } from '../../tasks/index.js';
+import { stringOption, UsageError, type Command } from '../command.js';
 import { deidKey, defaultGateDir, plannedTasks } from '../task-args.js';
 
 function seconds(s: number): string {
