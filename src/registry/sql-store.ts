@@ -287,6 +287,11 @@ class SqlTx implements RegistryTx {
     return row === null ? null : toFileRow(row);
   }
 
+  async filesAtPath(sourcePath: string): Promise<FileRow[]> {
+    const rows = await this.sql().all(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.source_path = ? ORDER BY f.id`, [sourcePath]);
+    return rows.map(toFileRow);
+  }
+
   private async fileById(id: number): Promise<FileRow> {
     const row = await firstRow(this.sql(), `SELECT ${FILE_COLUMNS} FROM files f WHERE f.id = ?`, [id]);
     if (row === null) throw new RegistryNotFoundError(`no file #${id}`);
@@ -794,6 +799,10 @@ class SqlRegistryStore implements RegistryStore {
   }
   findFile(sourcePath: string, sha256: string): Promise<FileRow | null> {
     return this.run('read', (tx) => tx.findFile(sourcePath, sha256));
+  }
+
+  filesAtPath(sourcePath: string): Promise<FileRow[]> {
+    return this.run('read', (tx) => tx.filesAtPath(sourcePath));
   }
   getInstance(instanceId: number): Promise<InstanceRow | null> {
     return this.run('read', (tx) => tx.getInstance(instanceId));

@@ -299,6 +299,8 @@ export interface RegistryTx {
   appendAudit(entry: AuditRecord): Promise<AuditEntry>;
   /** The file recorded at this path with these bytes, if any: lets a resumed ingest skip the film. */
   findFile(sourcePath: string, sha256: string): Promise<FileRow | null>;
+  /** Every file recorded at this source path, oldest first (a source whose bytes changed has several). */
+  filesAtPath(sourcePath: string): Promise<FileRow[]>;
   getInstance(instanceId: number): Promise<InstanceRow | null>;
   /** Every prediction of an instance, oldest first. */
   listPredictions(instanceId: number): Promise<PredictionRow[]>;

@@ -475,6 +475,11 @@ export interface IngestFilm {
   readonly sidecar?: boolean;
   /** Most pixels (rows × columns) of a film; a larger one is quarantined before its pixels are allocated. */
   readonly maxPixels?: number;
+  /**
+   * Analyse a film already recorded at this source with these bytes again (nothing is recorded a second time): for a
+   * caller whose own step after the analysis failed last time (e.g. sending the results back to a PACS).
+   */
+  readonly reanalyseRecorded?: boolean;
   /** Called with the film as read (before the gate), when it could be read. */
   readonly onRead?: (radiograph: Radiograph) => void;
   /** Called for each answering task with its heat map and the film it explains (see `AnalyseOptions.onSaliency`). */
@@ -500,7 +505,7 @@ export async function ingestBytes(
   const existing = await o.store.findFile(file, sha256);
   if (existing !== null) {
     const outcome: IngestFilmOutcome = { file, status: 'skipped', fileId: existing.id, instanceId: existing.instanceId, ...(existing.quarantineReason === null ? {} : { reason: existing.quarantineReason }) };
-    return { outcome, results: [] };
+    return { outcome, results: film.reanalyseRecorded === true ? (await analyse(o, film, sha256, new Set())).results : [] };
   }
   const a: Analysed = known.storedSha.has(sha256)
     ? // the same bytes are the same film: the registry records the duplicate; the models would only repeat themselves
