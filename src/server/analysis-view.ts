@@ -61,6 +61,10 @@ export function resultView(ctx: ServerContext, instanceId: number, sha256: strin
       ? {}
       : {
           imageUrl: `${base}/image?task=${p.task}`,
+          imageRows: film.rows,
+          imageColumns: film.columns,
+          imageWindowCenter: film.windowCenter,
+          imageWindowWidth: film.windowWidth,
           heatmapUrl: `${base}/heatmap/${p.task}`,
           overlayUrl: `${base}/overlay/${p.task}`,
           ...(film.heatmapMethod === undefined ? {} : { heatmapMethod: film.heatmapMethod }),

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { overlayHeatmap, saliencyOnFilm, encodeRgbaPng } from '../explain/index.js';
+import { saliencyOnFilm, encodeRgbaPng } from '../explain/index.js';
+import { renderResultImage, resultCaption } from '../pacs/index.js';
 import { openRegistry, type RegistryStore } from '../registry/index.js';
 import { getTask, ingestBytes, openIngestModels, suitability, type IngestModels } from '../tasks/index.js';
 import { setNumThreads } from '../torch/index.js';
@@ -21,12 +22,24 @@ function errorOf(e: unknown): { name: string; message: string } {
   return { name: err.name, message: err.message.replace(/\s*\n\s*/g, ' ') };
 }
 
-/** The preview as display values in [0, 1] under its default window, for the overlay picture. */
-function windowed(p: FilmPreview): { width: number; height: number; data: Float32Array } {
+/** The preview as 8-bit display values under its default window, for the overlay picture. */
+function windowed(p: FilmPreview): Uint8Array {
   const lo = p.windowCenter - p.windowWidth / 2;
-  const data = new Float32Array(p.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = Math.min(1, Math.max(0, ((p.data[i] as number) - lo) / p.windowWidth));
-  return { width: p.columns, height: p.rows, data };
+  const data = new Uint8Array(p.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = Math.round(255 * Math.min(1, Math.max(0, ((p.data[i] as number) - lo) / p.windowWidth)));
+  return data;
+}
+
+function rgbToRgba(rgb: Uint8Array): Uint8Array {
+  const n = rgb.length / 3;
+  const out = new Uint8Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    out[i * 4] = rgb[i * 3] as number;
+    out[i * 4 + 1] = rgb[i * 3 + 1] as number;
+    out[i * 4 + 2] = rgb[i * 3 + 2] as number;
+    out[i * 4 + 3] = 255;
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -56,7 +69,8 @@ async function main(): Promise<void> {
     try {
       const sha256 = createHash('sha256').update(job.bytes).digest('hex');
       const wanted = job.tasks === null ? models.tasks : models.tasks.filter((t) => job.tasks?.includes(t.task.name));
-      const { outcome } = await ingestBytes(
+      const maps = new Map<string, { preview: FilmPreview; map: Float32Array }>();
+      const { outcome, results } = await ingestBytes(
         { store, models: { gate: models.gate, tasks: wanted }, key: init.key },
         {
           bytes: job.bytes,
@@ -72,10 +86,18 @@ async function main(): Promise<void> {
             const map = saliencyOnFilm(s.map, s.prepared, { width: s.radiograph.columns, height: s.radiograph.rows }, { width: p.columns, height: p.rows });
             films.putFilm(sha256, task, p, s.method);
             films.putHeatmap(sha256, task, heatmapRgbaPng(map, p.columns, p.rows));
-            films.putOverlay(sha256, task, encodeRgbaPng(overlayHeatmap(windowed(p), { width: p.columns, height: p.rows, data: map }), p.columns, p.rows));
+            maps.set(task, { preview: p, map });
           },
         },
       );
+      // the overlay picture: film, heat map and the answer burned in, as the DICOM Secondary Capture carries it
+      for (const r of results) {
+        const m = maps.get(r.task);
+        if (m === undefined || r.answer === undefined) continue;
+        const { preview: p, map } = m;
+        const rgb = await renderResultImage({ display: { width: p.columns, height: p.rows, data: windowed(p) }, saliency: { width: p.columns, height: p.rows, data: map }, lines: resultCaption(getTask(r.task), r) });
+        films.putOverlay(sha256, r.task, encodeRgbaPng(rgbToRgba(rgb.data), rgb.width, rgb.height));
+      }
       return { id: job.id, ok: true, sha256, outcome };
     } catch (e) {
       return { id: job.id, ok: false, error: errorOf(e) };

@@ -70,9 +70,12 @@ export function filmPreview(r: Radiograph, maxSide = 1024): FilmPreview {
   return { rows, columns, windowCenter: Math.round(windowCenter * 10) / 10, windowWidth: Math.round(windowWidth * 10) / 10, data };
 }
 
+/** Saliency below this is drawn fully transparent: Grad-CAM is rarely exactly 0, and a faint tint over the whole film hides it. */
+const HEAT_FLOOR = 0.15;
+
 /**
- * A saliency map as an RGBA picture: the heat colour of each value with alpha equal to it, so that laid over the film
- * at any opacity the film shows through where the model did not look.
+ * A saliency map as an RGBA picture: the heat colour of each value with alpha rising from 0 at {@link HEAT_FLOOR} to 1
+ * at the map's maximum, so that laid over the film at any opacity the film shows through where the model did not look.
  * @param map - values in [0, 1], row-major
  * @param width - columns
  * @param height - rows
@@ -85,7 +88,7 @@ export function heatmapRgbaPng(map: Float32Array, width: number, height: number)
     rgba[i * 4] = r;
     rgba[i * 4 + 1] = g;
     rgba[i * 4 + 2] = b;
-    rgba[i * 4 + 3] = Math.round(m * 255);
+    rgba[i * 4 + 3] = Math.round(Math.max(0, (m - HEAT_FLOOR) / (1 - HEAT_FLOOR)) * 255);
   }
   return encodeRgbaPng(rgba, width, height);
 }
