@@ -95,3 +95,15 @@ export {
   type PollSummary,
   type WatchFilter,
 } from './watch.js';
+export {
+  pacsRoundTrip,
+  pacsSourcePath,
+  resultsStored,
+  PACS_RESULTS_STORED,
+  RADIOGRAPH_SOP_CLASS_UIDS,
+  type FilmAnalysis,
+  type RoundTrip,
+  type RoundTripOptions,
+  type TaskLine,
+  type WrittenObject,
+} from './round-trip.js';

@@ -491,7 +491,8 @@ export interface IngestFilm {
  * the gate and every task, one registry write. Never throws for a problem of the film itself.
  * @param o - the store, the opened models and the key
  * @param film - the bytes, where they came from, the inputs and callbacks
- * @returns what became of the film, and each task's full result (for a caller that shows more than the registry keeps)
+ * @returns what became of the film, and each task's full result (for a caller that shows more than the registry keeps),
+ *   the gate's refusals included, also when the gate refused the film for every task and it was quarantined
  * @throws RegistryError when the registry fails
  */
 export async function ingestBytes(
@@ -564,10 +565,16 @@ async function analyse(o: Pick<IngestOptions, 'models' | 'key'>, film: IngestFil
     const err = e instanceof Error ? e : new Error(String(e));
     return quarantine(`suitability gate failed: ${err.name}: ${oneLine(err.message, file)}`);
   }
+  // a refusal by the gate as the pipeline words it (model, gate report, warnings), without running the task's model:
+  // a caller that reports every task's outcome (a PACS result object) needs the model that would have answered
+  const given = { manifest: columns, ...(film.given === undefined ? {} : { cli: film.given }) };
+  const refusedResult = (j: (typeof judged)[number]): Promise<FilmResult> => analyseFilm(j.t.models, file, { given, source: file, film: { radiograph, gate: j.outcome } });
   if (judged.length > 0 && judged.every((j) => j.refused !== null)) {
     const reasons = [...new Set(judged.map((j) => j.refused))];
     const why = reasons.length === 1 ? reasons[0] : judged.map((j) => `${j.t.task.name}: ${j.refused ?? ''}`).join('; ');
-    return quarantine(`refused by the suitability gate: ${oneLine(why ?? '', file)}`);
+    const refusals: FilmResult[] = [];
+    for (const j of judged) refusals.push(await refusedResult(j));
+    return { ...quarantine(`refused by the suitability gate: ${oneLine(why ?? '', file)}`), results: refusals };
   }
 
   const predictions: Omit<PredictionRecord, 'instanceId'>[] = [];
@@ -578,13 +585,13 @@ async function analyse(o: Pick<IngestOptions, 'models' | 'key'>, film: IngestFil
     if (j.refused !== null) {
       predictions.push({ ...id, outputs: { rejected: j.refused }, label: null, confidence: null, gate: gateRecord(gate, false, j.report, j.refused) });
       outcomes.push({ task: id.task, outcome: 'refused', reason: j.refused, byGate: true });
-      results.push({ file, task: id.task, gate: j.outcome.report, rejected: { reason: j.refused } });
+      results.push(await refusedResult(j));
       continue;
     }
     // the film as read and judged above: the pipeline neither decodes nor gates it again
     const onSaliency = film.onSaliency;
     const r: FilmResult = await analyseFilm(j.t.models, file, {
-      given: { manifest: columns, ...(film.given === undefined ? {} : { cli: film.given }) },
+      given,
       source: file,
       film: { radiograph, gate: j.outcome },
       ...(onSaliency === undefined ? {} : { onSaliency: (s) => onSaliency(id.task, s) }),

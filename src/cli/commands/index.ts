@@ -15,6 +15,7 @@ import { pairCommand } from './pair.js';
 import { registryCommand } from './registry.js';
 import { ingestCommand } from './ingest.js';
 import { serveCommand } from './serve.js';
+import { pacsCommand } from './pacs.js';
 
 /** Every sub-command, in the order `physis --help` lists them. Add new commands here. */
-export const COMMANDS: readonly Command[] = [versionCommand, inspectCommand, previewCommand, demoCommand, predictCommand, explainCommand, triageCommand, trainCommand, evaluateCommand, bundleCommand, suitabilityLabelsCommand, phantomsCommand, pairCommand, ingestCommand, registryCommand, serveCommand];
+export const COMMANDS: readonly Command[] = [versionCommand, inspectCommand, previewCommand, demoCommand, predictCommand, explainCommand, triageCommand, trainCommand, evaluateCommand, bundleCommand, suitabilityLabelsCommand, phantomsCommand, pairCommand, ingestCommand, registryCommand, serveCommand, pacsCommand];
