@@ -14,9 +14,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   COMPREHENSIVE_SR_SOP_CLASS_UID,
   DicomWebClient,
@@ -42,6 +43,8 @@ import { dciodvfyErrors, dsrdump } from '../pacs/validators.js';
 const KEY = 'pacs-round-trip-test-key-0123456789';
 const HAND_MODEL = 'models/hand-bone-age';
 const GATE = 'models/suitability';
+/** The CLI in a child process under tsx (as the ingest command's kill test runs it). */
+const ENTRY = `import { main } from ${JSON.stringify(resolve('src/cli/main.ts'))}; process.exitCode = await main(process.argv.slice(1));`;
 
 /** What the two films share: patient, dates, detector. A 2-year-old girl's films of 10 March 2024. */
 const FILM: Omit<PhantomDxFilm, 'pixels' | 'rows' | 'columns' | 'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid' | 'bodyPartExamined' | 'anatomicRegion'> = {
@@ -217,6 +220,31 @@ void describe('PACS round trip: Orthanc → physis pacs watch → Orthanc', { sk
     assert.deepEqual({ found: summary.found, skipped: summary.skipped, analysed: summary.analysed, failed: summary.failed }, { found: 2, skipped: 2, analysed: 0, failed: 0 });
   });
 
+  void test('without --once: polls every --interval until SIGTERM, then exits 0 (nothing new: every poll resumed)', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', ENTRY, 'pacs', 'watch', '--url', need(orthanc).dicomWebUrl, '--modality', 'DX', '--interval', '1', '--registry', registryUrl, '--key-file', keyFile, '--tasks', 'hand-bone-age', '--gate', GATE, '--bundle', `hand-bone-age=${HAND_MODEL}`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    await new Promise<void>((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`no second poll within 45 s: ${stdout} ${stderr}`)), 45_000);
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString('utf8');
+        if ((stdout.match(/^poll \d+:/gm) ?? []).length >= 2) {
+          clearTimeout(timer);
+          done();
+        }
+      });
+      child.on('exit', () => fail(new Error(`exited early: ${stderr}`)));
+    }).finally(() => child.kill('SIGTERM'));
+    assert.equal(await exited, 0, stderr);
+    for (const line of stdout.trim().split('\n')) assert.match(line, /^poll \d+: 2 found, 2 already handled or not radiographs, 0 analysed, 0 stored \(0 objects\), 0 failed in \d+\.\d s$/);
+  });
+
   void test('the PACS has, in each film\'s own study and new series: SR and SC for the hand, an SR with the reason for the knee; valid DICOM; values as in the registry', async (t) => {
     const s = need(store);
     const [row] = await s.listInstances({ status: 'stored', task: 'hand-bone-age' });
@@ -244,6 +272,7 @@ void describe('PACS round trip: Orthanc → physis pacs watch → Orthanc', { sk
           t.diagnostic(`dciodvfy ${film === hand ? 'hand' : 'knee'} ${i.sopClassUid === SECONDARY_CAPTURE_SOP_CLASS_UID ? 'SC' : 'SR'}: 0 errors, ${warnings.length} distinct warnings${warnings.length > 0 ? ` (${warnings.join(' | ')})` : ''}`);
         }
         const o = readResultObject(bytes);
+        assert.ok(o !== null, 'a Physis result object');
         assert.equal(o.studyInstanceUid, film.studyInstanceUid);
         assert.deepEqual(o.sources.map((x) => x.sopInstanceUid), [film.sopInstanceUid]);
         if (o.kind === 'secondary-capture') {
