@@ -12,7 +12,7 @@
  * $ physis pacs watch --url http://pacs.local/dicom-web --modality DX --since 20240601 --once --key-file deid.key
  * film 1: 2 objects stored; hand-bone-age answered: bone age 15.4 months (1.3 y), sex F from dicom [90% 3.7-27.1], …
  * film 2: 1 object stored; hand-bone-age refused: probably not a radiograph of a body part the gate knows (p = 0.76), …
- * poll 1: 2 found, 0 already handled, 2 analysed, 2 stored (3 objects), 0 failed in 4.1 s
+ * poll 1: 2 found, 0 already handled or not radiographs, 2 analysed, 2 stored (3 objects), 0 failed in 4.1 s
  */
 import { existsSync } from 'node:fs';
 import { DicomWebClient, pacsRoundTrip, pollOnce, RADIOGRAPH_SOP_CLASS_UIDS, type DicomWebAuth, type FilmAnalysis, type PollEvent, type PollSummary } from '../../pacs/index.js';
@@ -116,7 +116,7 @@ export const pacsCommand: Command = {
     '  $ physis pacs watch --url http://127.0.0.1:8042/dicom-web --modality DX --body-part HAND --since 20240601 \\',
     '      --registry sqlite:registry.db --key-file deid.key --once',
     '  film 1: 2 objects stored; hand-bone-age answered: bone age 15.4 months (1.3 y), sex F from dicom [90% 3.7-27.1], …',
-    '  poll 1: 1 found, 0 already handled, 1 analysed, 1 stored (2 objects), 0 failed in 3.2 s',
+    '  poll 1: 1 found, 0 already handled or not radiographs, 1 analysed, 1 stored (2 objects), 0 failed in 3.2 s',
   ].join('\n'),
   options: {
     url: { type: 'string' },
