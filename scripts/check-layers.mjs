@@ -24,6 +24,7 @@ const ALLOWED = {
   train: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer'],
   tasks: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer', 'train', 'registry'],
   pacs: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer', 'train', 'registry', 'tasks'],
+  jobs: ['torch', 'models', 'preprocess', 'radiograph', 'eval', 'explain', 'infer', 'train', 'registry', 'tasks'],
   server: ['*'],
   cli: ['*'],
 };

@@ -16,6 +16,8 @@ import { registryCommand } from './registry.js';
 import { ingestCommand } from './ingest.js';
 import { serveCommand } from './serve.js';
 import { pacsCommand } from './pacs.js';
+import { workerCommand } from './worker.js';
+import { queueCommand } from './queue.js';
 
 /** Every sub-command, in the order `physis --help` lists them. Add new commands here. */
-export const COMMANDS: readonly Command[] = [versionCommand, inspectCommand, previewCommand, demoCommand, predictCommand, explainCommand, triageCommand, trainCommand, evaluateCommand, bundleCommand, suitabilityLabelsCommand, phantomsCommand, pairCommand, ingestCommand, registryCommand, serveCommand, pacsCommand];
+export const COMMANDS: readonly Command[] = [versionCommand, inspectCommand, previewCommand, demoCommand, predictCommand, explainCommand, triageCommand, trainCommand, evaluateCommand, bundleCommand, suitabilityLabelsCommand, phantomsCommand, pairCommand, ingestCommand, workerCommand, queueCommand, registryCommand, serveCommand, pacsCommand];

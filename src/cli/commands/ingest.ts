@@ -10,12 +10,18 @@
  * archive/notes.txt: quarantined: NotDicomError: not a DICOM, PNG or JPEG file (14 bytes, starts 73 65 65 20)
  * archive/copy-of-0001.png: duplicate of instance #1
  * 3 files in 2.1 s (1.4 films/s): 1 stored, 1 quarantined, 1 duplicate, 0 already ingested; hand-bone-age: 1 answered, 0 refused, 0 failed
+ *
+ * With `--queue`, the folder is enqueued instead (one job per film, src/jobs) for `physis worker` processes:
+ * $ physis ingest /archive --queue redis://127.0.0.1:6379
+ * 3 files: 3 enqueued, 0 already queued on physis-ingest at 127.0.0.1:6379/0 (0.0 s); tasks hand-bone-age
  */
 import { existsSync, statSync } from 'node:fs';
 import { escapeForTerminal } from '../../radiograph/index.js';
 import { DEFAULT_REGISTRY_URL, openRegistry, parseRegistryUrl } from '../../registry/index.js';
 import { closeIngestModels, ingestFolder, openIngestModels, type IngestFilmOutcome, type IngestSummary } from '../../tasks/index.js';
-import { stringOption, UsageError, type Command } from '../command.js';
+import { DEFAULT_QUEUE_NAME, enqueueFolder, parseQueueUrl } from '../../jobs/index.js';
+import { intOption, stringOption, UsageError, type Command, type ParsedArgs } from '../command.js';
+import type { Output } from '../output.js';
 import { deidKey, defaultGateDir, plannedTasks } from '../task-args.js';
 
 function seconds(s: number): string {
@@ -56,6 +62,8 @@ export const ingestCommand: Command = {
   usage: [
     'usage: physis ingest <dir> [--registry URL] [--tasks a,b] [--bundle task=dir …] [--gate dir] [--manifest csv]',
     '                     [--key-file FILE] [--backend auto|onnx|torch] [--json]',
+    '       physis ingest <dir> --queue redis://host:6379[/db] [--queue-name NAME] [--tasks a,b] [--manifest csv]',
+    '                     [--attempts 3] [--backoff-ms 5000] [--json]',
     '',
     `--registry: sqlite:FILE (default ${DEFAULT_REGISTRY_URL}) or postgres://user@host/db[?schema=name].`,
     'Every file under <dir> (recursively, sorted; hidden entries and <image>.json sidecars are not films) is hashed;',
@@ -72,6 +80,11 @@ export const ingestCommand: Command = {
     'PHYSIS_DEID_KEY; only sex and age in months are kept of the patient. Use the same key for every run into a registry.',
     'Progress on stderr every 2 s; one line per file, then a summary. Exit status 0 unless the registry fails.',
     '',
+    '--queue redis://host:6379[/db] [--queue-name physis-ingest]: enqueue one job per file (its absolute path, manifest',
+    'columns and the tasks) for `physis worker` processes instead of ingesting here; the registry and the key are the',
+    "workers' (--key-file is not needed, and no key goes to Redis). A file already queued (same path, size and mtime)",
+    'adds nothing. --attempts N (default 3): tries before a job is failed; --backoff-ms (default 5000, doubling).',
+    '',
     'example:',
     '  $ physis ingest archive/ --registry sqlite:registry.db --key-file deid.key',
   ].join('\n'),
@@ -83,12 +96,18 @@ export const ingestCommand: Command = {
     manifest: { type: 'string' },
     'key-file': { type: 'string' },
     backend: { type: 'string' },
+    queue: { type: 'string' },
+    'queue-name': { type: 'string' },
+    attempts: { type: 'string' },
+    'backoff-ms': { type: 'string' },
   },
   allowPositionals: true,
   async run(args, out) {
     const [root, ...more] = args.positionals;
     if (root === undefined || more.length > 0) throw new UsageError('give one folder to ingest');
     if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`${root}: no such folder`);
+    if (stringOption(args, 'queue') !== undefined) return enqueue(root, args, out);
+    for (const flag of ['queue-name', 'attempts', 'backoff-ms']) if (args.values[flag] !== undefined) throw new UsageError(`--${flag} goes with --queue`);
     const backend = stringOption(args, 'backend') ?? 'auto';
     if (backend !== 'auto' && backend !== 'onnx' && backend !== 'torch') throw new UsageError(`--backend must be auto, onnx or torch, got '${backend}'`);
     const manifest = stringOption(args, 'manifest');
@@ -127,3 +146,34 @@ export const ingestCommand: Command = {
     return 0;
   },
 };
+
+/** `physis ingest <dir> --queue URL`: one job per file, for `physis worker` processes. */
+async function enqueue(root: string, args: ParsedArgs, out: Output): Promise<number> {
+  const queue = parseQueueUrl(stringOption(args, 'queue', true));
+  const queueName = stringOption(args, 'queue-name') ?? DEFAULT_QUEUE_NAME;
+  const manifest = stringOption(args, 'manifest');
+  if (manifest !== undefined && !existsSync(manifest)) throw new UsageError(`${manifest}: no such manifest`);
+  // the tasks are named here and checked to exist; their models are the workers' to open
+  const tasks = plannedTasks(args).map((t) => t.task.name);
+  const url = stringOption(args, 'registry');
+  const location = url === undefined ? null : parseRegistryUrl(url);
+  const keyFile = stringOption(args, 'key-file');
+  const exclude = [...(location?.engine === 'sqlite' ? [location.path] : []), ...(keyFile === undefined ? [] : [keyFile])];
+  const s = await enqueueFolder({
+    root,
+    queue,
+    queueName,
+    tasks,
+    exclude,
+    attempts: intOption(args, 'attempts', 3, 1, 100),
+    backoffMs: intOption(args, 'backoff-ms', 5000, 0, 3_600_000),
+    ...(manifest === undefined ? {} : { manifest }),
+  });
+  for (const f of s.unreadable) out.warn(`${escapeForTerminal(f)}: vanished or unreadable before it could be enqueued`);
+  out.result(
+    { enqueue: s },
+    `${s.films} files: ${s.enqueued} enqueued, ${s.alreadyQueued} already queued on ${queueName} at ${queue.where} (${s.seconds.toFixed(1)} s); tasks ${tasks.join(', ')}` +
+      (s.excluded > 0 ? `; ${s.excluded} not films (the manifest, the registry's or key's own files)` : ''),
+  );
+  return 0;
+}
