@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "physis_torch",
-      "sources": ["src/addon.cpp", "src/tensor.cpp", "src/ops.cpp", "src/nn.cpp", "src/autograd.cpp"],
+      "sources": ["src/addon.cpp", "src/tensor.cpp", "src/ops.cpp", "src/nn.cpp", "src/autograd.cpp", "src/distributed.cpp"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<(torch_include)",
@@ -16,7 +16,8 @@
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
       "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-frtti", "-Wno-unused-parameter",
-                    "-Wno-deprecated-declarations", "<!(node -p \"process.env.PHYSIS_TORCH_CXXFLAGS || '-D_GLIBCXX_USE_CXX11_ABI=1'\")"],
+                    "-Wno-deprecated-declarations", "<!(node -p \"process.env.PHYSIS_TORCH_CXXFLAGS || '-D_GLIBCXX_USE_CXX11_ABI=1'\")",
+                    "<!@(node -p \"process.env.PHYSIS_TORCH_DEFINES || ''\")"],
       "libraries": ["-L<(torch_lib)", "-Wl,-rpath,<(torch_lib)", "-Wl,--no-as-needed", "-ltorch", "-ltorch_cpu", "-lc10",
                     "<!(node -p \"process.env.PHYSIS_TORCH_EXTRA_LIBS || ''\")", "-Wl,--as-needed"]
     }

@@ -4,11 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Runtime: libtorch (CPU, oneDNN) + OpenBLAS for the tensor engine's addon.
+# Runtime: libtorch (CPU, oneDNN) + OpenBLAS for the tensor engine's addon; Gloo's headers for its c10d process group.
 # Tests and benchmarks only: Debian's PyTorch, torchvision, pydicom and numpy as references.
 # Tests only: Orthanc with its DICOMweb plugin (the PACS of the round-trip test), dciodvfy and dsrdump (independent
 # validators of the DICOM objects Physis writes), Chromium (the viewer's browser test); DejaVu (burned-in text).
-APT_PACKAGES=(build-essential python3 libtorch-dev libopenblas0-pthread
+APT_PACKAGES=(build-essential python3 libtorch-dev libopenblas0-pthread libgloo-dev
   python3-torch python3-torchvision python3-pydicom python3-numpy python3-pil
   orthanc orthanc-dicomweb dicom3tools dcmtk chromium fonts-dejavu-core)
 

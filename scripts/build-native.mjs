@@ -62,7 +62,27 @@ function findNodeGyp() {
   return '';
 }
 
-const torch = findLibtorch();
+/**
+ * The c10d backends this libtorch can give the addon (native/src/distributed.cpp), as compiler flags: Gloo where
+ * its headers sit beside libtorch's (Debian: libgloo-dev), NCCL where libtorch has CUDA and nccl.h and the CUDA
+ * runtime headers are found (NCCL_INCLUDE, CUDA_HOME). Without either, the addon builds and says so at run time.
+ */
+function distributedFlags(include, lib) {
+  const c10d = join(include, 'torch', 'csrc', 'distributed', 'c10d');
+  const flags = [];
+  if (existsSync(join(c10d, 'ProcessGroupGloo.hpp')) && existsSync(join(include, 'gloo', 'algorithm.h'))) flags.push('-DPHYSIS_WITH_GLOO');
+  const firstWith = (file, dirs) => dirs.find((d) => d && existsSync(join(d, file)));
+  const cudaHome = process.env.CUDA_HOME ?? '/usr/local/cuda';
+  const ncclInc = firstWith('nccl.h', [process.env.NCCL_INCLUDE, include, '/usr/include']);
+  const cudaInc = firstWith('cuda_runtime_api.h', [join(cudaHome, 'include'), '/usr/include']);
+  if (flags.length > 0 && existsSync(join(c10d, 'ProcessGroupNCCL.hpp')) && existsSync(join(lib, 'libtorch_cuda.so')) && ncclInc && cudaInc) {
+    flags.push('-DPHYSIS_WITH_NCCL', `-I${ncclInc}`, `-I${cudaInc}`);
+  }
+  return flags.join(' ');
+}
+
+const found = findLibtorch();
+const torch = { ...found, distributed: distributedFlags(found.include, found.lib) };
 const gyp = findNodeGyp();
 const prefix = resolve(dirname(process.execPath), '..');
 const nodedir = existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
@@ -72,6 +92,7 @@ const env = {
   PHYSIS_TORCH_LIB: torch.lib,
   PHYSIS_TORCH_EXTRA_LIBS: torch.extra,
   PHYSIS_TORCH_CXXFLAGS: `-D_GLIBCXX_USE_CXX11_ABI=${torch.abi}`,
+  PHYSIS_TORCH_DEFINES: torch.distributed,
 };
 const stamp = join(NATIVE, 'build', '.libtorch');
 const wanted = JSON.stringify(torch);
@@ -98,5 +119,5 @@ if (rebuild) {
 }
 run(['build', '--jobs', 'max']);
 console.error(
-  `build-native: native/build/Release/physis_torch.node ready (${((Date.now() - t0) / 1000).toFixed(0)} s, libtorch ${torch.lib})`,
+  `build-native: native/build/Release/physis_torch.node ready (${((Date.now() - t0) / 1000).toFixed(0)} s, libtorch ${torch.lib}, c10d: ${torch.distributed.includes("NCCL") ? "gloo, nccl" : torch.distributed.includes("GLOO") ? "gloo" : "none"})`,
 );

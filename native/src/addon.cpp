@@ -243,6 +243,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerOps(env, exports);
   registerNn(env, exports);
   registerAutograd(env, exports);
+  registerDistributed(env, exports);
   return exports;
 }
 

@@ -37,3 +37,11 @@ export class StateDictError extends Error {
 export class NativeAddonError extends Error {
   override name = 'NativeAddonError';
 }
+
+/**
+ * A collective or the rendezvous of a process group failed: a peer rank died (its sockets closed), stalled past the
+ * group's timeout, or never arrived. The message names the op, this rank, the backend and the timeout.
+ */
+export class DistributedError extends Error {
+  override name = 'DistributedError';
+}

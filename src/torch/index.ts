@@ -94,7 +94,21 @@ export {
   TensorDisposedError,
   StateDictError,
   NativeAddonError,
+  DistributedError,
 } from './errors.js';
+export {
+  initProcessGroup,
+  allReduce,
+  broadcast,
+  barrier,
+  destroyProcessGroup,
+  distributedBackends,
+  ProcessGroup,
+  GradientAllReducer,
+  type DistributedBackend,
+  type InitProcessGroupOptions,
+  type GradientAllReducerOptions,
+} from './distributed.js';
 export {
   loadSafetensors,
   readSafetensors,

@@ -192,7 +192,19 @@ export interface NativeAddon {
     nesterov: boolean,
   ): void;
   clipGradNorm(ps: H[], maxNorm: number): number;
+  // distributed.cpp (the dist* functions other than distBackends exist only when the addon has Gloo)
+  distBackends(): string[];
+  distInit?(rank: number, worldSize: number, host: string, port: number, timeoutMs: number, backend: string): Promise<NativeGroup>;
+  distAllReduce?(g: NativeGroup, ts: H[]): Promise<void>;
+  distBroadcast?(g: NativeGroup, ts: H[], root: number): Promise<void>;
+  distBarrier?(g: NativeGroup): Promise<void>;
+  distInfo?(g: NativeGroup): { rank: number; size: number; backend: string };
+  distDestroy?(g: NativeGroup): void;
 }
+
+declare const groupBrand: unique symbol;
+/** An opaque native c10d process group (a Napi::External owning the store and the group). */
+export type NativeGroup = { readonly [groupBrand]: true };
 
 /** Shape/dtype of the most recently returned tensor: [ndim, dtype, device, requiresGrad, size0, size1, …]. */
 export const META = new Int32Array(4 + 64);
