@@ -14,14 +14,16 @@ import { join } from 'node:path';
 import {
   assignSplits,
   crossValidate,
-  trainModel,
+  trainModelOnRank,
   type CrossValidateResult,
   type ProgressListener,
   type EpochRecord,
   type TrainingItem,
   type TrainRecipe,
   type TrainResult,
+  type TrainWorkerResult,
 } from '../train/index.js';
+import type { ProcessGroup } from '../torch/index.js';
 import { InputError } from './errors.js';
 import type { Task } from './task.js';
 
@@ -60,10 +62,15 @@ export interface TrainTaskOptions {
   readonly onEpoch?: (record: EpochRecord) => void;
   /** Lines a person should read (excluded rows, a fallback split, the fold being trained). */
   readonly onNote?: (line: string) => void;
+  /** Data-parallel training: this rank's process group (one run, not cross-validation); see trainModelOnRank. */
+  readonly distributed?: { readonly group: ProcessGroup };
 }
 
 /** What {@link trainTask} produced. */
-export type TrainTaskResult = { readonly kind: 'single'; readonly result: TrainResult } | { readonly kind: 'cv'; readonly result: CrossValidateResult<TrainingItem> };
+export type TrainTaskResult =
+  | { readonly kind: 'single'; readonly result: TrainResult }
+  | { readonly kind: 'cv'; readonly result: CrossValidateResult<TrainingItem> }
+  | { readonly kind: 'worker'; readonly result: TrainWorkerResult };
 
 /**
  * Train a task.
@@ -114,16 +121,18 @@ export async function trainTask<Item extends TrainingItem, State>(task: Task<Ite
   const limit = o.limit ?? 0;
   if (folds <= 1) {
     const train = limit > 0 ? plan.train.slice(0, limit) : plan.train;
-    const result = await trainModel(task, {
+    const result = await trainModelOnRank(task, {
       ...common,
       train,
       dev: plan.dev,
       outDir: o.outDir,
       modelId,
       dataSummary: `${csv}: ${train.length} train / ${plan.dev.length} dev images${note}`,
+      ...(o.distributed === undefined ? {} : { distributed: o.distributed }),
     });
-    return { kind: 'single', result };
+    return 'bundle' in result ? { kind: 'single', result } : { kind: 'worker', result };
   }
+  if (o.distributed !== undefined) throw new InputError('data-parallel training runs one train/dev split: cross-validation (folds) is not distributed');
   // K-fold CV over the train and dev rows pooled, in file order (rows of other splits stay out)
   const kept = new Set<Item>([...plan.train, ...plan.dev]);
   const pooled = rows.filter((r) => kept.has(r));

@@ -42,6 +42,13 @@ export interface DataLoaderOptions<T> {
   readonly train?: boolean;
   /** Passed to `setup` and to every `loadSample` call as `context.options`. */
   readonly moduleOptions?: unknown;
+  /**
+   * This rank's share of the items in data-parallel training (PyTorch's DistributedSampler): each epoch's order
+   * (shuffled alike on every rank) is padded by repeating its start to a multiple of the world size, and rank r takes
+   * positions r, r + W, r + 2W, … So every rank has the same number of batches (a rank with fewer would wait in a
+   * collective the others never start), and the ranks' batches k together are the single-process order's items.
+   */
+  readonly shard?: { readonly rank: number; readonly worldSize: number };
 }
 
 interface Pending {
@@ -76,13 +83,24 @@ export class DataLoader<T> {
     if (!Number.isInteger(this.workerCount) || this.workerCount < 0) {
       throw new TrainConfigError(`workers ${this.workerCount} must be an integer >= 0`);
     }
+    const shard = options.shard;
+    if (shard !== undefined && !(Number.isInteger(shard.worldSize) && shard.worldSize >= 1 && Number.isInteger(shard.rank) && shard.rank >= 0 && shard.rank < shard.worldSize)) {
+      throw new TrainConfigError(`shard rank ${shard.rank} of ${shard.worldSize}: need 0 <= rank < worldSize`);
+    }
     this.prefetch = options.prefetch ?? Math.max(1, 2 * this.workerCount);
     if (!Number.isInteger(this.prefetch) || this.prefetch < 1) throw new TrainConfigError(`prefetch ${this.prefetch} must be >= 1`);
   }
 
+  /** Items this loader serves per epoch (this rank's share when sharded). */
+  private get itemsPerEpoch(): number {
+    const n = this.options.items.length;
+    const shard = this.options.shard;
+    return shard === undefined ? n : Math.ceil(n / shard.worldSize);
+  }
+
   /** Batches per epoch. */
   get stepsPerEpoch(): number {
-    const n = this.options.items.length;
+    const n = this.itemsPerEpoch;
     return this.options.dropLast === true ? Math.floor(n / this.options.batchSize) : Math.ceil(n / this.options.batchSize);
   }
 
@@ -90,6 +108,14 @@ export class DataLoader<T> {
   batchIndices(epoch: number): number[][] {
     const order = this.options.items.map((_, i) => i);
     if (this.options.shuffle === true) new Rng(mixSeed(this.options.seed, 0x5eed, epoch)).shuffle(order);
+    const shard = this.options.shard;
+    if (shard !== undefined) {
+      const padded = this.itemsPerEpoch * shard.worldSize;
+      for (let i = 0; order.length < padded; i++) order.push(order[i % this.options.items.length] as number);
+      const mine = order.filter((_, i) => i % shard.worldSize === shard.rank);
+      order.length = 0;
+      order.push(...mine);
+    }
     const out: number[][] = [];
     for (let i = 0; i < this.stepsPerEpoch; i++) out.push(order.slice(i * this.options.batchSize, (i + 1) * this.options.batchSize));
     return out;

@@ -70,6 +70,7 @@ export type { TrainingItem, TrainRecipe, RecipePreprocessing, Evaluation, TaskRe
 export { recipePreprocessing } from './training-task.js';
 export {
   trainModel,
+  trainModelOnRank,
   taskLoader,
   predictOutputs,
   initFromWeights,
@@ -78,9 +79,11 @@ export {
   TRAINING_ROWS_FILE,
   type TrainOptions,
   type TrainResult,
+  type TrainWorkerResult,
   type EpochRecord,
   type InitReport,
 } from './trainer.js';
+export { launchWorkers, distributedEnv, threadsPerWorker, freePort, WorkerFailedError, type DistributedEnv, type LaunchOptions } from './launch.js';
 export {
   crossValidate,
   type CrossValidateOptions,

@@ -21,6 +21,7 @@ import { createModel, type ZooModel } from '../models/index.js';
 import type { PreprocessOptions } from '../preprocess/index.js';
 import {
   AdamW,
+  GradientAllReducer,
   getDefaultDevice,
   loadSafetensors,
   manualSeed,
@@ -35,6 +36,7 @@ import {
   tidy,
   warmupCosine,
   type Device,
+  type ProcessGroup,
   type Tensor,
 } from '../torch/index.js';
 import { CHECKPOINT_VERSION, configFingerprint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
@@ -46,7 +48,7 @@ import { JsonlLogger } from './jsonl-logger.js';
 import { acquireRunLock, assertFreshOutput } from './run-lock.js';
 import { checkMinimumSizes } from './splits.js';
 import { ProgressReporter, type ProgressListener } from './progress.js';
-import { Rng } from './rng.js';
+import { mixSeed, Rng } from './rng.js';
 import { recipePreprocessing, type Evaluation, type TrainingItem, type TrainingTask, type TrainRecipe } from './training-task.js';
 
 /** The bundle artifact listing every training row (id and image sha256), so evaluation can flag overlap. */
@@ -102,6 +104,22 @@ export interface TrainOptions<Item extends TrainingItem> {
   readonly subset?: Readonly<Record<string, string>>;
   readonly onProgress?: ProgressListener;
   readonly onEpoch?: (record: EpochRecord) => void;
+  /**
+   * Data-parallel training over a process group (PyTorch DistributedDataParallel's scheme): `recipe.batchSize` is the
+   * global batch, each rank loads batchSize / worldSize items of its shard (DistributedSampler), gradients are
+   * averaged over the ranks every step, batch norm normalises with each rank's own batch (no SyncBatchNorm) and its
+   * running statistics are rank 0's. Every rank evaluates the dev split, rank 0's early-stopping decision is taken
+   * by all; rank 0 alone writes the log, checkpoints, report and bundle. `resume` reads the checkpoint on every rank
+   * (multi-node: `outDir` on a shared file system).
+   */
+  readonly distributed?: { readonly group: ProcessGroup };
+}
+
+/** What a rank other than 0 of a data-parallel run returns (rank 0 returns the {@link TrainResult}). */
+export interface TrainWorkerResult {
+  readonly rank: number;
+  readonly epochsRun: number;
+  readonly stoppedEarly: boolean;
 }
 
 /** What a training run produced, in memory. */
@@ -270,6 +288,8 @@ export function taskLoader<Item extends TrainingItem>(
     cache?: boolean;
     batchSize?: number;
     dropLast?: boolean;
+    /** This rank's share in data-parallel training (DataLoader's shard option). */
+    shard?: { readonly rank: number; readonly worldSize: number };
     /** How films become the input (default the recipe's); a bundle's evaluation passes its card's. */
     preprocessing?: PreprocessOptions & { readonly size: number };
   },
@@ -284,6 +304,7 @@ export function taskLoader<Item extends TrainingItem>(
     train: augment,
     shuffle: o.shuffle ?? false,
     ...(o.dropLast === true ? { dropLast: true } : {}),
+    ...(o.shard === undefined ? {} : { shard: o.shard }),
     moduleOptions: task.sampleOptions(o.recipe, augment ? o.recipe.augmentation : null, o.cache ?? false, o.preprocessing ?? recipePreprocessing(o.recipe)),
   });
 }
@@ -316,22 +337,47 @@ function trainingRowsArtifact(train: readonly TrainingItem[], dev: readonly Trai
 /**
  * Train a task's model and write its bundle, log and dev report into `outDir`.
  * @param task - the task
- * @param o - data, output folder, recipe and hooks
+ * @param o - data, output folder, recipe and hooks (a data-parallel run calls {@link trainModelOnRank} instead)
  */
 export async function trainModel<Item extends TrainingItem>(task: TrainingTask<Item>, o: TrainOptions<Item>): Promise<TrainResult> {
+  const r = await trainModelOnRank(task, o);
+  if (!('bundle' in r)) throw new TrainConfigError(`rank ${r.rank} of a data-parallel run has no bundle: call trainModelOnRank on every rank`);
+  return r;
+}
+
+/**
+ * One rank's part of a data-parallel training run (the same as {@link trainModel} without `o.distributed`). Why a
+ * second entry: only rank 0 writes and returns the bundle; every other rank returns what it trained.
+ * Reference: PyTorch DistributedDataParallel (every rank runs the same loop; rank 0 saves).
+ * @param task - the task
+ * @param o - as for trainModel, with `distributed: { group }` on every rank
+ */
+export async function trainModelOnRank<Item extends TrainingItem>(task: TrainingTask<Item>, o: TrainOptions<Item>): Promise<TrainResult | TrainWorkerResult> {
   const device = o.device ?? 'cpu';
   const previous = getDefaultDevice();
+  const group = o.distributed?.group;
+  const isMain = group === undefined || group.rank === 0;
+  const worldSize = group?.worldSize ?? 1;
+  if (!Number.isInteger(o.recipe.batchSize / worldSize) || o.recipe.batchSize < worldSize) {
+    throw new TrainConfigError(`batch ${o.recipe.batchSize} is the global batch of ${worldSize} ranks: it must be a multiple of ${worldSize}`);
+  }
   // everything the run creates (model, batches, optimiser state) lands on the run's device; throws DeviceError first
   // sizes, output and device are checked before anything is written; the lock keeps a second run out of this folder
-  const { trainDropLast } = checkMinimumSizes({ train: o.train.length, dev: o.dev.length, batchSize: o.recipe.batchSize });
-  assertFreshOutput(o.outDir, { force: o.force === true, resume: o.resume === true, bundleFiles: ['card.json'] });
+  let { trainDropLast } = checkMinimumSizes({ train: o.train.length, dev: o.dev.length, batchSize: o.recipe.batchSize });
+  if (group !== undefined) {
+    // batch normalisation sees each rank's batch alone, so a last batch of one is judged per rank
+    const perRank = Math.ceil(o.train.length / worldSize);
+    const b = o.recipe.batchSize / worldSize;
+    trainDropLast = perRank > b && perRank % b === 1;
+  }
+  if (isMain) assertFreshOutput(o.outDir, { force: o.force === true, resume: o.resume === true, bundleFiles: ['card.json'] });
   setDefaultDevice(device); // throws DeviceError when the device is not there
   try {
-    const lock = acquireRunLock(o.outDir, o.command === undefined ? {} : { command: o.command });
+    const lock = isMain ? acquireRunLock(o.outDir, o.command === undefined ? {} : { command: o.command }) : null;
     try {
       return await trainOnDefaultDevice(task, o, device, trainDropLast);
     } finally {
-      lock.release();
+      lock?.release();
     }
   } finally {
     setDefaultDevice(previous);
@@ -343,7 +389,11 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
   o: TrainOptions<Item>,
   device: Device,
   trainDropLast: boolean,
-): Promise<TrainResult> {
+): Promise<TrainResult | TrainWorkerResult> {
+  const group = o.distributed?.group;
+  const rank = group?.rank ?? 0;
+  const isMain = rank === 0;
+  const worldSize = group?.worldSize ?? 1;
   const started = performance.now();
   const { recipe } = o;
   if (!Number.isInteger(recipe.epochs) || recipe.epochs < 1) throw new TrainConfigError(`epochs ${recipe.epochs} must be >= 1`);
@@ -360,7 +410,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
     train: o.train.map((i) => i.path),
     dev: o.dev.map((i) => i.path),
   });
-  mkdirSync(ckptDir, { recursive: true });
+  if (isMain) mkdirSync(ckptDir, { recursive: true });
 
   // seeded before the model exists: its initial weights come from the engine's generator
   manualSeed(recipe.seed);
@@ -371,7 +421,15 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
   const opt = new AdamW(model.parameters(), { lr: recipe.optimizer.lr, weightDecay: recipe.optimizer.weightDecay });
   const cache = o.cache ?? true;
   // a last batch of one image would give batch normalisation a single sample (its running variance divides by n − 1)
-  const trainLoader = taskLoader(task, o.train, { recipe, augment: true, shuffle: true, workers, cache, dropLast: trainDropLast });
+  const trainLoader = taskLoader(task, o.train, {
+    recipe,
+    augment: true,
+    shuffle: true,
+    workers,
+    cache,
+    dropLast: trainDropLast,
+    ...(group === undefined ? {} : { batchSize: recipe.batchSize / worldSize, shard: { rank, worldSize } }),
+  });
   const devLoader = taskLoader(task, o.dev, { recipe, workers, cache });
   const stepsPerEpoch = trainLoader.stepsPerEpoch;
   const schedule = warmupCosine({
@@ -384,7 +442,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
   let rng = new Rng(recipe.seed);
   let epoch = 0;
   let step = 0;
-  const log = new JsonlLogger(join(o.outDir, 'train.jsonl'));
+  const log = isMain ? new JsonlLogger(join(o.outDir, 'train.jsonl')) : null;
   let resumed: TrainState | null = null;
   if (o.resume === true) {
     resumed = loadCheckpoint(ckptDir, fingerprint);
@@ -394,18 +452,24 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
     rng = Rng.fromState(resumed.rngState);
     epoch = resumed.epoch;
     step = resumed.step;
-  } else if (existsSync(log.path)) {
+  } else if (log !== null && existsSync(log.path)) {
     rmSync(log.path); // a fresh run starts a fresh log
   }
+  // every rank starts from rank 0's weights and buffers (DDP's broadcast at construction)
+  const reducer = group === undefined ? null : new GradientAllReducer(model.parameters(), { group });
+  const buffers = model.namedBuffers().map(([, b]) => b);
+  await reducer?.broadcastParameters(buffers);
   const progress = new ProgressReporter({ epochs: recipe.epochs, stepsPerEpoch, batchSize: recipe.batchSize });
-  if (o.onProgress) progress.on(o.onProgress);
+  if (o.onProgress && isMain) progress.on(o.onProgress);
   const history: EpochRecord[] = [];
   const extraInputs = model.extraInputs;
   let stoppedEarly = stopper.state().epochsWithoutImprovement >= recipe.earlyStopping.patience;
   try {
     for (; epoch < recipe.epochs && !stoppedEarly; epoch++) {
       const epochStart = performance.now();
-      manualSeed(rng.nextUint32());
+      // dropout and other in-network randomness: rank 0 keeps the single-process stream, the others draw their own
+      const epochSeed = rng.nextUint32();
+      manualSeed(rank === 0 ? epochSeed : mixSeed(epochSeed, rank));
       setBackboneFrozen(model, epoch < (o.freezeBackboneEpochs ?? 0));
       model.train();
       progress.startEpoch(epoch);
@@ -432,13 +496,22 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
           l.backward();
           return value;
         });
+        await reducer?.allReduceGradients();
         opt.step();
         opt.zeroGrad();
         step++;
         s++;
         lossSum += loss * n;
         seen += n;
-        progress.step(s, n, loss);
+        progress.step(s, n * worldSize, loss);
+      }
+      if (group !== undefined) {
+        // the epoch's loss over every rank's images; batch-norm running statistics are rank 0's, as under DDP
+        const totals = tensor([lossSum, seen], [2]);
+        await group.allReduce(totals);
+        [lossSum, seen] = Array.from(totals.toFloat32Array()) as [number, number];
+        totals.dispose();
+        await reducer?.broadcast(buffers);
       }
       const evaluation = task.evaluate(await predictOutputs(model, devLoader, o.dev.length, size), o.dev);
       const primary = evaluation.metrics[task.selection.metric];
@@ -446,6 +519,19 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
         throw new TrainDivergedError(`dev ${task.selection.metric} is ${String(primary)} at epoch ${epoch + 1}: the network's outputs are not finite`);
       }
       const decision = stopper.update(epoch, primary);
+      let stop = decision.stop;
+      if (group !== undefined) {
+        // rank 0's decision binds every rank (their dev metrics agree, but one rank deciding alone cannot diverge)
+        const flag = tensor([stop ? 1 : 0], [1]);
+        await group.broadcast(flag, 0);
+        stop = flag.item() === 1;
+        flag.dispose();
+      }
+      if (!isMain) {
+        stoppedEarly = stop;
+        history.push({ epoch, trainLoss: lossSum / Math.max(1, seen), dev: evaluation.metrics, lr, seconds: 0, imagesPerSecond: 0, improved: decision.improved });
+        continue;
+      }
       if (decision.improved) saveSafetensors(join(ckptDir, BEST), model.stateDict());
       saveSafetensors(join(ckptDir, LAST), model.stateDict());
       saveOptimizer(join(ckptDir, OPTIM), opt);
@@ -474,11 +560,12 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
         imagesPerSecond: seen / seconds,
         improved: decision.improved,
       };
-      log.log({ ...record });
+      log?.log({ ...record });
       history.push(record);
       o.onEpoch?.(record);
-      stoppedEarly = decision.stop;
+      stoppedEarly = stop;
     }
+    if (!isMain) return { rank, epochsRun: history.length, stoppedEarly };
     if (!existsSync(join(ckptDir, BEST))) throw new TrainConfigError(`${ckptDir}: no best weights (the run finished no epoch)`);
     // the bundle holds the best epoch's weights; every number in its card is measured with them as shipped
     loadWeights(model, join(ckptDir, BEST));
@@ -537,7 +624,11 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
         },
         outputs: card.outputs,
         trainingData: {
-          summary: o.dataSummary,
+          summary:
+            group === undefined
+              ? o.dataSummary
+              : `${o.dataSummary}; data-parallel over ${worldSize} processes (global batch ${recipe.batchSize} = ${worldSize} × ${recipe.batchSize / worldSize}; ` +
+                'batch norm normalised each rank\'s batch alone, no SyncBatchNorm; running statistics are rank 0\'s)',
           ...(o.command === undefined ? {} : { command: o.command }),
           ...(o.subset === undefined ? {} : { subset: o.subset }),
         },

@@ -11,7 +11,19 @@
  * epoch 2/2: train loss 42.14, devMaeMonths 38.53 (3.7 s)
  * bundle /tmp/tiny: best devMaeMonths 38.53 (epoch 2 of 2), report /tmp/tiny/report/report.html
  */
-import { applyRecipe, formatProgress, NO_AUGMENTATION_KEYS, recipeDiff, type ProgressEvent, type TrainRecipe } from '../../train/index.js';
+import {
+  applyRecipe,
+  distributedEnv,
+  formatProgress,
+  launchWorkers,
+  NO_AUGMENTATION_KEYS,
+  recipeDiff,
+  threadsPerWorker,
+  type DistributedEnv,
+  type ProgressEvent,
+  type TrainRecipe,
+} from '../../train/index.js';
+import { initProcessGroup, type DistributedBackend, type ProcessGroup } from '../../torch/index.js';
 import { listTasks, trainTask } from '../../tasks/index.js';
 import { intOption, stringOption, UsageError, type Command, type ParsedArgs } from '../command.js';
 import type { Output } from '../output.js';
@@ -29,19 +41,50 @@ const SHORTHANDS: Readonly<Record<string, string>> = {
   seed: 'seed',
 };
 
+/** Options of the launcher and the rendezvous: where and how many processes, not what they compute. */
+const LAUNCH_OPTIONS = new Set(['nproc-per-node', 'nnodes', 'node-rank', 'master-addr', 'dist-timeout', 'dist-backend']);
+
 /**
  * The command line that reproduces a run: the given options minus those that change how, not what, it computes
- * (--resume continues the same run; --force, --json only change what is allowed or printed).
+ * (--resume continues the same run; --force, --json only change what is allowed or printed; the rendezvous options).
+ * A data-parallel worker adds its process counts (batch norm sees each rank's batch, so they change the result).
  */
-function reproduceCommand(task: string, args: ParsedArgs): string {
+function reproduceCommand(task: string, args: ParsedArgs, dist: DistributedEnv | null): string {
   const parts = ['physis', 'train', task];
   for (const [name, value] of Object.entries(args.values)) {
-    if (name === 'resume' || name === 'force' || name === 'json' || value === undefined || value === false) continue;
+    if (name === 'resume' || name === 'force' || name === 'json' || LAUNCH_OPTIONS.has(name) || value === undefined || value === false) continue;
     const values = Array.isArray(value) ? value : [value];
     for (const v of values) parts.push(v === true ? `--${name}` : `--${name} ${String(v)}`);
   }
+  if (dist !== null && dist.worldSize > 1) {
+    parts.push(`--nproc-per-node ${dist.localWorldSize}`);
+    if (dist.worldSize !== dist.localWorldSize) parts.push(`--nnodes ${dist.worldSize / dist.localWorldSize}`);
+  }
   return parts.join(' ');
 }
+
+/** The arguments a worker runs with: this command's, less the launcher's own options. */
+function workerArgv(task: string, args: ParsedArgs): string[] {
+  const argv = ['train', task];
+  for (const [name, value] of Object.entries(args.values)) {
+    if (LAUNCH_OPTIONS.has(name) || value === undefined || value === false) continue;
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (v === true) argv.push(`--${name}`);
+      else argv.push(`--${name}`, String(v));
+    }
+  }
+  return argv;
+}
+
+function parseMasterAddr(v: string): { addr: string; port: number } {
+  const colon = v.lastIndexOf(':');
+  const port = Number(v.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--master-addr ${v}: expected host:port (e.g. 10.0.0.1:29500)`);
+  return { addr: v.slice(0, colon), port };
+}
+
+/** An Output that prints nothing: ranks other than 0 of a data-parallel run stay quiet (their errors still throw). */
+const QUIET: Output = { json: false, result: () => undefined, info: () => undefined, warn: () => undefined, progress: () => undefined };
 
 /** Progress lines at most every `everyMs`, and always at the end of an epoch. */
 function progressPrinter(out: Output, everyMs = 2000): (e: ProgressEvent) => void {
@@ -87,6 +130,7 @@ export const trainCommand: Command = {
     '                    [--folds K [--ensemble]] [--subset input=value] [--workers N] [--threads N] [--device cpu|cuda]',
     '                    [--limit N] [--resume] [--force] [--no-augment] [--init bundle|file.safetensors] [--freeze-epochs N]',
     '                    [--weights-dtype float32|float16] [--json]',
+    '                    [--nproc-per-node N [--nnodes M --node-rank R --master-addr host:port] [--dist-timeout S] [--dist-backend gloo|nccl]]',
     '',
     `tasks: ${listTasks().map((t) => t.name).join(', ')}`,
     'Rows of split train and dev are used; rows of any other split (test, holdout…) are excluded and named. Only a file',
@@ -98,6 +142,10 @@ export const trainCommand: Command = {
     '--subset sex=M trains on one value of an input (the card records it); pair such bundles with `physis bundle compose`.',
     '--folds K --ensemble writes <out>/fold-1..K and <out>/composite.json (usable as --bundle).',
     '--weights-dtype float16 ships half-size weights; the card\'s metrics are measured with the rounded weights.',
+    '--nproc-per-node N trains data-parallel in N worker processes (torchrun-style; workers read RANK, WORLD_SIZE,',
+    'MASTER_ADDR, MASTER_PORT): --batch is the global batch, each rank loads batch/N of its shard, gradients are averaged',
+    'every step (c10d Gloo), batch norm uses each rank\'s own batch; rank 0 alone writes. A failed rank stops the others',
+    '(at once if it died, after --dist-timeout seconds, default 1800, if it stalled); the launcher names it and exits 1.',
     ...taskTrainUsage(),
     '',
     'example:',
@@ -130,13 +178,37 @@ export const trainCommand: Command = {
     'freeze-epochs': { type: 'string' },
     subset: { type: 'string', multiple: true },
     ensemble: { type: 'boolean' },
+    'nproc-per-node': { type: 'string' },
+    nnodes: { type: 'string' },
+    'node-rank': { type: 'string' },
+    'master-addr': { type: 'string' },
+    'dist-timeout': { type: 'string' },
+    'dist-backend': { type: 'string' },
     ...taskTrainOptions(),
   },
   allowPositionals: true,
-  async run(args, out) {
+  async run(args, stdOut) {
     const name = args.positionals[0];
     if (name === undefined || args.positionals.length > 1) throw new UsageError(`name one task: ${listTasks().map((t) => t.name).join(', ')}`);
     const task = taskByName(name);
+    const dist = distributedEnv();
+    const nproc = stringOption(args, 'nproc-per-node');
+    if (nproc !== undefined && dist === null) {
+      // the launcher: this process only starts the workers (each runs this command with its rank) and waits
+      const master = stringOption(args, 'master-addr');
+      const m = master === undefined ? undefined : parseMasterAddr(master);
+      const here = import.meta.url;
+      await launchWorkers({
+        nprocPerNode: intOption(args, 'nproc-per-node', 1, 1, 256),
+        nnodes: intOption(args, 'nnodes', 1, 1, 4096),
+        nodeRank: intOption(args, 'node-rank', 0, 0, 4095),
+        ...(m === undefined ? {} : { masterAddr: m.addr, masterPort: m.port }),
+        entry: { moduleUrl: new URL(here.endsWith('.ts') ? '../main.ts' : '../main.js', here).href, argv: workerArgv(name, args) },
+        onNote: (line) => stdOut.warn(line),
+      });
+      return 0;
+    }
+    const out = dist === null || dist.rank === 0 ? stdOut : QUIET;
     const sets = [...((args.values['set'] as string[] | undefined) ?? [])];
     for (const [option, key] of Object.entries(SHORTHANDS)) {
       const v = stringOption(args, option);
@@ -154,6 +226,7 @@ export const trainCommand: Command = {
     const base: TrainRecipe = chosen?.recipe ?? task.recipe;
     const recipe: TrainRecipe = applyRecipe(base, { ...(config === undefined ? {} : { file: config }), set: sets });
     const folds = intOption(args, 'folds', 1, 1, 20);
+    if (dist !== null && folds > 1) throw new UsageError('--folds: cross-validation is not distributed; train one split with --nproc-per-node');
     const ensemble = args.values['ensemble'] === true;
     if (ensemble && folds < 2) throw new UsageError('--ensemble combines fold models: give --folds K (K >= 2)');
     const threadsRaw = stringOption(args, 'threads');
@@ -185,7 +258,23 @@ export const trainCommand: Command = {
       dataNote = prepared.summary;
     }
     if (data === undefined) throw new UsageError(`missing --data${task.prepareTraining === undefined ? '' : ` (or ${own.map((k) => `--${k}`).join(', ')})`}`);
-    const r = await trainTask(task, {
+    let group: ProcessGroup | undefined;
+    if (dist !== null) {
+      const backend = stringOption(args, 'dist-backend') ?? (device === 'cuda' ? 'nccl' : 'gloo');
+      if (backend !== 'gloo' && backend !== 'nccl') throw new UsageError(`--dist-backend must be gloo or nccl, got '${backend}'`);
+      group = await initProcessGroup({
+        rank: dist.rank,
+        worldSize: dist.worldSize,
+        masterAddr: dist.masterAddr,
+        masterPort: dist.masterPort,
+        backend: backend as DistributedBackend,
+        timeoutMs: intOption(args, 'dist-timeout', 1800, 1, 86_400) * 1000,
+      });
+    }
+    const workers = intOption(args, 'workers', 1, 0, 64);
+    let r;
+    try {
+    r = await trainTask(task, {
       data,
       ...(dataNote === undefined ? {} : { dataNote }),
       outDir,
@@ -194,15 +283,20 @@ export const trainCommand: Command = {
       folds,
       ensemble,
       limit: intOption(args, 'limit', 0, 0, 10_000_000),
-      workers: intOption(args, 'workers', 1, 0, 64),
-      ...(threadsRaw === undefined ? {} : { threads: intOption(args, 'threads', 1, 1, 256) }),
+      workers,
+      ...(threadsRaw !== undefined
+        ? { threads: intOption(args, 'threads', 1, 1, 256) }
+        : dist !== null
+          ? { threads: threadsPerWorker(dist.localWorldSize, workers) }
+          : {}),
       device,
       resume: args.values['resume'] === true,
       force: args.values['force'] === true,
       ...(init === undefined ? {} : { init }),
       freezeBackboneEpochs: intOption(args, 'freeze-epochs', 0, 0, 10000),
       weightsDType: dtype,
-      command: reproduceCommand(name, args),
+      command: reproduceCommand(name, args, dist),
+      ...(group === undefined ? {} : { distributed: { group } }),
       onProgress: progressPrinter(out),
       onNote: (line) => out.warn(line),
       onEpoch: (e) =>
@@ -211,6 +305,10 @@ export const trainCommand: Command = {
             `${Object.entries(e.dev).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} (${e.seconds.toFixed(1)} s)`,
         ),
     });
+    } finally {
+      group?.destroy();
+    }
+    if (r.kind === 'worker') return 0;
     if (r.kind === 'single') {
       const res = r.result;
       const sel = task.selection.metric;

@@ -1,0 +1,47 @@
+/**
+ * The data-parallel pieces that need no second process: DistributedSampler-style sharding of the loader and the
+ * torchrun environment.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataLoader, distributedEnv } from '../../src/train/index.js';
+
+const SHARD_CASES = [
+  { name: 'items_16_batch_4_world_2', items: 16, globalBatch: 4, worldSize: 2 },
+  { name: 'items_24_batch_6_world_3', items: 24, globalBatch: 6, worldSize: 3 },
+  { name: 'items_10_batch_4_world_4_padded', items: 10, globalBatch: 4, worldSize: 4 },
+];
+
+for (const c of SHARD_CASES) {
+  void test(`sharded loader: ${c.name}: every rank has the same number of batches, and batch k of all ranks is the single-process batch k`, () => {
+    const items = Array.from({ length: c.items }, (_, i) => i);
+    const base = { module: 'unused.js', items, seed: 7, shuffle: true, workers: 0 };
+    const single = new DataLoader({ ...base, batchSize: c.globalBatch }).batchIndices(3);
+    const ranks = Array.from({ length: c.worldSize }, (_, rank) =>
+      new DataLoader({ ...base, batchSize: c.globalBatch / c.worldSize, shard: { rank, worldSize: c.worldSize } }).batchIndices(3),
+    );
+    const steps = ranks[0]?.length ?? 0;
+    for (const r of ranks) assert.equal(r.length, steps);
+    const padded = c.items % c.worldSize !== 0;
+    for (let k = 0; k < steps; k++) {
+      const union = ranks.flatMap((r) => r[k] ?? []).sort((a, b) => a - b);
+      if (!padded) assert.deepEqual(union, [...(single[k] ?? [])].sort((a, b) => a - b));
+    }
+    // every item is served at least once an epoch (padding repeats the order's first items)
+    assert.deepEqual([...new Set(ranks.flat(2))].sort((a, b) => a - b), items);
+  });
+}
+
+void test('distributedEnv reads torchrun\'s variables, is null without RANK, and names what is missing', () => {
+  assert.equal(distributedEnv({}), null);
+  assert.deepEqual(distributedEnv({ RANK: '1', WORLD_SIZE: '4', MASTER_ADDR: '10.0.0.1', MASTER_PORT: '29500', LOCAL_RANK: '1', LOCAL_WORLD_SIZE: '2' }), {
+    rank: 1,
+    worldSize: 4,
+    localRank: 1,
+    localWorldSize: 2,
+    masterAddr: '10.0.0.1',
+    masterPort: 29500,
+  });
+  assert.throws(() => distributedEnv({ RANK: '0' }), /WORLD_SIZE, MASTER_ADDR and MASTER_PORT/);
+  assert.throws(() => distributedEnv({ RANK: '2', WORLD_SIZE: '2', MASTER_ADDR: 'h', MASTER_PORT: '1' }), /below WORLD_SIZE/);
+});
