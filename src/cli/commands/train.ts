@@ -193,6 +193,9 @@ export const trainCommand: Command = {
     const task = taskByName(name);
     const dist = distributedEnv();
     const nproc = stringOption(args, 'nproc-per-node');
+    if (nproc !== undefined && intOption(args, 'folds', 1, 1, 20) > 1) {
+      throw new UsageError('--folds: cross-validation is not distributed; train one split with --nproc-per-node');
+    }
     if (nproc !== undefined && dist === null) {
       // the launcher: this process only starts the workers (each runs this command with its rank) and waits
       const master = stringOption(args, 'master-addr');
