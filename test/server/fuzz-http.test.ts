@@ -1,8 +1,7 @@
 /**
  * Fuzz `POST /api/analyses` over real HTTP: 1,000 corrupted uploads (PHYSIS_SLOW=1: 5,000), seeded, each answered
  * with a 4xx and a one-line JSON reason — never a 5xx, never a hang (each request has its own timeout; four in flight
- * at once) — and the
- * server still answers a good hand film correctly at the end.
+ * at once) — and the server still answers a good hand film correctly at the end. About a minute here.
  *
  * The cases: the decoder fuzz test's mutations (bit flips, truncations, DICOM length fields; test/radiograph/
  * fuzz-mutations.ts) of its corpus (code-made DICOMs in every transfer syntax, the DICOM corpus of ../shared/data

@@ -120,6 +120,17 @@ void test('reviews: accept, then a correction with its label, recorded under the
   assert.equal((await call('GET', '/api/instances/999999', { token: reader })).status, 404);
 });
 
+void test('a review of a task the film has no result for is 404 with the reason, not a 500', async () => {
+  const up = await call('POST', '/api/analyses?sex=F', { token: reviewer, type: 'image/png', body: HAND });
+  const path = `/api/instances/${Number(up.json['instanceId'])}/reviews`;
+  // the registry's RegistryNotFoundError ("has no <task> prediction to review"); a number as the task is coerced to a string
+  for (const task of ['spleen-size', 5]) {
+    const r = await call('POST', path, { token: reviewer, type: 'application/json', body: JSON.stringify({ task, verdict: 'accept' }) });
+    assert.equal(r.status, 404, JSON.stringify(r.json));
+    assert.match(String(r.json['message']), /has no .* prediction to review/);
+  }
+});
+
 void test('bad uploads are 4xx with the reason and the server goes on', async () => {
   const cases: [string, Uint8Array | string, string, number, RegExp][] = [
     ['text as a film', 'not a radiograph at all', 'application/octet-stream', 415, /not a DICOM, PNG or JPEG/],

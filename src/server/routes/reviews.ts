@@ -8,11 +8,11 @@
  * {"id":1,"instanceId":1,"task":"hand-bone-age","verdict":"correct","label":"18","reviewer":"alice", …}
  */
 import type { FastifyInstance } from 'fastify';
-import { REVIEW_VERDICTS, type ReviewVerdict } from '../../registry/index.js';
+import { REVIEW_VERDICTS, RegistryInputError, RegistryNotFoundError, type ReviewVerdict } from '../../registry/index.js';
 import { requireRole } from '../auth.js';
 import { instanceRow } from '../analysis-view.js';
 import type { ServerContext } from '../context.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, NotFoundError } from '../errors.js';
 import { AUTH_ERRORS, ERROR_SCHEMA } from '../schemas.js';
 
 /** Register the review route. */
@@ -46,14 +46,22 @@ export function registerReviewRoutes(app: FastifyInstance, ctx: ServerContext): 
       if (b.verdict === 'correct' && b.label === undefined) throw new BadRequestError('a correction needs its label');
       if (b.verdict !== 'correct' && b.label !== undefined) throw new BadRequestError(`a label goes with a correction, not with ${b.verdict}`);
       await instanceRow(ctx, id);
-      const review = await ctx.store.recordReview({
-        instanceId: id,
-        task: b.task,
-        verdict: b.verdict,
-        reviewer: request.holder?.name ?? 'unknown',
-        ...(b.label === undefined ? {} : { label: b.label }),
-        ...(b.note === undefined ? {} : { note: b.note }),
-      });
+      const review = await ctx.store
+        .recordReview({
+          instanceId: id,
+          task: b.task,
+          verdict: b.verdict,
+          reviewer: request.holder?.name ?? 'unknown',
+          ...(b.label === undefined ? {} : { label: b.label }),
+          ...(b.note === undefined ? {} : { note: b.note }),
+        })
+        .catch((e: unknown) => {
+          // the registry refuses a task the film has no result for (RegistryNotFoundError) and a malformed value: the
+          // client's to fix, so 404/400 with the registry's one line rather than a 500
+          if (e instanceof RegistryNotFoundError) throw new NotFoundError(e.message);
+          if (e instanceof RegistryInputError) throw new BadRequestError(e.message);
+          throw e;
+        });
       return reply.code(201).send(review);
     },
   );
