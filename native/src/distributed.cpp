@@ -101,9 +101,10 @@ class PromiseWorker : public Napi::AsyncWorker {
 
 class InitWorker : public PromiseWorker {
  public:
-  InitWorker(Napi::Env env, int rank, int size, std::string host, int port, int64_t timeoutMs, std::string backend)
+  InitWorker(Napi::Env env, int rank, int size, std::string host, int port, int64_t timeoutMs, std::string backend,
+             int64_t storeTimeoutMs)
       : PromiseWorker(env), rank_(rank), size_(size), host_(std::move(host)), port_(port), timeoutMs_(timeoutMs),
-        backend_(std::move(backend)) {}
+        storeTimeoutMs_(storeTimeoutMs), backend_(std::move(backend)) {}
 
   void Execute() override {
     const std::string what = "init_process_group(rank " + std::to_string(rank_) + " of " + std::to_string(size_) + ", " +
@@ -119,7 +120,8 @@ class InitWorker : public PromiseWorker {
       so.isServer = rank_ == 0;
       so.numWorkers = static_cast<std::size_t>(size_);
       so.waitWorkers = true;
-      so.timeout = group->timeout;
+      // how long ranks may take to reach the store (processes start unevenly); the group's own timeout bounds the rest
+      so.timeout = std::chrono::milliseconds(storeTimeoutMs_);
       auto tcp = c10::make_intrusive<c10d::TCPStore>(host_, so);
       // the prefix torch.distributed gives the default group's keys
       group->store = c10::make_intrusive<c10d::PrefixStore>("default_pg", tcp);
@@ -158,6 +160,7 @@ class InitWorker : public PromiseWorker {
   std::string host_;
   int port_;
   int64_t timeoutMs_;
+  int64_t storeTimeoutMs_;
   std::string backend_;
   Group* group_ = nullptr;
 };
@@ -229,13 +232,13 @@ Packed pack(const std::vector<at::Tensor>& ts) {
 
 }  // namespace
 
-// distInit(rank, worldSize, host, port, timeoutMs, backend) -> Promise<group>
+// distInit(rank, worldSize, host, port, timeoutMs, backend, storeTimeoutMs) -> Promise<group>
 OP_BEGIN(distInit)
   const int rank = static_cast<int>(num(info[0]));
   const int size = static_cast<int>(num(info[1]));
   if (size < 1 || rank < 0 || rank >= size) throw std::invalid_argument("rank must be in [0, worldSize)");
   auto* w = new InitWorker(env, rank, size, info[2].As<Napi::String>().Utf8Value(), static_cast<int>(num(info[3])),
-                           i64(info[4]), info[5].As<Napi::String>().Utf8Value());
+                           i64(info[4]), info[5].As<Napi::String>().Utf8Value(), i64(info[6]));
   Napi::Promise p = w->promise();
   w->Queue();
   return p;

@@ -39,6 +39,11 @@ export interface InitProcessGroupOptions {
    * 30 minutes). A peer that dies fails the others at once; one that stalls fails them after this long.
    */
   readonly timeoutMs?: number;
+  /**
+   * How long the ranks may take to reach rank 0's TCPStore, in milliseconds (default: timeoutMs). Why apart: worker
+   * processes start unevenly, while a collective's timeout is best short enough to notice a stalled peer soon.
+   */
+  readonly rendezvousTimeoutMs?: number;
 }
 
 /** The default group {@link initProcessGroup} sets (torch.distributed's default group); per JavaScript environment. */
@@ -162,12 +167,14 @@ export async function initProcessGroup(o: InitProcessGroupOptions): Promise<Proc
   if (!Number.isInteger(o.rank) || o.rank < 0 || o.rank >= o.worldSize) throw new RangeError(`rank ${o.rank} must be an integer in [0, ${o.worldSize})`);
   if (!Number.isInteger(o.masterPort) || o.masterPort < 1 || o.masterPort > 65535) throw new RangeError(`masterPort ${o.masterPort} must be in 1..65535`);
   if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs ${timeoutMs} must be positive`);
+  const rendezvousTimeoutMs = o.rendezvousTimeoutMs ?? timeoutMs;
+  if (!(rendezvousTimeoutMs > 0)) throw new RangeError(`rendezvousTimeoutMs ${rendezvousTimeoutMs} must be positive`);
   if (!distributedBackends().includes(backend)) {
     throw new DistributedError(`backend '${backend}' is not in this addon (it has: ${distributedBackends().join(', ') || 'none'})`);
   }
   let g: NativeGroup;
   try {
-    g = await native().distInit(o.rank, o.worldSize, o.masterAddr, o.masterPort, Math.round(timeoutMs), backend);
+    g = await native().distInit(o.rank, o.worldSize, o.masterAddr, o.masterPort, Math.round(timeoutMs), backend, Math.round(rendezvousTimeoutMs));
   } catch (e) {
     throw new DistributedError(e instanceof Error ? e.message : String(e));
   }

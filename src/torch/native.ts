@@ -194,7 +194,15 @@ export interface NativeAddon {
   clipGradNorm(ps: H[], maxNorm: number): number;
   // distributed.cpp (the dist* functions other than distBackends exist only when the addon has Gloo)
   distBackends(): string[];
-  distInit?(rank: number, worldSize: number, host: string, port: number, timeoutMs: number, backend: string): Promise<NativeGroup>;
+  distInit?(
+    rank: number,
+    worldSize: number,
+    host: string,
+    port: number,
+    timeoutMs: number,
+    backend: string,
+    storeTimeoutMs: number,
+  ): Promise<NativeGroup>;
   distAllReduce?(g: NativeGroup, ts: H[]): Promise<void>;
   distBroadcast?(g: NativeGroup, ts: H[], root: number): Promise<void>;
   distBarrier?(g: NativeGroup): Promise<void>;

@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const group =
     spec.worldSize === 1
       ? null
-      : await initProcessGroup({ rank: spec.rank, worldSize: spec.worldSize, masterAddr: '127.0.0.1', masterPort: spec.port, timeoutMs: spec.timeoutMs ?? 20_000 });
+      : await initProcessGroup({ rank: spec.rank, worldSize: spec.worldSize, masterAddr: '127.0.0.1', masterPort: spec.port, timeoutMs: spec.timeoutMs ?? 20_000, rendezvousTimeoutMs: 60_000 });
   let result: unknown;
   if (spec.scenario === 'train') {
     const sgd = await train(spec, group, 'sgd');
