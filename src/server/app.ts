@@ -16,6 +16,8 @@ import { registerInstanceRoutes } from './routes/instances.js';
 import { registerReviewRoutes } from './routes/reviews.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerTokenRoutes } from './routes/tokens.js';
+import { registerQueueRoutes } from './routes/queue.js';
+import type { QueueLocation } from '../jobs/index.js';
 import { createHash } from 'node:crypto';
 
 /** Limits and switches of the HTTP layer. */
@@ -28,6 +30,8 @@ export interface AppOptions {
   /** The viewer's folder, served at `/`; null: no viewer. */
   readonly webDir: string | null;
   readonly version: string;
+  /** The ingestion work queue whose counts `GET /api/queue` serves; null: no such route. */
+  readonly queue: { readonly at: QueueLocation; readonly name: string } | null;
 }
 
 /** An error's answer: its own status and one line for a known error; 500 without internals otherwise. */
@@ -103,6 +107,7 @@ export async function buildApp(ctx: ServerContext, o: AppOptions): Promise<Fasti
   registerInstanceRoutes(app, ctx);
   registerReviewRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
+  if (o.queue !== null) registerQueueRoutes(app, ctx, o.queue);
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   if (o.webDir !== null && existsSync(o.webDir)) await app.register(fastifyStatic, { root: o.webDir, prefix: '/', index: ['index.html'] });
   return app;

@@ -11,6 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { DEFAULT_QUEUE_NAME, parseQueueUrl } from '../jobs/index.js';
 import { openRegistry } from '../registry/index.js';
 import type { Task } from '../tasks/index.js';
 import { AnalysisPool } from './analysis-pool.js';
@@ -50,6 +51,9 @@ export interface ServeOptions {
   readonly previewMaxSide: number;
   readonly webDir: string | null;
   readonly version: string;
+  /** An ingestion work queue (`redis://…`) whose counts `GET /api/queue` serves. */
+  readonly queueUrl?: string;
+  readonly queueName?: string;
   /** Where the server's own lines go (one per request; never a patient identifier). */
   readonly log: (line: string) => void;
 }
@@ -120,7 +124,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       gate: served.gate,
       log: o.log,
     };
-    const app = await buildApp(ctx, { maxUploadBytes: o.maxUploadBytes, requestTimeoutMs: o.requestTimeoutMs, rateLimitPerMinute: o.rateLimitPerMinute, webDir: o.webDir, version: o.version });
+    const queue = o.queueUrl === undefined ? null : { at: parseQueueUrl(o.queueUrl), name: o.queueName ?? DEFAULT_QUEUE_NAME };
+    const app = await buildApp(ctx, { maxUploadBytes: o.maxUploadBytes, requestTimeoutMs: o.requestTimeoutMs, rateLimitPerMinute: o.rateLimitPerMinute, webDir: o.webDir, version: o.version, queue });
     await app.listen({ host: o.host, port: o.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : o.port;

@@ -59,6 +59,7 @@ export const serveCommand: Command = {
   usage: [
     'usage: physis serve [--port 8080] [--host 127.0.0.1] [--registry URL] [--data-dir physis-data] [--tasks a,b] [--bundle task=dir]…',
     '                    [--gate dir] [--key-file F] [--workers 1] [--max-upload-mb 256] [--rate-limit 600] [--backend auto|onnx|torch]',
+    '                    [--queue redis://host:6379 [--queue-name physis-ingest]]',
     '       physis serve token add --name N --role read|review|admin | token list | token revoke --name N   [--data-dir D]',
     '',
     'Serves every task with a shipped default model (or those named by --tasks / --bundle) behind the suitability gate.',
@@ -67,6 +68,7 @@ export const serveCommand: Command = {
     '(deid.key, made on first start). On its first start the server makes an admin token and prints it once with the',
     "viewer's address. Each flag may also be set as PHYSIS_<FLAG> (PHYSIS_PORT, PHYSIS_REGISTRY, PHYSIS_DATA_DIR, …).",
     'Listens on 127.0.0.1 only unless --host says otherwise (put a TLS proxy in front for anything beyond this machine).',
+    'With --queue, GET /api/queue serves the ingestion work queue\'s counts and failures (as `physis queue status`).',
     'The API is documented at /openapi.json and in docs/server-api.md. Stop it with Ctrl-C (SIGINT) or SIGTERM.',
     '',
     'example:',
@@ -85,6 +87,8 @@ export const serveCommand: Command = {
     'max-upload-mb': { type: 'string' },
     'rate-limit': { type: 'string' },
     backend: { type: 'string' },
+    queue: { type: 'string' },
+    'queue-name': { type: 'string' },
     name: { type: 'string' },
     role: { type: 'string' },
   },
@@ -117,6 +121,8 @@ export const serveCommand: Command = {
       maxUploadBytes: intSetting(args, 'max-upload-mb', DEFAULT_SERVE_LIMITS.maxUploadBytes / 2 ** 20, 1, 2047) * 2 ** 20,
       rateLimitPerMinute: intSetting(args, 'rate-limit', DEFAULT_SERVE_LIMITS.rateLimitPerMinute, 1, 10_000_000),
       webDir: join(packageRoot(), 'web'),
+      ...(setting(args, 'queue') === undefined ? {} : { queueUrl: setting(args, 'queue') }),
+      ...(setting(args, 'queue-name') === undefined ? {} : { queueName: setting(args, 'queue-name') }),
       version,
       log: (line) => out.info(`physis serve: ${line}`),
     });
