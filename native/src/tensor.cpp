@@ -5,6 +5,7 @@
 #include <torch/cuda.h>
 
 #include <cstring>
+#include <dlfcn.h>
 
 namespace physis {
 extern thread_local int64_t g_liveTensors;
@@ -181,8 +182,25 @@ OP_BEGIN(setDeterministic)
   return env.Undefined();
 OP_END(setDeterministic)
 
+// OpenBLAS (Debian's libtorch calls it for matrix products) keeps a thread pool of its own, sized by
+// OPENBLAS_NUM_THREADS when the library loads and not by at::set_num_threads: two single-threaded processes on two
+// cores then each ran BLAS on both. Its setter is looked up in the already loaded library (RTLD_NOLOAD), so a build
+// against another BLAS is left alone.
+static void setBlasThreads(int n) {
+  for (const char* lib : {"libopenblas.so.0", "libblas.so.3", "libopenblas.so"}) {
+    void* h = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD);
+    if (h == nullptr) continue;
+    auto set = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"));
+    if (set != nullptr) set(n);
+    dlclose(h);
+    if (set != nullptr) return;
+  }
+}
+
 OP_BEGIN(setNumThreads)
-  at::set_num_threads(static_cast<int>(num(info[0])));
+  const int n = static_cast<int>(num(info[0]));
+  at::set_num_threads(n);
+  setBlasThreads(n);
   return env.Undefined();
 OP_END(setNumThreads)
 

@@ -5,6 +5,8 @@
  * @example
  * $ physis inspect ../shared/data/dicom --json
  */
+// first, before anything loads the engine: thread pools read their size from the environment when they load
+import './thread-env.js';
 import { parseArgs } from 'node:util';
 import { COMMANDS } from './commands/index.js';
 import { UsageError } from './command.js';
