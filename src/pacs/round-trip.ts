@@ -201,11 +201,13 @@ export function pacsRoundTrip(o: RoundTripOptions): RoundTrip {
       });
       const modelId = r.model?.id ?? r.composite?.id ?? task.name;
       const scUid = newUid();
+      const corrections = r.gate?.corrections ?? [];
       const sc = await writeSecondaryCapture({
         source,
         sopInstanceUid: scUid,
         image,
-        derivationDescription: `${picture.method} of ${modelId} over the film as analysed; answer burned in`,
+        corrected: corrections.length > 0,
+        derivationDescription: `${picture.method} of ${modelId} over the film as analysed${corrections.length > 0 ? ` (${corrections.join('; ')})` : ''}; answer burned in`,
         seriesDescription: `Physis ${task.name} result image`,
         seriesNumber: SC_SERIES_NUMBER,
       });

@@ -74,6 +74,11 @@ export interface SecondaryCaptureInput extends NewInstance {
   readonly derivationDescription: string;
   /** SeriesDescription (default `Physis result image`). */
   readonly seriesDescription?: string;
+  /**
+   * The picture shows the film after corrections that may have turned or mirrored it (the gate's): the film's
+   * PatientOrientation would then mislabel it, so it is written empty (type 2C, PS3.3 C.7.6.1.1.1).
+   */
+  readonly corrected?: boolean;
 }
 
 /**
@@ -124,7 +129,7 @@ export function secondaryCaptureDataset(o: SecondaryCaptureInput): NaturalDatase
     DateOfSecondaryCapture: at.date,
     TimeOfSecondaryCapture: at.time,
     InstanceNumber: String(o.instanceNumber ?? 1),
-    PatientOrientation: s.patientOrientation === null ? '' : [...s.patientOrientation],
+    PatientOrientation: s.patientOrientation === null || o.corrected === true ? '' : [...s.patientOrientation],
     ContentDate: at.date,
     ContentTime: at.time,
     DerivationDescription: o.derivationDescription.slice(0, 1024),

@@ -85,3 +85,19 @@ for (const { name, result } of RESULT_CASES) {
     else assert.deepEqual(v.errors, [], v.all.join('\n'));
   });
 }
+
+void test("SC of a film the gate corrected (turned or mirrored): the film's PatientOrientation is not copied onto the picture; dciodvfy without errors", async (t) => {
+  const film = await rampFilmBytes();
+  const source = sourceStudyOf(film);
+  const display = { width: RAMP_64X48.columns, height: RAMP_64X48.rows, data: new Uint8Array(RAMP_64X48.columns * RAMP_64X48.rows).fill(90) };
+  const image = await renderResultImage({ display, lines: resultCaption(getTask(HAND_ANSWERED.task), HAND_ANSWERED), fontPx: 10 });
+  const dataset = (corrected: boolean): Promise<Uint8Array> => writeSecondaryCapture({ source, image, corrected, derivationDescription: 'Grad-CAM over the film as analysed (mirrored to a left hand); answer burned in' });
+  const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
+  // the source's orientation (R\F) is written only when the picture shows the film as stored
+  assert.ok(text(await dataset(false)).includes('R\\F'));
+  const corrected = await dataset(true);
+  assert.ok(!text(corrected).includes('R\\F'));
+  const v = dciodvfyErrors(corrected);
+  if (v === null) t.diagnostic('dciodvfy not installed (Debian dicom3tools): IOD check skipped');
+  else assert.deepEqual(v.errors, [], v.all.join('\n'));
+});
