@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
+import { encodePhantomDx, readRadiograph } from '../../src/radiograph/index.js';
 import { startTestServer, type TestServer } from './helpers.js';
 
 const HAND = new Uint8Array(readFileSync('samples/hand-0.png'));
@@ -202,4 +203,51 @@ void test('the rate limit answers 429 with the reason past its count', async () 
   } finally {
     await limited.stop();
   }
+});
+
+void test('a DICOM hand (application/dicom): sex and age from its header, the registry keeps modality and body part, and nothing of the header that identifies', async () => {
+  const png = await readRadiograph('samples/hand-0.png');
+  const pixels = new Uint16Array(png.pixels.length);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.round((png.pixels[i] ?? 0) * 16);
+  const stamp = Date.now() % 1_000_000;
+  const uid = (n: number): string => `2.25.${1000 + n}${stamp}`;
+  const film = await encodePhantomDx({
+    pixels,
+    rows: png.rows,
+    columns: png.columns,
+    imagerPixelSpacingMm: 0.2,
+    magnification: 1.1,
+    patientId: 'SERVER-TEST-PATIENT-7',
+    sex: 'F',
+    birthDate: '20150101',
+    studyDate: '20170301',
+    ageDays: 790,
+    studyInstanceUid: uid(1),
+    seriesInstanceUid: uid(2),
+    sopInstanceUid: uid(3),
+    seriesNumber: 1,
+    instanceNumber: 1,
+    derivation: 'physis server test film',
+    bodyPartExamined: 'HAND',
+    anatomicRegion: { codeValue: '85562004', codingSchemeDesignator: 'SCT', codeMeaning: 'Hand' },
+    viewPosition: 'PA',
+    patientOrientation: ['R', 'F'],
+    imageLaterality: 'L',
+    modelName: 'physis-server-test',
+    calibrationDescription: 'test',
+    implementationClassUid: '2.25.1',
+    imageComments: 'SIMULATED PHANTOM',
+  });
+  const r = await call('POST', '/api/analyses', { token: reviewer, type: 'application/dicom', body: film });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  const [result] = r.json['results'] as Json[];
+  assert.equal(result?.['outcome'], 'answered');
+  assert.deepEqual((result?.['inputs'] as Json)['sex'], { value: 'F', source: 'dicom' });
+  const instance = r.json['instance'] as Json;
+  assert.equal(instance['modality'], 'DX');
+  assert.equal(instance['bodyPart'], 'HAND');
+  assert.equal(instance['sex'], 'F');
+  assert.equal(typeof instance['ageMonths'], 'number');
+  const text = JSON.stringify(r.json);
+  for (const secret of ['SERVER-TEST-PATIENT-7', '20150101', '20170301', '2017-03-01', uid(1), uid(2), uid(3)]) assert.ok(!text.includes(secret), `the answer holds no ${secret}`);
 });
