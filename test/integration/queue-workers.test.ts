@@ -4,7 +4,8 @@
  * files and 3 files that vanish after they are enqueued are enqueued with `physis ingest --queue` (twice: the second
  * adds nothing); two `physis worker` processes with a 10 s lock (long enough for a film on a loaded 2-core machine) and a 1 s
  * stalled check take them; one is killed with
- * SIGKILL while it analyses a film, and the other must take over that film when its lock expires. Then PostgreSQL has
+ * SIGKILL while it analyses a film, and a worker must take over that film when its lock expires (a replacement
+ * worker starts after the kill, as another machine would, so two drain the rest). Then PostgreSQL has
  * every film exactly once (one files row per path, one prediction per instance, task and weights; every stored film
  * answered), the corrupt files quarantined (completed jobs), and the vanished files in the failed set after their
  * tries, their reasons naming the file by its name only. Last, a worker stopped with SIGTERM finishes its film first.
@@ -196,14 +197,19 @@ if (why !== null) {
     assert.equal(killed.signal, 'SIGKILL', `worker A was killed, not finished: ${killed.stderr.slice(-1000)}`);
     const byA = filmsOf(killed.stdout.split('\n').filter((l) => l.trim() !== ''));
     const killedAt = performance.now();
+    // a replacement takes A's place, as another machine would: two workers drain the rest (and the suite stays short)
+    const c = start(['worker', ...workerArgs, '--until-empty']);
+    children.push(c.child);
 
-    const bDone = await b.done;
+    const [bDone, cDone] = await Promise.all([b.done, c.done]);
+    assert.equal(cDone.code, 0, cDone.stderr.slice(-2000));
+    const byC = filmsOf(cDone.stdout.split('\n').filter((l) => l.trim() !== ''));
     assert.equal(bDone.code, 0, bDone.stderr.slice(-2000));
     const byB = filmsOf(bDone.stdout.split('\n').filter((l) => l.trim() !== ''));
     assert.match(bDone.stderr, /worker: \d+ films here \([\d.]+ films\/s\); queue: \d+ waiting, \d+ active, \d+ delayed, \d+ completed, \d+ failed; all workers [\d.]+ films\/s, ETA/);
     const drained = performance.now();
 
-    // the film A had in hand was handed to B by the stalled-job check
+    // the film A had in hand was handed to another worker by the stalled-job check
     const states = await Promise.all(activeAtKill.map(async (id) => (await queue.getJob(id ?? '')) ?? null));
     const stalled = states.filter((j) => j !== null && j.stalledCounter >= 1);
     assert.equal(stalled.length, 1, `the killed worker's film was redelivered once (jobs active at the kill: ${activeAtKill.length})`);
@@ -241,10 +247,10 @@ if (why !== null) {
     assert.equal(shown.stdout.match(/^failed film-[0-9a-f]{64}: vanished-\d\.png after 2 tries: cannot read vanished-\d\.png on this worker \(ENOENT\)$/gm)?.length, 3);
     assert.ok(!shown.stdout.includes('Doe^Jane') && !status.failed.some((f) => f.reason.includes('Doe')), 'no folder (which may name a patient) in a reason');
 
-    const redelivered = [...byA, ...byB].filter((f) => f.status === 'skipped').length;
+    const redelivered = [...byA, ...byB, ...byC].filter((f) => f.status === 'skipped').length;
     process.stderr.write(
       `# queue workers: ${FILMS} films + ${Object.keys(corrupt).length} corrupt + ${vanishing.length} vanished; made in ${((made - t0) / 1000).toFixed(1)} s, enqueued twice in ${((enqueued - made) / 1000).toFixed(1)} s; ` +
-        `worker A ingested ${byA.length} before SIGKILL at ${((killedAt - enqueued) / 1000).toFixed(1)} s (${activeAtKill.length} jobs active then), worker B ${byB.length} (${redelivered} found already recorded); ` +
+        `worker A ingested ${byA.length} before SIGKILL at ${((killedAt - enqueued) / 1000).toFixed(1)} s (${activeAtKill.length} jobs active then), worker B ${byB.length} and its replacement C ${byC.length} (${redelivered} found already recorded); ` +
         `queue drained ${((drained - enqueued) / 1000).toFixed(1)} s after the enqueue (${(total / ((drained - enqueued) / 1000)).toFixed(2)} films/s with model loading); ` +
         `PostgreSQL: ${files.length} files rows, ${stored} stored, ${Number(p?.predictions)} predictions, none twice\n`,
     );
