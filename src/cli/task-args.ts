@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { isCompositeDir, loadBundle, loadComposite } from '../infer/index.js';
 import { escapeForTerminal } from '../radiograph/index.js';
 import { existsSync } from 'node:fs';
-import { getTask, listTasks, openTaskModels, readOrCreateKey, suitability, TaskRegistryError, type FilmResult, type Task, type TaskModels } from '../tasks/index.js';
+import { getTask, listTasks, openTaskModels, readOrCreateKey, suitability, TaskRegistryError, type FilmResult, type IngestFilmOutcome, type Task, type TaskModels } from '../tasks/index.js';
 import { stringOption, UsageError, type Command, type ParsedArgs } from './command.js';
 import type { Output } from './output.js';
 
@@ -204,4 +204,23 @@ export function deidKey(args: ParsedArgs, warn: (line: string) => void): { key: 
   const env = process.env['PHYSIS_DEID_KEY'];
   if (env !== undefined && env.trim().length >= 16) return { key: env.trim() };
   throw new UsageError('give --key-file FILE (created when absent) or set PHYSIS_DEID_KEY (16 characters or more): pseudonyms, UIDs and date shifts are keyed');
+}
+
+/** A duration for a progress line (`42s`, `3m07s`, `2h05m`); `?` when unknown. @param s - seconds */
+export function durationText(s: number | null): string {
+  if (s === null || !Number.isFinite(s)) return '?';
+  const t = Math.round(s);
+  return t < 60 ? `${t}s` : t < 3600 ? `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s` : `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** One human line for what ingestion made of a film (`physis ingest` and `physis worker` word it alike). */
+export function ingestFilmLine(f: IngestFilmOutcome): string {
+  if (f.status === 'quarantined') return `${f.file}: quarantined: ${f.reason ?? ''}`;
+  if (f.status === 'duplicate') return `${f.file}: duplicate of instance #${f.instanceId ?? '?'}`;
+  if (f.status === 'skipped') return `${f.file}: already ingested (file #${f.fileId ?? '?'})`;
+  if (f.status === 'failed') return `${f.file}: not recorded: ${f.reason ?? ''}`;
+  const tasks = (f.tasks ?? []).map((t) =>
+    t.outcome === 'answered' ? `${t.task}: ${t.label ?? 'answered (no single value: an input is unknown)'}` : `${t.task}: ${t.outcome === 'refused' ? 'refused' : 'error'} (${t.reason ?? ''})`,
+  );
+  return `${f.file}: stored (instance #${f.instanceId ?? '?'})${tasks.length > 0 ? `; ${tasks.join('; ')}` : ''}`;
 }

@@ -18,29 +18,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { escapeForTerminal } from '../../radiograph/index.js';
 import { DEFAULT_REGISTRY_URL, openRegistry, parseRegistryUrl } from '../../registry/index.js';
-import { closeIngestModels, ingestFolder, openIngestModels, type IngestFilmOutcome, type IngestSummary } from '../../tasks/index.js';
+import { closeIngestModels, ingestFolder, openIngestModels, type IngestSummary } from '../../tasks/index.js';
 import { DEFAULT_QUEUE_NAME, enqueueFolder, parseQueueUrl } from '../../jobs/index.js';
 import { intOption, stringOption, UsageError, type Command, type ParsedArgs } from '../command.js';
 import type { Output } from '../output.js';
-import { deidKey, defaultGateDir, plannedTasks } from '../task-args.js';
-
-function seconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const t = Math.round(s);
-  return t < 60 ? `${t}s` : t < 3600 ? `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s` : `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-/** One human line per file. */
-function filmLine(f: IngestFilmOutcome): string {
-  if (f.status === 'quarantined') return `${f.file}: quarantined: ${f.reason ?? ''}`;
-  if (f.status === 'duplicate') return `${f.file}: duplicate of instance #${f.instanceId ?? '?'}`;
-  if (f.status === 'skipped') return `${f.file}: already ingested (file #${f.fileId ?? '?'})`;
-  if (f.status === 'failed') return `${f.file}: not recorded: ${f.reason ?? ''}`;
-  const tasks = (f.tasks ?? []).map((t) =>
-    t.outcome === 'answered' ? `${t.task}: ${t.label ?? 'answered (no single value: an input is unknown)'}` : `${t.task}: ${t.outcome === 'refused' ? 'refused' : 'error'} (${t.reason ?? ''})`,
-  );
-  return `${f.file}: stored (instance #${f.instanceId ?? '?'})${tasks.length > 0 ? `; ${tasks.join('; ')}` : ''}`;
-}
+import { deidKey, defaultGateDir, durationText, ingestFilmLine, plannedTasks } from '../task-args.js';
 
 function summaryLine(s: IngestSummary): string {
   const tasks = Object.entries(s.byTask).map(([t, c]) => `${t}: ${c.answered} answered, ${c.refused} refused, ${c.error} failed`);
@@ -130,10 +112,10 @@ export const ingestCommand: Command = {
           key,
           exclude,
           ...(manifest === undefined ? {} : { manifest }),
-          onFilm: (f) => out.result(f, escapeForTerminal(filmLine(f))),
+          onFilm: (f) => out.result(f, escapeForTerminal(ingestFilmLine(f))),
           onProgress: (p) =>
             out.progress(
-              `ingest: ${p.done}/${p.total} films, ${p.filmsPerSecond.toFixed(2)} films/s${p.etaSeconds === null ? '' : `, ETA ${seconds(p.etaSeconds)}`}`,
+              `ingest: ${p.done}/${p.total} films, ${p.filmsPerSecond.toFixed(2)} films/s${p.etaSeconds === null ? '' : `, ETA ${durationText(p.etaSeconds)}`}`,
             ),
         });
         out.result({ summary }, summaryLine(summary));

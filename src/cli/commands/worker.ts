@@ -16,32 +16,15 @@
 import { existsSync } from 'node:fs';
 import { escapeForTerminal } from '../../radiograph/index.js';
 import { DEFAULT_REGISTRY_URL, openRegistry } from '../../registry/index.js';
-import { closeIngestModels, openIngestModels, type IngestFilmOutcome } from '../../tasks/index.js';
+import { closeIngestModels, openIngestModels } from '../../tasks/index.js';
 import { setNumThreads } from '../../torch/index.js';
 import { DEFAULT_QUEUE_NAME, parseQueueUrl, runIngestWorker, type WorkerProgress } from '../../jobs/index.js';
 import { intOption, stringOption, UsageError, type Command } from '../command.js';
-import { deidKey, defaultGateDir, plannedTasks } from '../task-args.js';
-
-function seconds(s: number | null): string {
-  if (s === null || !Number.isFinite(s)) return '?';
-  const t = Math.round(s);
-  return t < 60 ? `${t}s` : t < 3600 ? `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s` : `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-/** One human line per film, as `physis ingest` words it. */
-function filmLine(f: IngestFilmOutcome): string {
-  if (f.status === 'quarantined') return `${f.file}: quarantined: ${f.reason ?? ''}`;
-  if (f.status === 'duplicate') return `${f.file}: duplicate of instance #${f.instanceId ?? '?'}`;
-  if (f.status === 'skipped') return `${f.file}: already ingested (file #${f.fileId ?? '?'})`;
-  const tasks = (f.tasks ?? []).map((t) =>
-    t.outcome === 'answered' ? `${t.task}: ${t.label ?? 'answered (no single value: an input is unknown)'}` : `${t.task}: ${t.outcome === 'refused' ? 'refused' : 'error'} (${t.reason ?? ''})`,
-  );
-  return `${f.file}: stored (instance #${f.instanceId ?? '?'})${tasks.length > 0 ? `; ${tasks.join('; ')}` : ''}`;
-}
+import { deidKey, defaultGateDir, durationText, ingestFilmLine, plannedTasks } from '../task-args.js';
 
 function progressLine(p: WorkerProgress): string {
   const q = p.queue;
-  const all = p.queueFilmsPerSecond === null ? '' : `; all workers ${p.queueFilmsPerSecond.toFixed(2)} films/s, ETA ${seconds(p.etaSeconds)}`;
+  const all = p.queueFilmsPerSecond === null ? '' : `; all workers ${p.queueFilmsPerSecond.toFixed(2)} films/s, ETA ${durationText(p.etaSeconds)}`;
   return `worker: ${p.processed} films here (${p.filmsPerSecond.toFixed(2)} films/s); queue: ${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.completed} completed, ${q.failed} failed${all}`;
 }
 
@@ -128,7 +111,7 @@ export const workerCommand: Command = {
             untilEmpty: args.values['until-empty'] === true,
             signal: stop.signal,
             onReady: () => out.progress(`worker: ready (${tasks.map((t) => t.task.name).join(', ')}; queue ${queueName} at ${queue.where})`),
-            onFilm: (f) => out.result({ jobId: f.jobId, attempt: f.attempt, ...f.film }, escapeForTerminal(filmLine(f.film))),
+            onFilm: (f) => out.result({ jobId: f.jobId, attempt: f.attempt, ...f.film }, escapeForTerminal(ingestFilmLine(f.film))),
             onJobError: (id, attempt, attempts, reason) =>
               out.warn(`job ${id} try ${attempt} of ${attempts} failed${attempt < attempts ? ' (retried after a backoff)' : ' (moved to the failed set)'}: ${escapeForTerminal(reason)}`),
             onProgress: (p) => out.progress(progressLine(p)),
