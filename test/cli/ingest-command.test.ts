@@ -9,7 +9,6 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,13 +17,13 @@ import pg from 'pg';
 import { encodeGrayPng, listFiles, parseDicomDataSet, PhantomRandom } from '../../src/radiograph/index.js';
 import { openRegistry, RegistryUnreachableError, type RegistryStore } from '../../src/registry/index.js';
 import { capture } from './capture.js';
+import { startCli, type CliProcess } from '../helpers/cli-process.js';
 
 const DATA = resolve('../shared/data');
 const HANDS = join(DATA, 'rsna-hand', 'images');
 const DICOM = join(DATA, 'dicom');
 const KEY = 'ingest-test-key-0123456789abcdef';
 const SERVER = process.env['PHYSIS_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const ENTRY = `import { main } from ${JSON.stringify(resolve('src/cli/main.ts'))}; process.exitCode = await main(process.argv.slice(1));`;
 
 const dir = mkdtempSync(join(tmpdir(), 'physis-ingest-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,21 +69,8 @@ function killFolder(name: string, films: number): { root: string; files: string[
   return { root, files: listFiles(root), real };
 }
 
-/** Start `physis <argv>` in a child process; resolves when it ends, with its output and how it ended. */
-function start(argv: string[]): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...argv], {
-    env: { ...process.env, PHYSIS_DEID_KEY: KEY },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((ok) =>
-    child.on('close', (code, signal) => ok({ code, signal, stdout, stderr })),
-  );
-  return { child, done };
-}
+/** `physis <argv>` in a child process with the de-identification key in its environment. */
+const start = (argv: string[]): CliProcess => startCli(argv, { PHYSIS_DEID_KEY: KEY });
 
 const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms));
 

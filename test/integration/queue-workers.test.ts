@@ -16,71 +16,32 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { PNG } from 'pngjs';
 import { parseQueueUrl, queueStatus } from '../../src/jobs/index.js';
+import { startCli, type CliProcess } from '../helpers/cli-process.js';
+import { postgresUnreachable, redisUnreachable, TEST_POSTGRES_URL, TEST_REDIS_URL } from '../helpers/services.js';
 
-const REDIS = process.env['PHYSIS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const SERVER = process.env['PHYSIS_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS = TEST_REDIS_URL;
+const SERVER = TEST_POSTGRES_URL;
 const KEY = 'queue-test-key-0123456789abcdef';
-const ENTRY = `import { main } from ${JSON.stringify(resolve('src/cli/main.ts'))}; process.exitCode = await main(process.argv.slice(1));`;
 const RUN = `physis_queue_${process.pid}_${randomBytes(4).toString('hex')}`;
 const FILMS = 300;
 
 /** Null when both services answer, else which does not, in a few words. */
 async function unreachable(): Promise<string | null> {
-  const why: string[] = [];
-  const redis = new Redis(REDIS, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  let redisCause: unknown;
-  redis.on('error', (e: unknown) => (redisCause ??= e));
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (e) {
-    why.push(`Redis at ${parseQueueUrl(REDIS).where} (${String((redisCause as { code?: string } | undefined)?.code ?? (e as Error).message)})`);
-  } finally {
-    redis.disconnect();
-  }
-  const client = new pg.Client({ connectionString: SERVER, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-  } catch (e) {
-    const err = e as { code?: string; errors?: { code?: string }[]; message?: string };
-    why.push(`PostgreSQL at ${new URL(SERVER).host} (${err.code ?? err.errors?.[0]?.code ?? err.message ?? String(e)})`);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  const [redis, postgres] = await Promise.all([redisUnreachable(REDIS), postgresUnreachable(SERVER)]);
+  const why = [...(redis === null ? [] : [`Redis at ${parseQueueUrl(REDIS).where} (${redis})`]), ...(postgres === null ? [] : [`PostgreSQL at ${new URL(SERVER).host} (${postgres})`])];
   return why.length === 0 ? null : `${why.join(' and ')} unreachable`;
 }
 
-/** Start `physis <argv>` in a child process; resolves when it ends, with its output and how it ended. */
-function start(argv: string[]): {
-  child: ReturnType<typeof spawn>;
-  stdoutLines: () => string[];
-  stderr: () => string;
-  done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>;
-} {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...argv], {
-    env: { ...process.env, PHYSIS_DEID_KEY: KEY },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((ok) =>
-    child.on('close', (code, signal) => ok({ code, signal, stdout, stderr })),
-  );
-  return { child, stdoutLines: () => stdout.split('\n').filter((l) => l.trim() !== ''), stderr: () => stderr, done };
-}
+/** `physis <argv>` in a child process with the de-identification key in its environment. */
+const start = (argv: string[]): CliProcess => startCli(argv, { PHYSIS_DEID_KEY: KEY });
 
 const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms));
 
@@ -126,7 +87,7 @@ if (why !== null) {
   })();
   const queueArgs = ['--queue', REDIS, '--queue-name', queueName];
   const workerArgs = [...queueArgs, '--registry', registryUrl, '--tasks', 'hand-bone-age', '--threads', '1', '--lock-ms', '10000', '--stalled-interval-ms', '1000', '--json'];
-  const children: ReturnType<typeof spawn>[] = [];
+  const children: CliProcess['child'][] = [];
   const at = parseQueueUrl(REDIS);
   const connection = { host: at.host, port: at.port, db: at.db, ...(at.password === undefined ? {} : { password: at.password }), maxRetriesPerRequest: null };
   const queue = new Queue(queueName, { connection });

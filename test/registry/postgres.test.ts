@@ -9,26 +9,12 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openRegistry, RegistryUnreachableError } from '../../src/registry/index.js';
 import { registerStoreContract } from './store-contract.js';
+import { postgresUnreachable, TEST_POSTGRES_URL } from '../helpers/services.js';
 
-const SERVER = process.env['PHYSIS_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SERVER = TEST_POSTGRES_URL;
 const RUN = `physis_test_${process.pid}_${randomBytes(4).toString('hex')}`;
 
-/** Null when the server answers, else why not in a few words. */
-async function unreachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: SERVER, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (e) {
-    const err = e as { code?: string; errors?: { code?: string }[]; message?: string };
-    return err.code ?? err.errors?.[0]?.code ?? err.message ?? String(e);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const why = await unreachable();
+const why = await postgresUnreachable();
 if (why !== null) {
   void test('PostgreSQL registry store contract', { skip: `PostgreSQL unreachable at ${new URL(SERVER).host} (${why}); set PHYSIS_TEST_POSTGRES_URL to run these tests` }, () => {});
 } else {

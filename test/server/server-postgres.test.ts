@@ -10,24 +10,12 @@ import pg from 'pg';
 import { PNG } from 'pngjs';
 import { openRegistry } from '../../src/registry/index.js';
 import { startTestServer } from './helpers.js';
+import { postgresUnreachable, TEST_POSTGRES_URL } from '../helpers/services.js';
 
-const SERVER = process.env['PHYSIS_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SERVER = TEST_POSTGRES_URL;
 const SCHEMA = `physis_serve_${process.pid}_${randomBytes(4).toString('hex')}`;
 
-async function unreachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: SERVER, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const why = await unreachable();
+const why = await postgresUnreachable();
 const url = new URL(SERVER);
 url.searchParams.set('schema', SCHEMA);
 

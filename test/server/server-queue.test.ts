@@ -11,24 +11,11 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { enqueueFolder, parseQueueUrl } from '../../src/jobs/index.js';
 import { startTestServer } from './helpers.js';
+import { redisUnreachable, TEST_REDIS_URL } from '../helpers/services.js';
 
-const REDIS = process.env['PHYSIS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const REDIS = TEST_REDIS_URL;
 
-async function unreachable(): Promise<string | null> {
-  const redis = new Redis(REDIS, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-    return null;
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-const why = await unreachable();
+const why = await redisUnreachable();
 
 void test('GET /api/queue: the counts of the queue the server was given (two films waiting, no worker)', why === null ? {} : { skip: `Redis unreachable at ${parseQueueUrl(REDIS).where} (${why}); set PHYSIS_TEST_REDIS_URL to run this test` }, async () => {
   const name = `physis-serve-test-${randomBytes(4).toString('hex')}`;
