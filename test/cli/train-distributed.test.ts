@@ -58,7 +58,8 @@ void test('physis train --nproc-per-node 2: a killed rank fails the run naming i
   try {
     const bundle = join(dir, 'bundle');
     const args = ['train', 'hand-bone-age', '--data', DATA, '--size', '64', '--epochs', '3', '--batch', '8', '--limit', '24', '--no-augment', '--workers', '0', '--out', bundle, '--nproc-per-node', '2'];
-    const checkpoint = join(bundle, 'checkpoint', 'last.safetensors');
+    // checkpoint.json is written last, atomically, after the weight files: only then is there a checkpoint to resume
+    const checkpoint = join(bundle, 'checkpoint', 'checkpoint.json');
     let killed = false;
     const first = await run(args, async (launcher) => {
       // once epoch 1's checkpoint is on disk, rank 1 dies in epoch 2
