@@ -4,7 +4,7 @@
  */
 export { SUITABILITY_TASK } from './task.js';
 export { SUITABILITY_RECIPE, ANATOMY, VIEW, MODALITY, ORIENTATION, POLARITY, LATERALITY, HEAD_GROUPS, HEAD_WIDTH, type Anatomy } from './config.js';
-export { collectSuitabilityRows, writeSuitabilityLabels, readSuitabilityLabels, parseSuitabilityLabels, type SuitabilityItem, type SuitabilitySources } from './labels.js';
+export { collectSuitabilityRows, mergeSuitabilityRows, writeSuitabilityLabels, readSuitabilityLabels, parseSuitabilityLabels, type SuitabilityItem, type SuitabilitySources } from './labels.js';
 export { readVerdict, judgeVerdict, gateProbabilities, openSetDistances, type GateVerdict, type GateAnswer, type Judgement } from './verdict.js';
 export { parseGateFile, openGateMember, GATE_FILE, GATE_ROLE, type GateFile, type GateState } from './state.js';
 export { gateDisplay, gateInput } from './gate-input.js';

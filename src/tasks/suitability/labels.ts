@@ -7,7 +7,7 @@
  * for good (the RSNA dev hands stay dev, as for the hand model, so a hand the gate was tuned on never measures it), and
  * a group with its own archive writes the same file for its films.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { csvField } from '../../radiograph/index.js';
 import { LabelsError } from '../errors.js';
@@ -95,6 +95,14 @@ export interface SuitabilitySources {
   readonly moreHandsLimit?: number;
   /** A folder of AP spine films (`labels.csv` with file and patient_key), e.g. aasce-spine. */
   readonly spine?: string;
+  /**
+   * Folders written by `physis phantoms <task>` (infant skulls, knees paired with hands, instrumented spines): their
+   * simulated films join in categories of their own, split by patient. Why: no public infant skull, paediatric knee
+   * or post-operative spine film exists here, and a gate that never saw one refuses the films those tasks are for.
+   */
+  readonly phantoms?: readonly string[];
+  /** At most this many films from each phantom folder (a spread sample by hash); default 400. */
+  readonly phantomsLimit?: number;
   /** Categories to leave out entirely (leave-one-category-out experiments). */
   readonly exclude?: readonly string[];
 }
@@ -128,10 +136,17 @@ function anatomyRow(anatomy: string, view: string, modality: string): Omit<Suita
   return null;
 }
 
-function table(dir: string, required: readonly string[]): { csv: string; get: (fields: readonly string[], name: string) => string; records: readonly { fields: readonly string[]; line: number }[] } {
-  const csv = resolve(dir, 'labels.csv');
+interface Table {
+  readonly csv: string;
+  readonly records: readonly { fields: readonly string[]; line: number }[];
+  get(fields: readonly string[], name: string): string;
+  has(name: string): boolean;
+}
+
+function table(dir: string, required: readonly string[], file = 'labels.csv'): Table {
+  const csv = resolve(dir, file);
   const { columns, records } = labelsTable(readLabelsText(csv), csv, required);
-  return { csv, records, get: (fields, name) => (fields[columns.get(name) ?? -1] ?? '').trim() };
+  return { csv, records, get: (fields, name) => (fields[columns.get(name) ?? -1] ?? '').trim(), has: (name) => columns.has(name) };
 }
 
 /**
@@ -188,10 +203,66 @@ export function collectSuitabilityRows(s: SuitabilitySources): SuitabilityItem[]
       push({ id: file, path: resolve(s.spine, file), anatomy: 'spine', view: 'frontal', modality: 'radiograph', laterality: null, category: 'spine', split: devByKey(t.get(r.fields, 'patient_key') || file) });
     }
   }
+  for (const dir of s.phantoms ?? []) for (const r of phantomRows(dir, s.phantomsLimit ?? 400)) push(r);
   if (rows.length === 0) throw new LabelsError('no gate rows: give at least one source folder');
   return rows;
 }
 
+/**
+ * The gate rows of one phantom folder, recognised by the file `physis phantoms` wrote: infant skulls (labels.csv with
+ * suture masks; AP → frontal, LATERAL → lateral), instrumented spines (labels.csv with class and stage; the simulated
+ * post-operative films only, the pre-operative ones being the real AASCE films) or knees paired with real hands
+ * (manifest.csv; the simulated knees only). Split by patient, one in five to dev, as the other sources.
+ * @param dir - the folder
+ * @param limit - most films taken (a spread sample by the hash of the path)
+ */
+function phantomRows(dir: string, limit: number): SuitabilityItem[] {
+  const labels = resolve(dir, 'labels.csv');
+  const manifest = resolve(dir, 'manifest.csv');
+  const radiograph = { modality: 'radiograph' as const, laterality: null };
+  const candidates: SuitabilityItem[] = [];
+  if (existsSync(labels)) {
+    const t = table(dir, ['file']);
+    const simulated = (f: readonly string[]): boolean => t.get(f, 'simulated') === '1';
+    if (t.has('suture_mask') && t.has('view') && t.has('patient_id')) {
+      for (const r of t.records.filter((x) => simulated(x.fields))) {
+        const file = t.get(r.fields, 'file');
+        const view = t.get(r.fields, 'view').toUpperCase() === 'AP' ? 'frontal' : 'lateral';
+        candidates.push({ id: file, path: resolve(dir, file), anatomy: 'skull', view, ...radiograph, category: `skull-infant-phantom-${view}`, split: devByKey(t.get(r.fields, 'patient_id')) });
+      }
+    } else if (t.has('class') && t.has('stage') && t.has('patient_key')) {
+      for (const r of t.records.filter((x) => simulated(x.fields))) {
+        const file = t.get(r.fields, 'file');
+        candidates.push({ id: file, path: resolve(dir, file), anatomy: 'spine', view: 'frontal', ...radiograph, category: 'spine-instrumented-phantom', split: devByKey(t.get(r.fields, 'patient_key') || file) });
+      }
+    } else {
+      throw new LabelsError(`${labels}: not a phantom cohort written by physis phantoms (skull-infant-age or spine-view)`);
+    }
+  } else if (existsSync(manifest)) {
+    const t = table(dir, ['patient_id', 'film', 'body_part', 'simulated'], 'manifest.csv');
+    for (const r of t.records.filter((x) => t.get(x.fields, 'body_part') === 'knee' && t.get(x.fields, 'simulated') === '1')) {
+      const file = t.get(r.fields, 'film');
+      candidates.push({ id: file, path: resolve(dir, file), anatomy: 'knee', view: 'frontal', ...radiograph, category: 'knee-pediatric-phantom', split: devByKey(t.get(r.fields, 'patient_id')) });
+    }
+  } else {
+    throw new LabelsError(`${dir}: no labels.csv or manifest.csv of a phantom cohort (write one with physis phantoms)`);
+  }
+  if (candidates.length === 0) throw new LabelsError(`${dir}: no simulated films in the cohort`);
+  return candidates.sort((a, b) => fnv1a(a.id) - fnv1a(b.id) || (a.id < b.id ? -1 : 1)).slice(0, limit);
+}
+
+
+/**
+ * An existing labels file's rows followed by new ones; a film in both is refused (its labels or split could differ).
+ * @param base - rows kept as they are
+ * @param added - rows from the sources
+ */
+export function mergeSuitabilityRows(base: readonly SuitabilityItem[], added: readonly SuitabilityItem[]): SuitabilityItem[] {
+  const inBase = new Set(base.map((r) => r.path));
+  const twice = added.find((r) => inBase.has(r.path));
+  if (twice !== undefined) throw new LabelsError(`${twice.path} is in the base labels file and in a source: give each film once`);
+  return [...base, ...added];
+}
 
 /**
  * Write gate rows as a labels CSV whose paths are relative to it.

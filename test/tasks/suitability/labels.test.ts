@@ -50,6 +50,38 @@ void test('the builder labels each source, keeps the hands split, splits the res
   }
 });
 
+void test('phantom folders join as simulated films in categories of their own: skull views, simulated knees and instrumented spines only, split by patient, limited by hash', () => {
+  const root = folder({
+    'skulls/labels.csv':
+      'file,patient_id,sex,view,age_months,split,suture_mask,fontanelle_mask,simulated\n' +
+      'films/a_AP.png,SKP1,M,AP,3,train,m/a.png,m/b.png,1\nfilms/a_LAT.png,SKP1,M,LATERAL,3,train,m/c.png,m/d.png,1\nfilms/b_AP.png,SKP2,F,AP,7,dev,m/e.png,m/f.png,1\n',
+    'knees/manifest.csv':
+      'patient_id,film,body_part,study_date,birth_date,sex,bone_age_months,laterality,physeal_trauma,genetic_disorder,skeletal_dysplasia,endocrinopathy,split,simulated,knee_skeletal_age_months\n' +
+      'K1,../hands/images/1.png,hand,20200101,20100101,M,120,L,0,0,0,0,train,0,\nK1,knees/k1.dcm,knee,20200101,20100101,M,,L,0,0,0,0,train,1,118\n',
+    'spines/labels.csv':
+      'file,class,patient_key,view,stage,simulated,source\nfilms/p.png,ap_preop,P1,ap,preop,0,aasce\nfilms/f.png,ap_postop_fusion,P1,ap,postop,1,aasce\nfilms/g.png,ap_postop_growing_rod,P1,ap,postop,1,aasce\n',
+    'other/labels.csv': 'file,anatomy\nx.png,knee\n',
+  });
+  try {
+    const rows = collectSuitabilityRows({ phantoms: [join(root, 'skulls'), join(root, 'knees'), join(root, 'spines')] });
+    const cat = (c: string) => rows.filter((r) => r.category === c).map((r) => r.id).sort();
+    assert.deepEqual(cat('skull-infant-phantom-frontal'), ['films/a_AP.png', 'films/b_AP.png']);
+    assert.deepEqual(cat('skull-infant-phantom-lateral'), ['films/a_LAT.png']);
+    assert.deepEqual(cat('knee-pediatric-phantom'), ['knees/k1.dcm'], 'the real hand of the knee cohort is not a phantom');
+    assert.deepEqual(cat('spine-instrumented-phantom'), ['films/f.png', 'films/g.png'], 'the pre-operative film is the real AASCE film');
+    assert.equal(rows.length, 6);
+    const skull = rows.find((r) => r.id === 'films/a_LAT.png');
+    assert.deepEqual([skull?.anatomy, skull?.view, skull?.modality], ['skull', 'lateral', 'radiograph']);
+    // one infant's films share a split
+    assert.equal(rows.find((r) => r.id === 'films/a_AP.png')?.split, skull?.split);
+    assert.equal(collectSuitabilityRows({ phantoms: [join(root, 'skulls')], phantomsLimit: 2 }).length, 2);
+    assert.throws(() => collectSuitabilityRows({ phantoms: [join(root, 'other')] }), /not a phantom cohort written by physis phantoms/);
+    assert.throws(() => collectSuitabilityRows({ phantoms: [join(root, 'none')] }), /no labels\.csv or manifest\.csv of a phantom cohort/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 void test('the labels file refuses unknown classes, a radiograph called other, and a repeated file', () => {
   assert.throws(() => parseSuitabilityLabels('file,anatomy,modality\na.png,foot,radiograph\n', 'x.csv'), /x\.csv:2: anatomy 'foot' must be one of hand/);
   assert.throws(() => parseSuitabilityLabels('file,anatomy,modality\na.png,other,radiograph\n', 'x.csv'), /only images that are not radiographs are 'other'/);
