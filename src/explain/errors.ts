@@ -9,3 +9,8 @@
 export class SaliencyError extends Error {
   override name = 'SaliencyError';
 }
+
+/** A saliency map asked at a stage the model cannot be cut at (an architecture without stages, a stage out of range). */
+export class SaliencyStageError extends SaliencyError {
+  override name = 'SaliencyStageError';
+}

@@ -20,10 +20,15 @@
  * edge between film and band, and a min–max scale over the whole input then lets the padding set the colour range
  * (seen on the first shipped regression model: much of the hot area lay on the padding). With `region` the map is scaled on the
  * image content only and set to 0 on the padding, so the colours compare parts of the anatomy with each other.
+ *
+ * Stage: the map has the resolution of the feature map it weighs, and the last one is coarse (stride 32: 5×5 for a
+ * 160-px ResNet input, where a suture is a few pixels wide). Selvaraju et al. note that Grad-CAM applies to any
+ * convolutional layer and that earlier layers give finer, less class-specific maps; `stage` cuts the network at an
+ * earlier stage (`ZooModel.forwardToStage`) and weighs that map with the gradient of the rest of the network.
  */
 import { F, noGrad, tidy, type Tensor } from '../torch/index.js';
 import type { ZooModel } from '../models/index.js';
-import { SaliencyError } from './errors.js';
+import { SaliencyError, SaliencyStageError } from './errors.js';
 
 /** A saliency map at the input's resolution, scaled to [0, 1] (all zeros when it is flat or, in `positive` mode, nowhere positive). */
 export interface SaliencyMap {
@@ -51,6 +56,9 @@ export interface SaliencyOptions {
   /** The part of the input that holds the image (a letterbox's content box), in input pixels: the map is scaled on
    * it and 0 outside it. Default: the whole input. */
   readonly region?: SaliencyRegion;
+  /** {@link gradCam} only: the stage whose output is weighed, 1 … `model.featureStages` (ResNet: layer1 … layer4).
+   * Default: the last feature map (`forwardFeatures`). An earlier stage gives a finer map (see the file comment). */
+  readonly stage?: number;
 }
 
 /** A rectangle of the input in pixels (left, top, width, height). */
@@ -123,21 +131,35 @@ function outputAt(out: Tensor, k: number): Tensor {
   return out.index(0).index(k);
 }
 
+function checkStage(model: ZooModel, stage: number): void {
+  if (model.featureStages === 0) {
+    throw new SaliencyStageError(`${model.architecture}: Grad-CAM at stage ${stage} needs a model that can be cut at its stages; this architecture has only its last feature map (omit stage)`);
+  }
+  if (!Number.isInteger(stage) || stage < 1 || stage > model.featureStages) {
+    throw new SaliencyStageError(`${model.architecture}: Grad-CAM stage ${stage} is not one of 1 … ${model.featureStages}`);
+  }
+}
+
 /**
  * Grad-CAM of one output for one image (Selvaraju et al. 2017).
+ * Throws SaliencyStageError for a `stage` the model cannot be cut at.
  * @param model - a zoo model (put in eval mode for the call, then restored)
  * @param input - the image [1, C, H, W]
- * @param o - extra head inputs and the output index
+ * @param o - extra head inputs, the output index, the stage
  */
 export function gradCam(model: ZooModel, input: Tensor, o: SaliencyOptions = {}): SaliencyMap {
   const [height, width] = checkInput(input);
   const region = checkRegion(o.region, height, width);
+  const stage = o.stage;
+  if (stage !== undefined) checkStage(model, stage);
   const wasTraining = model.training;
   model.eval();
   try {
     return tidy(() => {
-      const features = model.forwardFeatures(input.detach()).retainGrad();
-      const score = outputAt(model.forwardHead(features, o.extra), o.outputIndex ?? 0);
+      const x = input.detach();
+      const features = (stage === undefined ? model.forwardFeatures(x) : model.forwardToStage(x, stage)).retainGrad();
+      const out = stage === undefined ? model.forwardHead(features, o.extra) : model.forwardFromStage(features, stage, o.extra);
+      const score = outputAt(out, o.outputIndex ?? 0);
       score.backward();
       const grad = features.grad;
       if (grad === null) throw new SaliencyError('no gradient reached the feature map');
@@ -162,6 +184,8 @@ export function gradCam(model: ZooModel, input: Tensor, o: SaliencyOptions = {})
 export function classActivationMap(model: ZooModel, input: Tensor, o: SaliencyOptions = {}): SaliencyMap {
   const [height, width] = checkInput(input);
   const region = checkRegion(o.region, height, width);
+  // CAM's channel weights are the linear layer's, which exist for the last feature map only
+  if (o.stage !== undefined && o.stage !== model.featureStages) throw new SaliencyStageError(`${model.architecture}: CAM weighs only the last feature map; use gradCam for stage ${o.stage}`);
   const weight = model.namedParameters().find(([name]) => name === `${model.headLinearName}.weight`)?.[1];
   if (!weight) throw new SaliencyError(`${model.architecture}: no '${model.headLinearName}.weight'; use gradCam`);
   const wasTraining = model.training;

@@ -5,7 +5,7 @@
  * const map = gradCam(model, x, { extra: sex });          // x: [1, 1, 256, 256]
  * writeFileSync('heat.png', encodeRgbaPng(overlayHeatmap(image, map), 256, 256));
  */
-export { SaliencyError } from './errors.js';
+export { SaliencyError, SaliencyStageError } from './errors.js';
 export { gradCam, classActivationMap, type SaliencyMap, type SaliencyOptions, type SaliencyRegion } from './grad-cam.js';
 export { overlayHeatmap, encodeRgbaPng, heatColor, type GrayImage01 } from './overlay.js';
 export {

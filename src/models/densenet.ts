@@ -150,6 +150,32 @@ export class DenseNet extends ZooModel {
   forwardHead(features: Tensor, extra?: Tensor): Tensor {
     return this.applyHead(F.adaptiveAvgPool2d(features, 1).flatten(1), extra, this.classifier);
   }
+
+  /** One per dense block: stage s is the output of `denseblock{s}` (before its transition halves the map). */
+  override get featureStages(): number {
+    return this.stageEnds().length;
+  }
+
+  /** Stem and dense blocks 1 … `stage` (the last stage with norm5 and the ReLU). @param x - images; @param stage - 1 … featureStages */
+  override forwardToStage(x: Tensor, stage: number): Tensor {
+    this.checkStage(stage);
+    if (stage === this.featureStages) return this.forwardFeatures(x);
+    return this.features.forwardRange(x, 0, this.stageEnds()[stage - 1] as number);
+  }
+
+  /** The blocks after `stage`, then the head. @param h - from forwardToStage; @param stage - 1 … featureStages; @param extra - scalars */
+  override forwardFromStage(h: Tensor, stage: number, extra?: Tensor): Tensor {
+    this.checkStage(stage);
+    const rest = stage === this.featureStages ? h : F.relu(this.features.forwardRange(h, this.stageEnds()[stage - 1] as number, this.features.length));
+    return this.forwardHead(rest, extra);
+  }
+
+  /** Position after each dense block in `features`. */
+  private stageEnds(): number[] {
+    const ends: number[] = [];
+    for (let i = 1; this.features.indexOf(`denseblock${i}`) >= 0; i++) ends.push(this.features.indexOf(`denseblock${i}`) + 1);
+    return ends;
+  }
 }
 
 /** torchvision `densenet121`: k = 32, blocks [6, 12, 24, 16], 1024 features, 8.0M parameters with 1000 classes. */

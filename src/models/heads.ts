@@ -14,6 +14,15 @@
  * score.backward();                                     // maps.grad is now d score / d maps
  * ```
  *
+ * Grad-CAM at an earlier stage (a finer map: ResNet's layer3 is 10×10 at 160 px where layer4 is 5×5) needs the
+ * forward pass cut there instead; architectures that can be cut report `featureStages > 0` and implement
+ * `forwardToStage`/`forwardFromStage`, where stage `featureStages` is the last feature map:
+ *
+ * ```ts
+ * const h = model.forwardToStage(x, 3).retainGrad();      // ResNet: the output of layer3
+ * const score = model.forwardFromStage(h, 3).index(0).index(cls);
+ * ```
+ *
  * The final linear layer keeps torchvision's name (`fc`, `classifier`, `classifier.1`, `classifier.2`, timm's
  * `classif`), so a classifier with 1000 classes loads ImageNet weights unchanged.
  */
@@ -73,6 +82,14 @@ export class ModelOptionsError extends Error {
 /** An input of the wrong shape for a model (e.g. extra inputs missing or of the wrong width). */
 export class ModelInputError extends Error {
   override name = 'ModelInputError';
+}
+
+/**
+ * A stage the model cannot cut its forward pass at: an architecture without stages, or a stage outside
+ * 1 … featureStages.
+ */
+export class FeatureStageError extends Error {
+  override name = 'FeatureStageError';
 }
 
 /**
@@ -188,6 +205,52 @@ export abstract class ZooModel extends Module {
    * @returns [N, outputs]
    */
   abstract forwardHead(features: Tensor, extra?: Tensor): Tensor;
+
+  /**
+   * Number of stages at which the forward pass can be cut (ResNet: 4, after layer1 … layer4); 0 when the
+   * architecture does not implement the cut. Stage `featureStages` is the map `forwardFeatures` returns.
+   */
+  get featureStages(): number {
+    return 0;
+  }
+
+  /**
+   * The forward pass up to the output of a stage.
+   * @param x - images [N, inChannels, H, W]
+   * @param stage - 1 … featureStages
+   * @returns [N, C_stage, h_stage, w_stage]; at stage `featureStages` the same as `forwardFeatures(x)`
+   */
+  forwardToStage(x: Tensor, stage: number): Tensor {
+    void x;
+    throw this.stageError(stage);
+  }
+
+  /**
+   * The rest of the forward pass from the output of a stage: `forwardFromStage(forwardToStage(x, s), s, extra)`
+   * equals `call(x, extra)`.
+   * @param h - from `forwardToStage(x, stage)`
+   * @param stage - 1 … featureStages
+   * @param extra - [N, extraInputs] when the model has extra inputs
+   */
+  forwardFromStage(h: Tensor, stage: number, extra?: Tensor): Tensor {
+    void h;
+    void extra;
+    throw this.stageError(stage);
+  }
+
+  /** The error for a stage this model cannot cut at. @param stage - the stage asked for */
+  protected stageError(stage: number): FeatureStageError {
+    return new FeatureStageError(
+      this.featureStages === 0
+        ? `${this.architecture}: cannot cut the forward pass at stage ${stage}; this architecture exposes only its last feature map`
+        : `${this.architecture}: stage ${stage} is not one of 1 … ${this.featureStages}`,
+    );
+  }
+
+  /** Throws FeatureStageError unless `stage` is an integer in 1 … featureStages. @param stage - the stage asked for */
+  protected checkStage(stage: number): void {
+    if (!Number.isInteger(stage) || stage < 1 || stage > this.featureStages) throw this.stageError(stage);
+  }
 
   /** Features then head. Call through `call(x, extra?)`. @param x - images; @param extra - extra scalars */
   forward(x: Tensor, extra?: Tensor): Tensor {

@@ -5,7 +5,7 @@
  * feature map (Grad-CAM: call `.retainGrad()` on it, run `forwardHead`, backpropagate, read `.grad`), and
  * state-dict keys identical to the reference implementation's, so its weights load unchanged.
  */
-export { ModelInputError, ModelOptionsError, ZooModel, headLinearOutputs, headOutputs, resolveModelOptions } from './heads.js';
+export { FeatureStageError, ModelInputError, ModelOptionsError, ZooModel, headLinearOutputs, headOutputs, resolveModelOptions } from './heads.js';
 export type { HeadSpec, ModelOptions, ResolvedModelOptions } from './heads.js';
 export {
   ARCHITECTURES,

@@ -67,9 +67,24 @@ export class NamedSequential extends Module {
 
   /** Runs every child in order, each on the previous one's output. @param x - the input */
   forward(x: Tensor): Tensor {
+    return this.forwardRange(x, 0, this.ordered.length);
+  }
+
+  /**
+   * Runs children `from` … `to − 1` only (a model cut between stages). @param x - the input of child `from`
+   * @param from - first child, by position
+   * @param to - one past the last child
+   */
+  forwardRange(x: Tensor, from: number, to: number): Tensor {
     let y = x;
-    for (const m of this.ordered) y = m.call(y);
+    for (const m of this.ordered.slice(from, to)) y = m.call(y);
     return y;
+  }
+
+  /** Position of the child named `name`, or −1. @param name - e.g. `denseblock2` */
+  indexOf(name: string): number {
+    const m = this.children().find(([n]) => n === name)?.[1];
+    return m === undefined ? -1 : this.ordered.indexOf(m);
   }
 }
 

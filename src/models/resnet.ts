@@ -147,6 +147,31 @@ export class ResNet extends ZooModel {
     return this.layer4.call(y);
   }
 
+  /** Four: the outputs of layer1 (stride 4) … layer4 (stride 32). */
+  override get featureStages(): number {
+    return 4;
+  }
+
+  /** Stem and layer1 … layer`stage`. @param x - [N, inChannels, H, W]; @param stage - 1 … 4 */
+  override forwardToStage(x: Tensor, stage: number): Tensor {
+    this.checkStage(stage);
+    let y = F.maxPool2d(F.relu(this.bn1.call(this.conv1.call(x))), { kernelSize: 3, stride: 2, padding: 1 });
+    for (const layer of this.stages().slice(0, stage)) y = layer.call(y);
+    return y;
+  }
+
+  /** layer`stage + 1` … layer4, then the head. @param h - from forwardToStage; @param stage - 1 … 4; @param extra - scalars */
+  override forwardFromStage(h: Tensor, stage: number, extra?: Tensor): Tensor {
+    this.checkStage(stage);
+    let y = h;
+    for (const layer of this.stages().slice(stage)) y = layer.call(y);
+    return this.forwardHead(y, extra);
+  }
+
+  private stages(): Module[] {
+    return [this.layer1, this.layer2, this.layer3, this.layer4];
+  }
+
   /** Global average pool, then the head. @param features - from forwardFeatures; @param extra - extra scalars */
   forwardHead(features: Tensor, extra?: Tensor): Tensor {
     return this.applyHead(F.adaptiveAvgPool2d(features, 1).flatten(1), extra, this.fc);
