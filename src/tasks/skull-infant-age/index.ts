@@ -19,7 +19,14 @@ export {
 } from './config.js';
 export { parseSkullLabels, readSkullLabels, parseSkullView, type SkullLabel } from './labels.js';
 export { fitSkullOod, checkSkullFeatures, parseSkullOod, type SkullOodModel, type SkullState } from './state.js';
-export { measureSaliency, type MaskedFilm, type SaliencySummary } from './saliency.js';
+export {
+  measureSaliency,
+  SKULL_SALIENCY_MASK_SETS,
+  type MaskedFilm,
+  type SaliencySummary,
+  type SkullSaliencyMaskSet,
+  type SkullSaliencyStage,
+} from './saliency.js';
 export { viewAnswer, classProbabilities, predictedClass, type SkullViewAnswer } from './predict.js';
 export { SKULL_INFANT_AGE_TASK, formatSkullInfantAge, type SkullItem } from './task.js';
 export * from './phantom/index.js';

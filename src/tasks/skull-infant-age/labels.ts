@@ -10,6 +10,7 @@
  * | `sex` | no | M or F (recorded, reported; not an input of the network) |
  * | `split` | no | `train`, `dev`, anything else is held out (e.g. `test`) |
  * | `suture_mask`, `fontanelle_mask` | no | 8-bit masks of the anatomy that carries the age, for the saliency check |
+ * | `calvarium_mask` | no | 8-bit mask of the calvarium's rim (the vault seen edge-on along the head's outline), for the saliency check; files written before it existed have no such column |
  * | `simulated` | no | 1 for a simulated film (a Physis phantom), 0 or empty for a real one: a model trained on any simulated film says so in every answer |
  *
  * Why the header is a source: a hospital's archive holds dates, not ages; the age is what the header says, computed
@@ -36,6 +37,7 @@ export interface SkullLabel {
   readonly split?: string;
   readonly sutureMask?: string;
   readonly fontanelleMask?: string;
+  readonly calvariumMask?: string;
   /** A simulated film (phantom), not a patient's. */
   readonly simulated: boolean;
   readonly line: number;
@@ -127,6 +129,7 @@ export function parseSkullLabels(text: string, source: string): SkullLabel[] {
     if (!['', '0', '1'].includes(rawSimulated)) throw new LabelsError(`${at}: simulated '${rawSimulated}' must be 1, 0 or empty`);
     const sutureMask = mask('suture_mask');
     const fontanelleMask = mask('fontanelle_mask');
+    const calvariumMask = mask('calvarium_mask');
     return {
       file,
       path,
@@ -138,6 +141,7 @@ export function parseSkullLabels(text: string, source: string): SkullLabel[] {
       ...(split === '' ? {} : { split }),
       ...(sutureMask === undefined ? {} : { sutureMask }),
       ...(fontanelleMask === undefined ? {} : { fontanelleMask }),
+      ...(calvariumMask === undefined ? {} : { calvariumMask }),
       simulated: rawSimulated === '1',
       line: r.line,
     };

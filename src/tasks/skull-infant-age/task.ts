@@ -48,7 +48,7 @@ import {
 import { parseSkullView, readSkullLabels } from './labels.js';
 import { predictedClass, predictSkullInfantAge, viewAnswer, type SkullViewAnswer } from './predict.js';
 import { viewInput } from './sample.js';
-import { measureSaliency, type SaliencySummary } from './saliency.js';
+import { measureSaliency, type SaliencySummary, type SkullSaliencyMaskSet } from './saliency.js';
 import {
   checkSkullFeatures,
   fitSkullOod,
@@ -70,8 +70,10 @@ export interface SkullItem {
   readonly view: SkullView;
   readonly patientId: string;
   readonly split?: string;
-  /** Mask files of the anatomy that carries the age (phantoms), for the saliency check. */
+  /** Mask files of the sutures and fontanelles (phantoms), for the saliency check. */
   readonly masks: readonly string[];
+  /** Mask file of the calvarium's rim (phantoms written since the column exists), for the saliency check. */
+  readonly calvariumMask?: string;
   /** A simulated film (phantom). */
   readonly simulated: boolean;
 }
@@ -194,8 +196,48 @@ function report(
 
 /** Grad-CAM against the masks on up to {@link SALIENCY_FILMS} films that have masks. */
 async function saliencyOf(model: ZooModel, items: readonly SkullItem[], preprocessing: PreprocessOptions & { readonly size: number }): Promise<{ summaries: SaliencySummary[]; images: ReportImage[] }> {
-  const masked = items.filter((d) => d.masks.length > 0).slice(0, SALIENCY_FILMS);
+  const masked = items.filter((d) => d.masks.length > 0 || d.calvariumMask !== undefined).slice(0, SALIENCY_FILMS);
   return masked.length === 0 ? { summaries: [], images: [] } : measureSaliency(model, masked, preprocessing);
+}
+
+const MASK_SET_WORDS: Readonly<Record<SkullSaliencyMaskSet, string>> = {
+  'sutures+fontanelles': 'suture/fontanelle masks',
+  calvarium: "calvarium's rim mask",
+  union: "union of the suture/fontanelle and calvarium's rim masks",
+};
+
+/**
+ * The four saliency numbers of a summary under their names: the sutures and fontanelles at the last stage keep the
+ * names older cards use (`saliencyEnrichment[view=AP]`); every other mask set and stage adds its keys
+ * (`saliencyEnrichment[view=AP,masks=calvarium,stage=last-1]`).
+ */
+function saliencyCardMetrics(s: SaliencySummary, devData: string): CardMetric[] {
+  const key = s.masks === 'sutures+fontanelles' && s.stage === 'last' ? `[view=${s.view}]` : `[view=${s.view},masks=${s.masks},stage=${s.stage}]`;
+  const data =
+    `${devData}: ${s.view} films with masks, ${s.n} films; Grad-CAM of the predicted class at the ${s.stage === 'last' ? 'last stage' : 'stage before the last'} ` +
+    `(${s.featureSize[0]}×${s.featureSize[1]} feature map) against the ${MASK_SET_WORDS[s.masks]}`;
+  return [
+    { name: `saliencyEnergyInMasks${key}`, value: s.meanEnergyShare, unit: 'fraction', data },
+    { name: `saliencyMaskArea${key}`, value: s.meanAreaShare, unit: 'fraction', data },
+    { name: `saliencyEnrichment${key}`, value: s.meanEnrichment, unit: 'ratio (1 = chance)', data },
+    { name: `saliencyPointingHit${key}`, value: s.pointingHitRate, unit: 'fraction', data },
+  ];
+}
+
+/**
+ * The same numbers as flat evaluation metrics: `saliencyEnrichmentAp` for the sutures and fontanelles at the last
+ * stage (the older name), with `Calvarium` or `Union` and `PrevStage` appended for the other mask sets and stage.
+ */
+function saliencyEvaluationMetrics(summaries: readonly SaliencySummary[]): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  for (const v of summaries) {
+    const key = `${v.view === 'AP' ? 'Ap' : 'Lateral'}${v.masks === 'calvarium' ? 'Calvarium' : v.masks === 'union' ? 'Union' : ''}${v.stage === 'last' ? '' : 'PrevStage'}`;
+    metrics[`saliencyEnergyInMasks${key}`] = v.meanEnergyShare;
+    metrics[`saliencyMaskArea${key}`] = v.meanAreaShare;
+    metrics[`saliencyEnrichment${key}`] = v.meanEnrichment;
+    metrics[`saliencyPointingHit${key}`] = v.pointingHitRate;
+  }
+  return metrics;
 }
 
 /** OOD statistics on the training films and the saliency check on the dev films that have masks. */
@@ -204,13 +246,7 @@ async function finalise(ctx: FinaliseContext<SkullItem>): Promise<Finalised> {
   const features = (items: readonly SkullItem[]): Promise<Float32Array[]> => loaderPooledFeatures(ctx.model, ctx.loader(items), size);
   const ood = fitSkullOod(await features(ctx.train), await features(ctx.dev), POOLED_FEATURES_DESCRIPTION);
   const saliency = await saliencyOf(ctx.model, ctx.dev, recipePreprocessing(ctx.recipe));
-  const data = (view: string, n: number): string => `${ctx.devData}: ${view} films with suture/fontanelle masks, ${n} films; Grad-CAM of the predicted class`;
-  const metrics: CardMetric[] = saliency.summaries.flatMap((s) => [
-    { name: `saliencyEnergyInMasks[view=${s.view}]`, value: s.meanEnergyShare, unit: 'fraction', data: data(s.view, s.n) },
-    { name: `saliencyMaskArea[view=${s.view}]`, value: s.meanAreaShare, unit: 'fraction', data: data(s.view, s.n) },
-    { name: `saliencyEnrichment[view=${s.view}]`, value: s.meanEnrichment, unit: 'ratio (1 = chance)', data: data(s.view, s.n) },
-    { name: `saliencyPointingHit[view=${s.view}]`, value: s.pointingHitRate, unit: 'fraction', data: data(s.view, s.n) },
-  ]);
+  const metrics: CardMetric[] = saliency.summaries.flatMap((s) => saliencyCardMetrics(s, ctx.devData));
   const trainingData = skullTrainingData([...ctx.train, ...ctx.dev], PHANTOM_NOTICE);
   const json = (v: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
   return {
@@ -264,6 +300,7 @@ export const SKULL_INFANT_AGE_TASK: Task<SkullItem, SkullState> = {
       patientId: r.patientId,
       ...(r.split === undefined ? {} : { split: r.split }),
       masks: [r.sutureMask, r.fontanelleMask].filter((m): m is string => m !== undefined),
+      ...(r.calvariumMask === undefined ? {} : { calvariumMask: r.calvariumMask }),
       simulated: r.simulated,
     }));
   },
@@ -330,14 +367,6 @@ export const SKULL_INFANT_AGE_TASK: Task<SkullItem, SkullState> = {
   reportFindings: skullReportFindings,
   async reportSaliency(model, items, preprocessing) {
     const s = await saliencyOf(model, items, preprocessing);
-    const metrics: Record<string, number> = {};
-    for (const v of s.summaries) {
-      const key = v.view === 'AP' ? 'Ap' : 'Lateral';
-      metrics[`saliencyEnergyInMasks${key}`] = v.meanEnergyShare;
-      metrics[`saliencyMaskArea${key}`] = v.meanAreaShare;
-      metrics[`saliencyEnrichment${key}`] = v.meanEnrichment;
-      metrics[`saliencyPointingHit${key}`] = v.pointingHitRate;
-    }
-    return { metrics, images: s.images };
+    return { metrics: saliencyEvaluationMetrics(s.summaries), images: s.images };
   },
 };

@@ -69,6 +69,7 @@ void test('renderSkullPhantom: same options give the same film; another seed ano
   assert.deepEqual(a.pixels, b.pixels);
   assert.deepEqual(a.masks.sutures, b.masks.sutures);
   assert.deepEqual(a.masks.fontanelles, b.masks.fontanelles);
+  assert.deepEqual(a.masks.calvarium, b.masks.calvarium);
   assert.deepEqual(a.anatomy, b.anatomy);
   const c = renderSkullPhantom({ ...o, seed: 18 });
   assert.notDeepEqual(a.pixels, c.pixels);
@@ -249,6 +250,51 @@ for (const view of VIEWS) {
   });
 }
 
+for (const view of VIEWS) {
+  void test(`${view}: the calvarium mask is the vault's bright rim along the head's outline (noise-free, positioned)`, () => {
+    const size = 160;
+    const f = renderSkullPhantomWith({ ageMonths: 6, view, sex: 'M', seed: 9, size, traits: OPEN_AF_TRAITS }, TILTED);
+    const rim = f.masks.calvarium;
+    assert.ok(count(rim) > 200, `calvarium px ${count(rim)}`);
+    // rim pixels carry the most vault bone: at least twice a face-on ray's path, so their vault share is the largest
+    let rimVault = 0;
+    let faceVault = 0;
+    let rimPx = 0;
+    let facePx = 0;
+    for (let k = 0; k < rim.length; k++) {
+      const v = f.calvarium[k] ?? 0;
+      if (rim[k]) {
+        assert.ok(v > 0, `calvarium pixel ${k} has no vault bone`);
+        rimVault += v;
+        rimPx++;
+      } else if (v > 0) {
+        faceVault += v;
+        facePx++;
+      }
+    }
+    assert.ok(rimVault / rimPx > 2 * (faceVault / facePx), `vault per px: rim ${(rimVault / rimPx).toFixed(3)}, face-on ${(faceVault / facePx).toFixed(3)}`);
+    // a band along the outline: each row that crosses the head has rim pixels at both of its ends, and the film is
+    // brighter there than 3 px further out (scalp, air): the mask sits on the film's bone edge, whatever the rotation,
+    // shift and head turn
+    let rows = 0;
+    let bothEnds = 0;
+    let brighter = 0;
+    for (let row = 0; row < size; row++) {
+      const vault: number[] = [];
+      for (let col = 0; col < size; col++) if ((f.calvarium[row * size + col] ?? 0) > 0) vault.push(col);
+      const first = vault[0] ?? 0;
+      const last = vault[vault.length - 1] ?? 0;
+      if (vault.length < 20 || first < 3 || last > size - 4) continue;
+      rows++;
+      const at = (col: number): number => f.pixels[row * size + col] ?? 0;
+      if (rim[row * size + first + 1] && rim[row * size + last - 1]) bothEnds++;
+      if (at(first + 1) > at(first - 3) && at(last - 1) > at(last + 3)) brighter++;
+    }
+    assert.ok(rows > 40 && bothEnds / rows > 0.8, `${bothEnds} of ${rows} rows have the rim at both ends`);
+    assert.ok(brighter / rows > 0.8, `${brighter} of ${rows} rows brighter on the rim than outside it`);
+  });
+}
+
 void test('random acquisition: masks are empty under the collimator shutters, and the image varies between seeds', () => {
   let shuttered = 0;
   for (let seed = 0; seed < 8; seed++) {
@@ -265,6 +311,7 @@ void test('random acquisition: masks are empty under the collimator shutters, an
         shuttered++;
         assert.equal(f.masks.sutures[k], 0);
         assert.equal(f.masks.fontanelles[k], 0);
+        assert.equal(f.masks.calvarium[k], 0);
       }
     });
   }
@@ -362,7 +409,7 @@ void test('writeSkullPhantomCohort: PNG and DICOM cohorts of 4 infants, splits b
       splitOf.set(patient, split);
       const visit = file.replace(/_(AP|LAT)\.png$/, '');
       viewsOfVisit.set(visit, [...(viewsOfVisit.get(visit) ?? []), row.get('view') ?? '']);
-      for (const key of ['suture_mask', 'fontanelle_mask']) {
+      for (const key of ['suture_mask', 'fontanelle_mask', 'calvarium_mask']) {
         const mask = PNG.sync.read(readFileSync(join(pngDir, row.get(key) ?? '')));
         assert.equal(mask.width, 64);
         for (let p = 0; p < mask.data.length; p += 4) assert.ok(mask.data[p] === 0 || mask.data[p] === 255);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRadiographBytes } from '../../../src/radiograph/index.js';
@@ -145,4 +145,53 @@ void test('predict: the known view gets one answer with the header age and the d
   const sim = TASK.predict({ ...ctx, routes: [{ ...(ctx.routes[0] as object), state: { ood: null, trainingData: { notice } } }] } as unknown as FilmContext<skullInfantAge.SkullState>) as Record<string, unknown>;
   assert.equal(sim['simulatedTraining'], notice);
   assert.match(TASK.format({ file: 'x.dcm', task: TASK.name, answer: sim }), /\[model trained on simulated films: not a clinical answer\]/);
+});
+
+void test('saliency: per view, three mask sets (sutures+fontanelles, calvarium, union) at the last stage and the one before it; old labels without calvarium_mask still read', async () => {
+  const { writeSkullPhantomCohort } = await import('../../../src/tasks/skull-infant-age/phantom/index.js');
+  const { recipePreprocessing } = await import('../../../src/train/index.js');
+  const { manualSeed } = await import('../../../src/torch/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'skull-saliency-'));
+  const cohort = await writeSkullPhantomCohort({ outDir: dir, infants: 2, seed: 3, size: 64, format: 'png' });
+  const items = TASK.readLabels(cohort.labelsCsv).slice(0, 4);
+  assert.ok(items.every((i) => i.masks.length === 2 && i.calvariumMask?.endsWith('_calvarium.png')));
+  // a labels file written before the calvarium column: read as before, no calvarium mask
+  const old = join(dir, 'old.csv');
+  writeFileSync(old, 'file,patient_id,sex,view,age_months,split,suture_mask,fontanelle_mask,simulated\nfilms/SKP0001_V1_AP.png,SKP0001,M,AP,3.4,train,masks/SKP0001_V1_AP_sutures.png,masks/SKP0001_V1_AP_fontanelles.png,1\n');
+  const [oldItem] = TASK.readLabels(old);
+  assert.equal(oldItem?.calvariumMask, undefined);
+  assert.equal(oldItem?.masks.length, 2);
+
+  const preprocessing = recipePreprocessing({ ...TASK.recipe, inputSize: 64 });
+  // an architecture that cannot be cut at a stage is measured at its last map only (a random EfficientNet's
+  // positive-mode maps may be empty on some films, so only the stages are checked)
+  manualSeed(2);
+  const flat = await skullInfantAge.measureSaliency(createModel('efficientnet_b0', TASK.modelOptions(TASK.recipe)), items, preprocessing);
+  assert.ok(flat.summaries.length > 0 && flat.summaries.every((s) => s.stage === 'last'));
+  const cases = [{ arch: 'resnet18_w32', stages: { last: [2, 2], 'last-1': [4, 4] } }] as const;
+  for (const c of cases) {
+    manualSeed(2);
+    const model = createModel(c.arch, TASK.modelOptions(TASK.recipe));
+    const { summaries, images } = await skullInfantAge.measureSaliency(model, items, preprocessing, { examplesPerView: 1 });
+    const stages = Object.entries(c.stages);
+    assert.equal(summaries.length, 2 * 3 * stages.length, `${c.arch}: ${summaries.map((s) => `${s.view}/${s.masks}/${s.stage}`).join(' ')}`);
+    for (const [stage, size] of stages) {
+      for (const view of ['AP', 'LATERAL'] as const) {
+        const of = (masks: string): skullInfantAge.SaliencySummary => summaries.find((s) => s.view === view && s.stage === stage && s.masks === masks) as skullInfantAge.SaliencySummary;
+        const [a, b, u] = [of('sutures+fontanelles'), of('calvarium'), of('union')];
+        assert.deepEqual(a.featureSize, size, `${c.arch} ${stage}`);
+        // the union covers each set and no more than both: its area share lies between the larger and the sum
+        assert.ok(u.meanAreaShare >= Math.max(a.meanAreaShare, b.meanAreaShare) - 1e-12 && u.meanAreaShare <= a.meanAreaShare + b.meanAreaShare + 1e-12);
+        assert.ok(u.meanEnergyShare >= Math.max(a.meanEnergyShare, b.meanEnergyShare) - 1e-9);
+      }
+    }
+    assert.deepEqual(images.map((i) => i.file), ['saliency-AP-1.png', 'saliency-LATERAL-1.png']);
+    assert.match(images[0]?.caption ?? '', /stage \(\d+×\d+ feature map.*calvarium's rim/);
+  }
+  // evaluate's names: the older ones for sutures+fontanelles at the last stage, suffixed ones for the rest
+  const report = await TASK.reportSaliency?.(createModel('resnet18_w32', TASK.modelOptions(TASK.recipe)), items, preprocessing);
+  const names = Object.keys(report?.metrics ?? {});
+  for (const n of ['saliencyEnrichmentAp', 'saliencyPointingHitLateral', 'saliencyEnrichmentApCalvarium', 'saliencyEnrichmentLateralUnionPrevStage', 'saliencyEnergyInMasksApPrevStage']) assert.ok(names.includes(n), n);
+  assert.equal(names.length, 2 * 3 * 2 * 4);
+  rmSync(dir, { recursive: true, force: true });
 });

@@ -1,5 +1,6 @@
 /**
- * Write a cohort of phantom infants: films (DICOM or PNG), suture and fontanelle masks, `labels.csv` and a README.
+ * Write a cohort of phantom infants: films (DICOM or PNG), suture, fontanelle and calvarium masks, `labels.csv` and a
+ * README.
  *
  * Why: the infant-age task trains and validates on folders of films with a labels table, the shape real cohorts
  * come in (Lee et al., Sci Rep 2024;14:16600: AP and lateral films per visit, ages under 12 months in monthly
@@ -25,10 +26,10 @@ import { renderSkullPhantom } from './render.js';
 import type { PhantomView } from './project.js';
 
 /** Version of the generator, written into each cohort's README and each DICOM's DerivationDescription. */
-export const PHANTOM_GENERATOR_VERSION = '1.0.0';
+export const PHANTOM_GENERATOR_VERSION = '1.1.0';
 
 /** The header of `labels.csv`, exactly. */
-export const PHANTOM_LABELS_HEADER = 'file,patient_id,sex,view,age_months,split,suture_mask,fontanelle_mask,simulated';
+export const PHANTOM_LABELS_HEADER = 'file,patient_id,sex,view,age_months,split,suture_mask,fontanelle_mask,calvarium_mask,simulated';
 
 /** What cohort to write. */
 export interface PhantomCohortOptions {
@@ -190,6 +191,8 @@ export async function writeSkullPhantomCohort(
           join(o.outDir, fontanelleMask),
           encodeMaskPng(film.masks.fontanelles, film.width, film.height),
         );
+        const calvariumMask = `masks/${stem}_calvarium.png`;
+        await writeFile(join(o.outDir, calvariumMask), encodeMaskPng(film.masks.calvarium, film.width, film.height));
         const ageMonths = (visit.recordedDays / DAYS_PER_MONTH).toFixed(3);
         rows.push(
           [
@@ -201,6 +204,7 @@ export async function writeSkullPhantomCohort(
             infant.split,
             sutureMask,
             fontanelleMask,
+            calvariumMask,
             // every phantom row says it is simulated, so a model trained on it says so in each answer
             '1',
           ].join(','),
@@ -230,6 +234,7 @@ must not be used to make or support clinical decisions.
   folder; \`age_months\` is the recorded postnatal age (days / ${DAYS_PER_MONTH.toFixed(6)}), split by infant;
   \`simulated\` is 1 on every row, so a model trained here says in each answer that it was trained on simulated films.
 - \`films/\`: AP and left-lateral (\`LAT\`) film per visit${o.format === 'dicom' ? ' (DICOM DX; age from PatientBirthDate and StudyDate)' : ' (16-bit PNG; labels.csv is the only age source)'}.
-- \`masks/\`: 8-bit PNG masks (0/255) of the projected sutures and fontanelles, aligned with each film.
+- \`masks/\`: 8-bit PNG masks (0/255) of the projected sutures and fontanelles, and of the calvarium's rim (the vault
+  seen edge-on along the head's outline, where its thickness and density show), aligned with each film.
 `;
 }

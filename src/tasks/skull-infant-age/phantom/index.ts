@@ -1,6 +1,6 @@
 /**
- * Procedural infant skull radiograph phantoms, AP and lateral, 0–12 months: films with suture and fontanelle
- * masks, and whole cohorts with a labels table.
+ * Procedural infant skull radiograph phantoms, AP and lateral, 0–12 months: films with suture, fontanelle and
+ * calvarium masks, and whole cohorts with a labels table.
  *
  * Why: no public infant skull radiographs exist, so the infant-age-from-skull pipeline (Lee et al., Sci Rep
  * 2024;14:16600) is exercised on phantoms whose anatomy changes with age as the literature describes (WHO head
@@ -16,7 +16,7 @@
  * // out/skull-phantoms/labels.csv, films/SKP0001_V1_AP.dcm, masks/SKP0001_V1_AP_sutures.png, …
  */
 export type { PhantomView } from './project.js';
-export { STRUCTURE_BITS } from './project.js';
+export { STRUCTURE_BITS, CALVARIUM_RIM_PATH_FACTOR } from './project.js';
 export {
   drawInfantTraits,
   infantAnatomy,

@@ -26,11 +26,24 @@ export const STRUCTURE_BITS = Object.freeze({
   squamosal: 16,
   anteriorFontanelle: 32,
   posteriorFontanelle: 64,
+  /** The vault seen edge-on: see {@link CALVARIUM_RIM_PATH_FACTOR}. */
+  calvarium: 128,
 });
 /** All suture bits. */
 export const SUTURE_MASK_BITS = 1 | 2 | 4 | 8 | 16;
 /** All fontanelle bits. */
 export const FONTANELLE_MASK_BITS = 32 | 64;
+/** The calvarium bit. */
+export const CALVARIUM_MASK_BITS = 128;
+
+/**
+ * A ray is labelled calvarium when its path through vault bone is at least this many times a face-on ray's (two walls
+ * of the calvarial thickness each): the band along the head's outline where the walls meet the beam at more than
+ * about 60° and the vault shows as the bright rim whose width and brightness carry its thickness, density and the
+ * head's size. Why not every ray through vault bone: every ray through the head crosses two walls, so that region is
+ * the whole head (half the film), and a map could not be told apart from chance on it.
+ */
+export const CALVARIUM_RIM_PATH_FACTOR = 2;
 
 /** Linear attenuation of soft tissue (water) at ≈ 40 keV, per mm (NISTIR 5632). */
 export const MU_SOFT_PER_MM = 0.0268;
@@ -62,7 +75,7 @@ export interface Projection {
   readonly attenuation: Float32Array;
   /** The calvarium's share of `attenuation` (its excess over soft tissue). */
   readonly calvarium: Float32Array;
-  /** {@link STRUCTURE_BITS} of the sutures and fontanelles each ray crosses. */
+  /** {@link STRUCTURE_BITS} of the sutures and fontanelles each ray crosses, and of the calvarium's rim. */
   readonly labels: Uint8Array;
 }
 
@@ -710,6 +723,7 @@ export function projectHead(
           if (hi > lo) other -= parent.density * (hi - lo);
         }
       }
+      if (vault >= CALVARIUM_RIM_PATH_FACTOR * 2 * t) bits |= CALVARIUM_MASK_BITS;
       const vaultMu = muBone * vault;
       attenuation[k] = MU_SOFT_PER_MM * softLen + vaultMu + muBone * Math.max(0, other);
       calvarium[k] = vaultMu;

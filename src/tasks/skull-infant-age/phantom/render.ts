@@ -1,5 +1,5 @@
 /**
- * Render one infant skull phantom film (AP or lateral) with its suture and fontanelle masks.
+ * Render one infant skull phantom film (AP or lateral) with its suture, fontanelle and calvarium masks.
  *
  * Why: the infant-age-from-skull pipeline (Lee et al., Sci Rep 2024;14:16600) is validated on phantoms because no
  * public infant skull films exist. The film's age signal comes only from the anatomy of {@link infantAnatomy}; the
@@ -16,6 +16,7 @@ import {
   type InfantTraits,
 } from './growth.js';
 import {
+  CALVARIUM_MASK_BITS,
   FONTANELLE_MASK_BITS,
   SUTURE_MASK_BITS,
   projectHead,
@@ -51,8 +52,11 @@ export interface SkullPhantom {
   readonly pixels: Uint16Array;
   /** Detector pixel spacing (ImagerPixelSpacing), mm. */
   readonly pixelSpacingMm: number;
-  /** 0/1 masks, row-major like `pixels`: projected sutures (bands a few pixels wide) and fontanelles. */
-  readonly masks: { readonly sutures: Uint8Array; readonly fontanelles: Uint8Array };
+  /**
+   * 0/1 masks, row-major like `pixels`: projected sutures (bands a few pixels wide), fontanelles, and the calvarium's
+   * rim (the vault seen edge-on along the head's outline, see `CALVARIUM_RIM_PATH_FACTOR`; it may overlap the others).
+   */
+  readonly masks: { readonly sutures: Uint8Array; readonly fontanelles: Uint8Array; readonly calvarium: Uint8Array };
   /** The anatomy drawn, with units in the names (see {@link InfantAnatomy}), plus `magnification`. */
   readonly anatomy: Readonly<Record<string, number>>;
 }
@@ -125,18 +129,20 @@ export function renderSkullPhantomWith(o: SkullPhantomOptions, acquisition: Acqu
   const n = size * size;
   const sutures = new Uint8Array(n);
   const fontanelles = new Uint8Array(n);
+  const calvarium = new Uint8Array(n);
   for (let k = 0; k < n; k++) {
     if (!film.field[k]) continue;
     const bits = projection.labels[k] ?? 0;
     if (bits & SUTURE_MASK_BITS) sutures[k] = 1;
     if (bits & FONTANELLE_MASK_BITS) fontanelles[k] = 1;
+    if (bits & CALVARIUM_MASK_BITS) calvarium[k] = 1;
   }
   return {
     width: size,
     height: size,
     pixels: film.pixels,
     pixelSpacingMm,
-    masks: { sutures, fontanelles },
+    masks: { sutures, fontanelles, calvarium },
     anatomy: Object.freeze({ ...anatomy, magnification: acquisition.magnification }),
     acquisition,
     geometry,
