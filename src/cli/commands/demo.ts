@@ -2,14 +2,16 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { formatProgress } from '../../train/index.js';
 import { getTask, skullInfantAge } from '../../tasks/index.js';
-import { UsageError, type Command } from '../command.js';
+import { UsageError, type Command, type ParsedArgs } from '../command.js';
+import { gateFromArgs } from '../task-args.js';
 import type { Output } from '../output.js';
 import { formatRecord, inspectFile } from './inspect.js';
 import { writePreview } from './preview.js';
 
 /** `physis demo skull-infant-age`: the whole path on a small phantom cohort (see the task's demo module). */
-async function skullDemo(outDir: string, out: Output): Promise<number> {
+async function skullDemo(outDir: string, args: ParsedArgs, out: Output): Promise<number> {
   const r = await skullInfantAge.runSkullDemo(outDir, {
+    openGate: () => gateFromArgs(args, getTask('skull-infant-age'), 'auto'),
     onNote: (line) => out.warn(line),
     onProgress: (e) => out.progress('done' in e ? `phantoms ${e.done}/${e.total} films` : formatProgress(e)),
   });
@@ -37,26 +39,29 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: 'inspect and preview the shipped sample radiograph (the default main job)',
   usage: [
-    'usage: physis demo [skull-infant-age] [--out-dir DIR] [--json]',
+    'usage: physis demo [skull-infant-age [--gate DIR | --no-gate]] [--out-dir DIR] [--json]',
     '',
     'Reads samples/hand-0.png, prints its metadata and writes the model-input preview to DIR (default out/).',
     'With skull-infant-age: writes a small cohort of simulated infant skull films (DICOM) to DIR (default',
     'out/skull-demo, which must be new), trains a small model on it, scores the held-out infants per view and answers',
-    'one AP and one lateral film with heat maps (a few minutes on a laptop; simulated films, not clinical).',
+    'one AP and one lateral film with heat maps (a few minutes on a laptop; simulated films, not clinical). The held-out',
+    'films pass the suitability gate first (default models/suitability, which was trained on infant skull phantoms of',
+    'another seed).',
     '',
     'example:',
     '  $ physis demo',
     '  ok …/samples/hand-0.png: png, 592x910, MONOCHROME2, range [0, 255]',
     '  preview (what a model sees, 512x512): out/hand-0.preview.png',
   ].join('\n'),
-  options: { 'out-dir': { type: 'string' } },
+  options: { 'out-dir': { type: 'string' }, gate: { type: 'string' }, 'no-gate': { type: 'boolean' } },
   allowPositionals: true,
   async run(args, out) {
     const [task, ...rest] = args.positionals;
     if (task !== undefined) {
       if (task !== 'skull-infant-age' || rest.length > 0) throw new UsageError(`physis demo takes no argument or skull-infant-age, got '${args.positionals.join(' ')}'`);
-      return skullDemo(typeof args.values['out-dir'] === 'string' ? args.values['out-dir'] : 'out/skull-demo', out);
+      return skullDemo(typeof args.values['out-dir'] === 'string' ? args.values['out-dir'] : 'out/skull-demo', args, out);
     }
+    if (args.values['gate'] !== undefined || args.values['no-gate'] === true) throw new UsageError('--gate and --no-gate apply to physis demo skull-infant-age only');
     const sample = fileURLToPath(new URL('../../../samples/hand-0.png', import.meta.url));
     const outDir = typeof args.values['out-dir'] === 'string' ? args.values['out-dir'] : 'out';
     const record = await inspectFile(sample);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { evaluateModels } from '../evaluate.js';
 import { analyseFilm, closeTaskModels, openTaskModels } from '../pipeline.js';
+import type { Gate } from '../suitability/index.js';
 import type { FilmResult } from '../task.js';
 import { labelsPath, trainTask } from '../training.js';
 import type { ProgressEvent } from '../../train/index.js';
@@ -38,7 +39,18 @@ export interface SkullDemoResult {
  * @param o - progress and note listeners
  * @throws InputError naming the folder when it already holds files
  */
-export async function runSkullDemo(outDir: string, o: { onNote?: (line: string) => void; onProgress?: (e: ProgressEvent | { done: number; total: number }) => void } = {}): Promise<SkullDemoResult> {
+export async function runSkullDemo(
+  outDir: string,
+  o: {
+    /**
+     * Opens the suitability gate the held-out films pass first (called once the model is trained; the gate is closed
+     * with the models), or gives null and the reason it is skipped. Default: no gate.
+     */
+    openGate?: () => Promise<{ gate: Gate | null; gateSkipped?: string }>;
+    onNote?: (line: string) => void;
+    onProgress?: (e: ProgressEvent | { done: number; total: number }) => void;
+  } = {},
+): Promise<SkullDemoResult> {
   if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new InputError(`${outDir} already holds files; give another --out-dir (the demo never overwrites)`);
   const cohort = join(outDir, 'phantoms');
   await writeSkullPhantomCohort(
@@ -55,8 +67,8 @@ export async function runSkullDemo(outDir: string, o: { onNote?: (line: string) 
     ...(o.onNote ? { onNote: o.onNote } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
-  const gateSkipped = 'the demo films are simulated infant skulls, which the suitability gate was never trained on';
-  const models = openTaskModels(SKULL_INFANT_AGE_TASK, bundle, { gate: null, gateSkipped });
+  const { gate, gateSkipped } = o.openGate === undefined ? { gate: null, gateSkipped: 'no suitability gate was given' } : await o.openGate();
+  const models = openTaskModels(SKULL_INFANT_AGE_TASK, bundle, { gate, gateSkipped: gateSkipped ?? 'no suitability gate was given' });
   try {
     const rows = SKULL_INFANT_AGE_TASK.readLabels(labelsPath(cohort)).filter((r) => r.split === 'test');
     const evaluation = await evaluateModels(models, rows, { outDir: join(outDir, 'evaluation'), dataSummary: `${cohort} (split test): ${rows.length} phantom films` });

@@ -3,32 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync, linkSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { main } from '../../../src/cli/main.js';
 import { encodeGrayPng, readRadiograph } from '../../../src/radiograph/index.js';
 import { writeDicom, writeImage } from '../../radiograph/dicom-writer.js';
+import { startCli } from '../../helpers/cli-process.js';
+import { capture } from '../capture.js';
 
-/** Run the CLI capturing stdout and stderr. */
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  let stdout = '';
-  let stderr = '';
-  process.stdout.write = ((chunk: string) => {
-    stdout += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => {
-    stderr += chunk;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const run = capture;
 
 function folder(): string {
   const dir = mkdtempSync(join(tmpdir(), 'physis-cli-'));
@@ -182,4 +162,24 @@ void test('demo inspects the shipped sample and writes its preview', async () =>
     ),
   );
   assert.ok(readFileSync(preview).length > 1000);
+});
+
+void test('physis demo skull-infant-age runs the whole path with the shipped gate first: held-out phantoms pass it, two films are answered with heat maps, and the folder is never reused', { skip: existsSync('models/suitability/card.json') ? false : 'models/suitability is absent' }, async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'physis-skull-demo-')), 'demo');
+  // a child process: 20 s of captured stdout in this process would swallow the test runner's own reports
+  const r = await startCli(['demo', 'skull-infant-age', '--out-dir', dir, '--json']).done;
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { films: { gate?: { id: string } | null; answer?: unknown; heatmap?: string }[]; evaluationReport: string };
+  const report = JSON.parse(readFileSync(join(dir, 'evaluation', 'report.json'), 'utf8')) as { data: string };
+  // the gate was trained on another seed's phantoms: the demo's held-out infants must all pass it
+  assert.match(report.data, /(\d+) phantom films; \1 accepted, 0 refused by the suitability checks \(suitability gate suitability-/);
+  assert.equal(result.films.length, 2);
+  for (const f of result.films) assert.ok(f.answer !== undefined, JSON.stringify(f).slice(0, 300));
+  assert.ok(existsSync(join(dir, 'ap.heat.png')) && existsSync(join(dir, 'lateral.heat.png')));
+  const again = await startCli(['demo', 'skull-infant-age', '--out-dir', dir]).done;
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /already holds files; give another --out-dir \(the demo never overwrites\)/);
+  const misplaced = await run(['demo', '--no-gate']);
+  assert.equal(misplaced.code, 2);
+  assert.match(misplaced.stderr, /--gate and --no-gate apply to physis demo skull-infant-age only/);
 });
