@@ -1,6 +1,6 @@
 /**
- * The suitability gate's labels file, `file,anatomy,view,modality,laterality,category,split` (paths relative to the
- * CSV), and the builder that writes one from the shared data folders.
+ * The suitability gate's labels file, `file,anatomy,view,modality,laterality,category,split[,simulated]` (paths
+ * relative to the CSV), and the builder that writes one from the shared data folders.
  *
  * Why a file of its own: the gate learns from several sources (the anatomy set, RSNA hands, AASCE spines), each with
  * its own labels schema. One file with the split written out keeps the gate's dev films apart from its training films
@@ -29,9 +29,11 @@ export interface SuitabilityItem {
   /** The fine category (e.g. `knee-implant`, `ultrasound`): what per-category rates and leave-one-out use. */
   readonly category: string;
   readonly split?: string;
+  /** A simulated film (a Physis phantom), not a radiograph of a person. */
+  readonly simulated?: boolean;
 }
 
-const HEADER = ['file', 'anatomy', 'view', 'modality', 'laterality', 'category', 'split'] as const;
+const HEADER = ['file', 'anatomy', 'view', 'modality', 'laterality', 'category', 'split', 'simulated'] as const;
 
 function oneOf<T extends string>(raw: string, allowed: readonly T[], what: string, where: string, optional: boolean): T | null {
   if (raw === '' && optional) return null;
@@ -63,6 +65,8 @@ export function parseSuitabilityLabels(text: string, source: string): Suitabilit
     }
     const split = get(r.fields, 'split');
     const category = get(r.fields, 'category');
+    const simulated = get(r.fields, 'simulated');
+    if (simulated !== '' && simulated !== '0' && simulated !== '1') throw new LabelsError(`${where}: simulated '${simulated}' must be 1, 0 or empty`);
     return {
       id: file,
       path: isAbsolute(file) ? file : resolve(base, file),
@@ -72,6 +76,7 @@ export function parseSuitabilityLabels(text: string, source: string): Suitabilit
       laterality: oneOf(get(r.fields, 'laterality'), LATERALITY, 'laterality', where, true),
       category: category === '' ? anatomy : category,
       ...(split === '' ? {} : { split }),
+      ...(simulated === '1' ? { simulated: true } : {}),
     };
   });
   if (rows.length === 0) throw new LabelsError(`${source}: no labelled rows`);
@@ -219,7 +224,7 @@ export function collectSuitabilityRows(s: SuitabilitySources): SuitabilityItem[]
 function phantomRows(dir: string, limit: number): SuitabilityItem[] {
   const labels = resolve(dir, 'labels.csv');
   const manifest = resolve(dir, 'manifest.csv');
-  const radiograph = { modality: 'radiograph' as const, laterality: null };
+  const radiograph = { modality: 'radiograph' as const, laterality: null, simulated: true };
   const candidates: SuitabilityItem[] = [];
   if (existsSync(labels)) {
     const t = table(dir, ['file']);
@@ -273,7 +278,7 @@ export function writeSuitabilityLabels(rows: readonly SuitabilityItem[], csvPath
   const base = dirname(resolve(csvPath));
   const lines = [HEADER.join(',')];
   for (const r of rows) {
-    lines.push([relative(base, r.path), r.anatomy, r.view ?? '', r.modality, r.laterality ?? '', r.category, r.split ?? ''].map(csvField).join(','));
+    lines.push([relative(base, r.path), r.anatomy, r.view ?? '', r.modality, r.laterality ?? '', r.category, r.split ?? '', r.simulated === true ? '1' : ''].map(csvField).join(','));
   }
   writeFileSync(csvPath, `${lines.join('\n')}\n`);
 }

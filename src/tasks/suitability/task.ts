@@ -236,6 +236,17 @@ async function finalise(ctx: FinaliseContext<SuitabilityItem>): Promise<Finalise
   const verdicts = ctx.dev.map((_, i) => readVerdict(dev.logits[i] as Float32Array, dev.pooled[i] as Float32Array, gate));
   const anatomyCorrect = ctx.dev.filter((it, i) => verdicts[i]?.anatomy.value === it.anatomy).length;
   metrics.push({ name: 'anatomyAccuracyAsStored', value: anatomyCorrect / ctx.dev.length, unit: 'fraction', data: `${ctx.devData}, as stored (no transform)` });
+  // a gate that learned phantoms recognises phantoms: the card says how many training films were simulated, and of what
+  const simulated = ctx.train.filter((it) => it.simulated === true);
+  if (simulated.length > 0) {
+    const kinds = [...new Set(simulated.map((it) => it.category))].sort();
+    metrics.push({
+      name: 'simulatedTrainingFilms',
+      value: simulated.length,
+      unit: 'count',
+      data: `of the ${ctx.train.length} training films, in ${kinds.join(', ')}: simulated (Physis phantoms), so the gate recognising those kinds says nothing about real films of them`,
+    });
+  }
   for (const c of devCategories) {
     const idx = ctx.dev.map((it, i) => (it.category === c ? i : -1)).filter((i) => i >= 0);
     metrics.push({

@@ -33,6 +33,7 @@ void test('the builder labels each source, keeps the hands split, splits the res
     assert.equal(by('images/s.png', 'anatomy')?.view, 'lateral');
     assert.equal(by('images/2.png', 'hands')?.split, 'dev');
     assert.equal(by('images/2.png', 'hands')?.laterality, 'left');
+    assert.ok(rows.every((r) => r.simulated === undefined), 'films of people are not marked simulated');
     // lowres: training films not already in the first hand folder, never a dev film
     assert.deepEqual(rows.filter((r) => r.category === 'hand-lowres').map((r) => r.id), ['images/3.png']);
     // one patient's films share a split
@@ -70,6 +71,11 @@ void test('phantom folders join as simulated films in categories of their own: s
     assert.deepEqual(cat('knee-pediatric-phantom'), ['knees/k1.dcm'], 'the real hand of the knee cohort is not a phantom');
     assert.deepEqual(cat('spine-instrumented-phantom'), ['films/f.png', 'films/g.png'], 'the pre-operative film is the real AASCE film');
     assert.equal(rows.length, 6);
+    assert.ok(rows.every((r) => r.simulated === true), 'every phantom row says it is simulated');
+    const csv = join(root, 'gate.csv');
+    writeSuitabilityLabels(rows, csv);
+    assert.deepEqual(readSuitabilityLabels(csv).map((r) => [r.path, r.simulated]), rows.map((r) => [r.path, true]), 'and keeps saying so through the file');
+    assert.throws(() => parseSuitabilityLabels('file,anatomy,modality,simulated\na.png,knee,radiograph,yes\n', join(root, 'x.csv')), /simulated 'yes' must be 1, 0 or empty/);
     const skull = rows.find((r) => r.id === 'films/a_LAT.png');
     assert.deepEqual([skull?.anatomy, skull?.view, skull?.modality], ['skull', 'lateral', 'radiograph']);
     // one infant's films share a split
