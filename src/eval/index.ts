@@ -60,6 +60,7 @@ export {
 } from './conformal.js';
 export { shrunkCovariance, mahalanobisDistance, type ShrunkCovariance } from './mahalanobis.js';
 export { confusionSvg, type ConfusionSvgOptions } from './confusion-svg.js';
+export { checkReportTable, reportTablesHtml, type ReportTable } from './report-table.js';
 export {
   expectedCalibrationError,
   rejectOperatingPoint,

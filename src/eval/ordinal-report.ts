@@ -20,6 +20,7 @@ import { classificationMetrics, type ClassMetrics } from './classification-metri
 import { confusionSvg } from './confusion-svg.js';
 import { MetricInputError } from './errors.js';
 import { mean } from './stats.js';
+import { checkReportTable, reportTablesHtml, type ReportTable } from './report-table.js';
 import { escapeXml, scatterSvg } from './svg-plots.js';
 
 /** One scored case: its predicted and reference class, its predicted and reference value, and its groups. */
@@ -111,6 +112,8 @@ export interface OrdinalReportOptions {
   readonly published?: readonly PublishedOrdinalResult[];
   /** Images written next to the HTML and shown in it with their captions. */
   readonly images?: readonly OrdinalReportImage[];
+  /** The task's own measurements (e.g. saliency against masks), shown before the images. */
+  readonly tables?: readonly ReportTable[];
   /** Paragraphs shown at the top (e.g. what the model was trained on). */
   readonly notes?: readonly string[];
   /** Creation time; default now (tests pass a fixed one). */
@@ -134,6 +137,7 @@ export interface OrdinalReport {
   readonly folds?: Readonly<Record<string, MeanSd>>;
   readonly published?: readonly PublishedOrdinalResult[];
   readonly images?: readonly { readonly file: string; readonly caption: string }[];
+  readonly tables?: readonly ReportTable[];
 }
 
 /** Value under which a sample without a grouping key is sliced (it is kept, not dropped, so the group n add up). */
@@ -249,6 +253,7 @@ export function buildOrdinalReport(
   }
   const images = (o.images ?? []).map((i) => ({ file: i.file, caption: i.caption }));
   checkImageFiles(images);
+  for (const t of o.tables ?? []) checkReportTable(t);
   return {
     title: o.title,
     createdAt: (o.createdAt ?? new Date()).toISOString(),
@@ -264,6 +269,7 @@ export function buildOrdinalReport(
     ...(o.folds ? { folds: o.folds } : {}),
     ...(o.published && o.published.length > 0 ? { published: o.published } : {}),
     ...(images.length > 0 ? { images } : {}),
+    ...(o.tables && o.tables.length > 0 ? { tables: o.tables } : {}),
   };
 }
 
@@ -497,6 +503,7 @@ reference row; the diagonal is outlined, and dashed cells are the neighbours cou
 ${slices}
 <h2>Continuous estimate</h2>
 <div class="plots">${scatter}</div>
+${reportTablesHtml(report.tables ?? [])}
 ${imagesSection(report)}
 <script type="application/json" id="report-data">${scriptJson(report)}</script>
 </body></html>

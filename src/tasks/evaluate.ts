@@ -188,6 +188,7 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
       ...(overlap.length === 0 ? {} : { overlap: overlap.map((x) => `${x.member}: ${x.train} train + ${x.dev} dev rows`).join('; ') }),
     },
     ...(saliency === undefined ? {} : { images: saliency.images }),
+    ...(saliency?.tables === undefined ? {} : { tables: saliency.tables }),
   });
   const { htmlPath, jsonPath } = report.write(o.outDir);
   const metrics = { ...task.evaluate(outputs, accepted).metrics, ...(saliency?.metrics ?? {}) };

@@ -16,6 +16,7 @@
  *   `selection`, `report`, `card`, `finalise`;
  * - the inference half: `openMember` (parse the bundle's artifacts), `filmFields`, `suitability`, `predict`, `format`.
  */
+import type { ReportTable } from '../eval/index.js';
 import type { CompositeInterval, MemberRunner, ModelSetMember, PredictorBackend } from '../infer/index.js';
 import type { ZooModel } from '../models/index.js';
 import type { PreprocessOptions, PreprocessResult } from '../preprocess/index.js';
@@ -234,7 +235,11 @@ export interface Task<Item extends TrainingItem = TrainingItem, State = unknown>
    * Saliency for an evaluation report: maps of some of the scored films with a measure of where they fall (e.g. on
    * masks of the anatomy that carries the signal), as pictures and metrics. Absent: the report has no saliency.
    */
-  reportSaliency?(model: ZooModel, items: readonly Item[], preprocessing: PreprocessOptions & { readonly size: number }): Promise<{ readonly metrics: Readonly<Record<string, number>>; readonly images: readonly ReportImage[] }>;
+  reportSaliency?(
+    model: ZooModel,
+    items: readonly Item[],
+    preprocessing: PreprocessOptions & { readonly size: number },
+  ): Promise<{ readonly metrics: Readonly<Record<string, number>>; readonly images: readonly ReportImage[]; readonly tables?: readonly ReportTable[] }>;
   /** Rewrite an older bundle folder in place to the current card schema (weights untouched). */
   upgradeBundle?(dir: string): string;
   /** Record the train and dev rows of the labels file an upgraded bundle was trained on (for evaluate's overlap check). */

@@ -607,6 +607,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
         data: o.dataSummary,
       },
       ...(finalised.reportImages === undefined ? {} : { images: finalised.reportImages }),
+      ...(finalised.reportTables === undefined ? {} : { tables: finalised.reportTables }),
     });
     const { htmlPath, jsonPath } = report.write(join(o.outDir, 'report'));
     const card = task.card(recipe);

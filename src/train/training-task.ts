@@ -7,7 +7,7 @@
  * arguments; Lightning splits the module from the trainer). Everything that differs between tasks is passed in
  * here and never branched on in the trainer; nothing in src/train names a task.
  */
-import type { MeanSd } from '../eval/index.js';
+import type { MeanSd, ReportTable } from '../eval/index.js';
 import type { ArtifactContents, CardExtraInput, CardMetric, CardOutput } from '../infer/index.js';
 import type { ModelOptions, ZooModel } from '../models/index.js';
 import type { Tensor } from '../torch/index.js';
@@ -108,6 +108,8 @@ export interface ReportImage {
 export interface Finalised {
   /** Pictures the dev report shows (saliency examples made with the shipped weights). */
   readonly reportImages?: readonly ReportImage[];
+  /** Tables the dev report shows (e.g. saliency against masks, with the shipped weights). */
+  readonly reportTables?: readonly ReportTable[];
   /** Card metrics beyond the report's (interval calibration, coverage…). */
   readonly metrics: readonly CardMetric[];
   /** Files that change an answer (OOD statistics, calibration), hashed in the card. */
@@ -149,7 +151,7 @@ export interface TrainingTask<Item extends TrainingItem> {
   report(
     outputs: readonly Float32Array[],
     items: readonly Item[],
-    o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>>; images?: readonly ReportImage[] },
+    o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>>; images?: readonly ReportImage[]; tables?: readonly ReportTable[] },
   ): TaskReport;
   /** The card's description of the network's inputs and outputs. */
   card(recipe: TrainRecipe): { readonly extra: readonly CardExtraInput[]; readonly outputs: readonly CardOutput[] };

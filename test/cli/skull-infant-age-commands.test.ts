@@ -43,13 +43,16 @@ void test('skull-infant-age end to end on DICOM phantoms whose ages are only in 
   const report = readFileSync(join(out, 'report', 'report.html'), 'utf8');
   assert.match(report, /Lee et al\. 2024/);
   assert.match(report, /not a clinical model/);
-  // held-out infants, scored without the gate (it was not trained on infant skulls): per-view metrics and plots
+  assert.match(report, /<h2>Saliency against the anatomy masks<\/h2>/);
+  assert.match(report, /<th>AP<\/th><td>calvarium<\/td><td>before the last \(\d+×\d+\)<\/td>/);
+  // held-out infants, scored by the model alone (--no-gate: these 64-px films are smaller than any the gate learned): per-view metrics and plots
   const evaluated = run(['evaluate', out, '--data', join(data, 'headers-only.csv'), '--split', 'test', '--no-gate', '--out', join(dir, 'eval'), '--json']);
   assert.equal(evaluated.code, 0, evaluated.stderr);
   const html = readFileSync(join(dir, 'eval', 'report.html'), 'utf8');
   assert.match(html, /view=AP/);
   assert.match(html, /view=LATERAL/);
   assert.ok((html.match(/<svg/g) ?? []).length >= 3, 'confusion matrices per view and a scatter');
+  assert.match(html, /<h2>Saliency against the anatomy masks<\/h2>/);
   // predict and explain both views; the answer says the model was trained on simulated films
   const ap = join(data, 'films', 'SKP0001_V1_AP.dcm');
   const lat = join(data, 'films', 'SKP0001_V1_LAT.dcm');

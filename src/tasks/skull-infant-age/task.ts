@@ -10,7 +10,7 @@
  * $ physis predict films/p0001_1_AP.dcm --task skull-infant-age --bundle runs/skull
  * films/p0001_1_AP.dcm: age 4.2 months (class 4 months, p 0.61), AP view from dicom; …
  */
-import { buildOrdinalReport, ordinalMetrics, writeOrdinalReport, type MeanSd, type OrdinalSample } from '../../eval/index.js';
+import { buildOrdinalReport, ordinalMetrics, writeOrdinalReport, type MeanSd, type OrdinalSample, type ReportTable } from '../../eval/index.js';
 import type { CardMetric } from '../../infer/index.js';
 import type { ModelOptions, ZooModel } from '../../models/index.js';
 import type { PreprocessOptions, PreprocessResult } from '../../preprocess/index.js';
@@ -145,7 +145,7 @@ function evaluateSkull(outputs: readonly Float32Array[], items: readonly SkullIt
 function report(
   outputs: readonly Float32Array[],
   items: readonly SkullItem[],
-  o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>>; images?: readonly ReportImage[] },
+  o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>>; images?: readonly ReportImage[]; tables?: readonly ReportTable[] },
 ): TaskReport {
   const samples = samplesOf(outputs, items);
   const simulated = items.filter((i) => i.simulated).length;
@@ -175,6 +175,7 @@ function report(
       ...(simulated === 0 ? [] : [`${simulated} of the ${items.length} scored films are simulated (Physis phantoms). ${PHANTOM_NOTICE}`]),
     ],
     ...(o.images ? { images: o.images } : {}),
+    ...(o.tables ? { tables: o.tables } : {}),
   });
   const viaRegression = ordinalMetrics(samplesOf(outputs, items, 'regression'), AGE_CLASS_NAMES, 1);
   const metric = (name: string, value: number, unit: string, words: string): CardMetric => ({ name, value, unit, data: words });
@@ -205,6 +206,36 @@ const MASK_SET_WORDS: Readonly<Record<SkullSaliencyMaskSet, string>> = {
   calvarium: "calvarium's rim mask",
   union: "union of the suture/fontanelle and calvarium's rim masks",
 };
+
+/**
+ * The saliency summaries as one report table: a row per view, mask set and stage, with the share of the map's energy
+ * on the masks, the share of the input they cover, their ratio (enrichment; 1 = chance) and the pointing-game hits.
+ * @param summaries - from measureSaliency
+ * @param data - which films, in words
+ */
+function saliencyTable(summaries: readonly SaliencySummary[], data: string): ReportTable[] {
+  if (summaries.length === 0) return [];
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  return [
+    {
+      title: 'Saliency against the anatomy masks',
+      columns: ['view', 'masks', 'stage (feature map)', 'films', 'energy on masks', 'masks\' area', 'enrichment', 'peak on masks'],
+      rows: summaries.map((s) => [
+        s.view,
+        s.masks,
+        `${s.stage === 'last' ? 'last' : 'before the last'} (${s.featureSize[0]}×${s.featureSize[1]})`,
+        String(s.n),
+        pct(s.meanEnergyShare),
+        pct(s.meanAreaShare),
+        s.meanEnrichment.toFixed(2),
+        pct(s.pointingHitRate),
+      ]),
+      note:
+        `${data}: Grad-CAM of the predicted class on each film with masks, against its suture and fontanelle masks, its calvarium's rim mask and their union; ` +
+        "enrichment is the energy share over the area share (1 = chance); the peak is on the masks when the map's maximum lies inside them (the pointing game).",
+    },
+  ];
+}
 
 /**
  * The four saliency numbers of a summary under their names: the sutures and fontanelles at the last stage keep the
@@ -256,6 +287,7 @@ async function finalise(ctx: FinaliseContext<SkullItem>): Promise<Finalised> {
       { path: SKULL_TRAINING_DATA_FILE, role: SKULL_TRAINING_DATA_ROLE, bytes: json(trainingData) },
     ],
     reportImages: saliency.images,
+    reportTables: saliencyTable(saliency.summaries, ctx.devData),
   };
 }
 
@@ -367,6 +399,6 @@ export const SKULL_INFANT_AGE_TASK: Task<SkullItem, SkullState> = {
   reportFindings: skullReportFindings,
   async reportSaliency(model, items, preprocessing) {
     const s = await saliencyOf(model, items, preprocessing);
-    return { metrics: saliencyEvaluationMetrics(s.summaries), images: s.images };
+    return { metrics: saliencyEvaluationMetrics(s.summaries), images: s.images, tables: saliencyTable(s.summaries, `${items.length} scored films`) };
   },
 };
