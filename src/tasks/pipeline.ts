@@ -297,25 +297,33 @@ function meanSaliency<State>(
   const size = image.width;
   const region = { x: letterbox.offsetX, y: letterbox.offsetY, width: letterbox.contentWidth, height: letterbox.contentHeight };
   const targets: string[] = [];
+  const featureSizes = new Set<string>();
   const maps: SaliencyMap[] = routes.flatMap((r) =>
     r.variants.map((i, j) => {
       const extra = (variants[i] as Variant).extra;
-      const k = r.member.model.extraInputs;
+      const model = r.member.model;
+      const k = model.extraInputs;
       const heads = r.firstPass.heads[j];
       const target = task.saliencyTarget === undefined || heads === undefined ? undefined : task.saliencyTarget(heads);
       if (target !== undefined) targets.push(target.describe);
-      return tidy(() =>
-        gradCam(r.member.model, tensor(image.data, [1, 1, size, size]), {
+      // a finer map where the task asks for one and this model can be cut there; the last feature map otherwise
+      const back = target?.stagesBeforeLast ?? 0;
+      const stage = back > 0 && model.featureStages > back ? model.featureStages - back : undefined;
+      const map = tidy(() =>
+        gradCam(model, tensor(image.data, [1, 1, size, size]), {
           ...(k === 0 ? {} : { extra: tensor([...extra], [1, k]) }),
           region,
+          ...(stage === undefined ? {} : { stage }),
           ...(target === undefined ? {} : { outputIndex: target.outputIndex, ...(target.mode === undefined ? {} : { mode: target.mode }) }),
         }),
       );
+      featureSizes.add(`${map.featureSize[0]}×${map.featureSize[1]}`);
+      return map;
     }),
   );
   const data = new Float32Array(size * size);
   for (const m of maps) for (let i = 0; i < data.length; i++) data[i] = (data[i] as number) + (m.data[i] as number) / maps.length;
-  const explained = targets.length === 0 ? '' : ` of ${[...new Set(targets)].join(' / ')}`;
+  const explained = `${targets.length === 0 ? '' : ` of ${[...new Set(targets)].join(' / ')}`} on the ${[...featureSizes].join(' / ')} feature map`;
   if (!isComposite) return { map: data, method: `Grad-CAM${explained}` };
   const described = routes.map((r) => `${r.member.bundle.card.id} × ${r.variants.map((i) => Object.values((variants[i] as Variant).values).join('/')).join('/')}`);
   return { map: data, method: `mean of ${maps.length} Grad-CAM maps${explained} (${described.join(', ')})` };

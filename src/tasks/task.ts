@@ -152,6 +152,11 @@ export interface SaliencyTarget {
   readonly mode?: 'positive' | 'relative';
   /** E.g. `the predicted class 3 months`. */
   readonly describe: string;
+  /**
+   * Explain the map this many stages before the last feature map (finer; e.g. 1: ResNet's layer3), where the model can
+   * be cut there; the last map otherwise, and the method says which. Default 0: the last feature map.
+   */
+  readonly stagesBeforeLast?: number;
 }
 
 /** A task's answer for one film: the fields it adds to the result (JSON-able), in the task's own words. */

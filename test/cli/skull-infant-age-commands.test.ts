@@ -70,7 +70,7 @@ void test('skull-infant-age end to end on DICOM phantoms whose ages are only in 
     assert.equal(typeof r.answer?.['ageMonths'], 'number');
     assert.match(String(r.answer?.['simulatedTraining']), /simulated films/);
     assert.ok(r.heatmap !== undefined && existsSync(r.heatmap));
-    assert.match(r.heatmapMethod ?? '', /Grad-CAM of the predicted class \d+ months/);
+    assert.match(r.heatmapMethod ?? '', /Grad-CAM of the predicted class \d+ months on the 3×3 feature map/, 'the stage before the last: 3 × 3 at 48 px (the last is 2 × 2)');
   }
   assert.ok(results.some((r) => r.answer !== undefined), 'at least one film answered');
   // older children's and adults' skulls (lateral cephalograms, ages about 6-60) are never given an infant age

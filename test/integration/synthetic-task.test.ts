@@ -169,6 +169,15 @@ void test('a task defined in code trains, evaluates, predicts and explains throu
     assert.equal(r.heatmap, heatmapPath);
     const png = PNG.sync.read(readFileSync(heatmapPath));
     assert.deepEqual([png.width, png.height], [32, 32]);
+    assert.match(r.heatmapMethod ?? '', /^Grad-CAM on the 1×1 feature map/, 'the last feature map of a ResNet at 32 px');
+    // a task that asks for the map one stage before the last gets the finer one, and its method says so
+    const finer = openTaskModels({ ...SHAPES_TASK, saliencyTarget: () => ({ outputIndex: 0, describe: 'the logit', stagesBeforeLast: 1 }) }, outDir);
+    try {
+      const f = await analyseFilm(finer, film.path, { given: {}, heatmapPath: join(root, 'heat-finer.png') });
+      assert.match(f.heatmapMethod ?? '', /^Grad-CAM of the logit on the 2×2 feature map/);
+    } finally {
+      await closeTaskModels(finer);
+    }
     assert.match(task.format(r), /: (square|disk) \(P\(square\) \d\.\d\d\); heat map /);
 
     // sane answers: the held-out films, each through the pipeline with the shipped threshold

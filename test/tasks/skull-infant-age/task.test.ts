@@ -85,7 +85,7 @@ void test('answer: the age clamped to [0, 12), the class head argmax with its so
   assert.ok(a.ageMonths < 12 && a.ageMonths > 11.99);
   assert.equal(a.ageClass, 7);
   assert.ok(Math.abs(a.ageClassProbability - Math.exp(3) / (Math.exp(3) + 11)) < 1e-4);
-  assert.deepEqual(TASK.saliencyTarget?.(heads), { outputIndex: 8, mode: 'positive', describe: 'the predicted class 7 months' });
+  assert.deepEqual(TASK.saliencyTarget?.(heads), { outputIndex: 8, mode: 'positive', describe: 'the predicted class 7 months', stagesBeforeLast: 1 });
   assert.equal(viewAnswer(Float32Array.from([-2, ...new Array(12).fill(0)])).ageMonths, 0);
 });
 
