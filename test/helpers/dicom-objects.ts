@@ -2,7 +2,38 @@
  * Code-made DICOM objects for the PACS tests: tiny DX films from the radiograph phantom writer, and a tiny
  * Secondary Capture in a given study written with dcmjs (what the watcher's fake analysis stores back).
  */
-import { encodePhantomDx, uidFrom } from '../../src/radiograph/index.js';
+import { encodePhantomDx, uidFrom, type PhantomDxFilm } from '../../src/radiograph/index.js';
+
+/**
+ * What every code-made test hand shares: a left-hand PA DX film of one instance, marked as a phantom. Callers add the
+ * pixels, the patient, the dates, the UIDs and their own names.
+ */
+export const LEFT_HAND_PA_DX: Pick<
+  PhantomDxFilm,
+  | 'imagerPixelSpacingMm'
+  | 'magnification'
+  | 'seriesNumber'
+  | 'instanceNumber'
+  | 'bodyPartExamined'
+  | 'anatomicRegion'
+  | 'viewPosition'
+  | 'patientOrientation'
+  | 'imageLaterality'
+  | 'calibrationDescription'
+  | 'imageComments'
+> = {
+  imagerPixelSpacingMm: 0.2,
+  magnification: 1.1,
+  seriesNumber: 1,
+  instanceNumber: 1,
+  bodyPartExamined: 'HAND',
+  anatomicRegion: { codeValue: '85562004', codingSchemeDesignator: 'SCT', codeMeaning: 'Hand' },
+  viewPosition: 'PA',
+  patientOrientation: ['R', 'F'],
+  imageLaterality: 'L',
+  calibrationDescription: 'test',
+  imageComments: 'SIMULATED PHANTOM',
+};
 
 /** What varies between test films. */
 export interface TestFilm {
@@ -31,11 +62,10 @@ export async function phantomDxFilm(film: TestFilm): Promise<{ bytes: Uint8Array
   const seriesInstanceUid = uidFrom(`physis-pacs-test/${film.key}/series`);
   const sopInstanceUid = uidFrom(`physis-pacs-test/${film.key}/sop`);
   const bytes = await encodePhantomDx({
+    ...LEFT_HAND_PA_DX,
     pixels,
     rows,
     columns,
-    imagerPixelSpacingMm: 0.2,
-    magnification: 1.1,
     patientId: `TEST-${film.patientKey ?? film.key}`,
     sex: 'F',
     birthDate: '20150101',
@@ -44,18 +74,11 @@ export async function phantomDxFilm(film: TestFilm): Promise<{ bytes: Uint8Array
     studyInstanceUid,
     seriesInstanceUid,
     sopInstanceUid,
-    seriesNumber: 1,
     instanceNumber: film.instanceNumber ?? 1,
     derivation: 'physis pacs test film',
     bodyPartExamined: film.bodyPartExamined,
-    anatomicRegion: { codeValue: '85562004', codingSchemeDesignator: 'SCT', codeMeaning: 'Hand' },
-    viewPosition: 'PA',
-    patientOrientation: ['R', 'F'],
-    imageLaterality: 'L',
     modelName: 'physis-pacs-test',
-    calibrationDescription: 'test',
     implementationClassUid: '2.25.1',
-    imageComments: 'SIMULATED PHANTOM',
   });
   return { bytes, patientId: `TEST-${film.patientKey ?? film.key}`, studyInstanceUid, seriesInstanceUid, sopInstanceUid };
 }

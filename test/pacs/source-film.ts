@@ -3,13 +3,13 @@
  * bright square, with the patient, study and UIDs a result object must copy or reference.
  */
 import { encodePhantomDx, uidFrom, type PhantomDxFilm } from '../../src/radiograph/index.js';
+import { LEFT_HAND_PA_DX } from '../helpers/dicom-objects.js';
 
 /** The film's attributes (its UIDs are what the SR and SC must keep or reference). */
 export const RAMP_64X48: Omit<PhantomDxFilm, 'pixels'> = {
+  ...LEFT_HAND_PA_DX,
   rows: 48,
   columns: 64,
-  imagerPixelSpacingMm: 0.2,
-  magnification: 1.1,
   patientId: 'PACS-TEST-1',
   sex: 'F',
   birthDate: '20200115',
@@ -18,18 +18,9 @@ export const RAMP_64X48: Omit<PhantomDxFilm, 'pixels'> = {
   studyInstanceUid: uidFrom('pacs-test/study'),
   seriesInstanceUid: uidFrom('pacs-test/series'),
   sopInstanceUid: uidFrom('pacs-test/instance'),
-  seriesNumber: 1,
-  instanceNumber: 1,
   derivation: 'Physis PACS test ramp',
-  bodyPartExamined: 'HAND',
-  anatomicRegion: { codeValue: '85562004', codingSchemeDesignator: 'SCT', codeMeaning: 'Hand' },
-  viewPosition: 'PA',
-  patientOrientation: ['R', 'F'],
-  imageLaterality: 'L',
   modelName: 'pacs-test',
-  calibrationDescription: 'test',
   implementationClassUid: uidFrom('pacs-test/implementation'),
-  imageComments: 'SIMULATED PHANTOM',
 };
 
 /** The film's 12-bit pixels: a horizontal ramp with a bright 16 x 16 square at (40, 8). */

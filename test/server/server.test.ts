@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { encodePhantomDx, readRadiograph } from '../../src/radiograph/index.js';
 import { startTestServer, type TestServer } from './helpers.js';
+import { LEFT_HAND_PA_DX } from '../helpers/dicom-objects.js';
 
 const HAND = new Uint8Array(readFileSync('samples/hand-0.png'));
 let s: TestServer;
@@ -212,11 +213,10 @@ void test('a DICOM hand (application/dicom): sex and age from its header, the re
   const stamp = Date.now() % 1_000_000;
   const uid = (n: number): string => `2.25.${1000 + n}${stamp}`;
   const film = await encodePhantomDx({
+    ...LEFT_HAND_PA_DX,
     pixels,
     rows: png.rows,
     columns: png.columns,
-    imagerPixelSpacingMm: 0.2,
-    magnification: 1.1,
     patientId: 'SERVER-TEST-PATIENT-7',
     sex: 'F',
     birthDate: '20150101',
@@ -225,18 +225,9 @@ void test('a DICOM hand (application/dicom): sex and age from its header, the re
     studyInstanceUid: uid(1),
     seriesInstanceUid: uid(2),
     sopInstanceUid: uid(3),
-    seriesNumber: 1,
-    instanceNumber: 1,
     derivation: 'physis server test film',
-    bodyPartExamined: 'HAND',
-    anatomicRegion: { codeValue: '85562004', codingSchemeDesignator: 'SCT', codeMeaning: 'Hand' },
-    viewPosition: 'PA',
-    patientOrientation: ['R', 'F'],
-    imageLaterality: 'L',
     modelName: 'physis-server-test',
-    calibrationDescription: 'test',
     implementationClassUid: '2.25.1',
-    imageComments: 'SIMULATED PHANTOM',
   });
   const r = await call('POST', '/api/analyses', { token: reviewer, type: 'application/dicom', body: film });
   assert.equal(r.status, 200, JSON.stringify(r.json));
