@@ -2,7 +2,7 @@
 # Repeated runs of the skull-infant-age CPU recipe on one phantom cohort, as Lee et al. (Sci Rep 2024) report mean ± SD
 # over runs: seeds 1-3, 24 epochs each, each scored on the held-out test split without the gate (the model alone).
 # Needs runs/skull-phantoms (node bin/physis.js phantoms skull-infant-age --out runs/skull-phantoms --infants 1000
-# --seed 1 --size 256). A finished run is not trained again; about 12 minutes a run on 2 cores.
+# --seed 1 --size 256). A finished run is not trained again; 13-19 minutes a run on 2 cores beside other work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for seed in 1 2 3; do

@@ -401,6 +401,6 @@ export const SKULL_INFANT_AGE_TASK: Task<SkullItem, SkullState> = {
   reportFindings: skullReportFindings,
   async reportSaliency(model, items, preprocessing) {
     const s = await saliencyOf(model, items, preprocessing);
-    return { metrics: saliencyEvaluationMetrics(s.summaries), images: s.images, tables: saliencyTable(s.summaries, `${items.length} scored films`) };
+    return { metrics: saliencyEvaluationMetrics(s.summaries), images: s.images, tables: saliencyTable(s.summaries, `the first ${SALIENCY_FILMS} scored films with masks`) };
   },
 };

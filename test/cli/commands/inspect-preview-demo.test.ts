@@ -8,8 +8,6 @@ import { writeDicom, writeImage } from '../../radiograph/dicom-writer.js';
 import { startCli } from '../../helpers/cli-process.js';
 import { capture } from '../capture.js';
 
-const run = capture;
-
 function folder(): string {
   const dir = mkdtempSync(join(tmpdir(), 'physis-cli-'));
   writeFileSync(
@@ -31,7 +29,7 @@ function folder(): string {
 
 void test('inspect --json prints one JSON line per file and never stops at a bad one', async () => {
   const dir = folder();
-  const { code, stdout } = await run(['inspect', dir, '--json']);
+  const { code, stdout } = await capture(['inspect', dir, '--json']);
   assert.equal(code, 0);
   const records = stdout
     .trim()
@@ -59,7 +57,7 @@ void test('inspect --json prints one JSON line per file and never stops at a bad
 });
 
 void test('inspect --strict exits 1 when a file was rejected; human output has a summary', async () => {
-  const { code, stdout } = await run(['inspect', folder(), '--strict']);
+  const { code, stdout } = await capture(['inspect', folder(), '--strict']);
   assert.equal(code, 1);
   assert.match(stdout, /^REJECTED .*b_notes\.txt: NotDicomError: /m);
   assert.match(stdout, /4 files: 2 decoded, 2 rejected/);
@@ -68,7 +66,7 @@ void test('inspect --strict exits 1 when a file was rejected; human output has a
 void test('preview writes the model view as an N x N PNG', async () => {
   const dir = folder();
   const outPath = join(dir, 'out', 'preview.png');
-  const { code, stdout } = await run([
+  const { code, stdout } = await capture([
     'preview',
     join(dir, 'd_gray_16x16.png'),
     '-o',
@@ -86,7 +84,7 @@ void test('preview writes the model view as an N x N PNG', async () => {
 
 void test('preview of a file without pixels fails with one line naming the error', async () => {
   const dir = folder();
-  const { code, stderr } = await run(['preview', join(dir, 'c_sr_no_pixels.dcm'), '-o', join(dir, 'x.png')]);
+  const { code, stderr } = await capture(['preview', join(dir, 'c_sr_no_pixels.dcm'), '-o', join(dir, 'x.png')]);
   assert.equal(code, 1);
   assert.match(stderr, /^physis: NoPixelDataError: .*c_sr_no_pixels\.dcm: no Pixel Data/);
   assert.equal(stderr.trim().split('\n').length, 1);
@@ -119,7 +117,7 @@ for (const { name, out } of SAME_FILE_CASES) {
     const dir = folder();
     const input = join(dir, 'd_gray_16x16.png');
     const before = readFileSync(input);
-    const { code, stderr } = await run(['preview', input, '-o', out(dir, input), '--size', '32']);
+    const { code, stderr } = await capture(['preview', input, '-o', out(dir, input), '--size', '32']);
     assert.equal(code, 2);
     assert.match(
       stderr.split('\n')[0] ?? '',
@@ -133,25 +131,25 @@ void test('preview names a path with control characters escaped, on one line', a
   const dir = folder();
   const input = join(dir, 'evil\n\x1b[2Jname.png');
   writeFileSync(input, readFileSync(join(dir, 'd_gray_16x16.png')));
-  const refused = await run(['preview', input, '-o', input]);
+  const refused = await capture(['preview', input, '-o', input]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr.split('\n')[0] ?? '', /evil\\n\\x1b\[2Jname\.png is the input file itself/);
   const outPath = join(dir, 'out\rx.png');
-  const written = await run(['preview', input, '-o', outPath, '--size', '16']);
+  const written = await capture(['preview', input, '-o', outPath, '--size', '16']);
   assert.equal(written.code, 0, written.stderr);
   assert.ok(written.stdout.startsWith(`wrote ${join(dir, 'out\\rx.png')} (16x16, `), written.stdout);
   assert.equal(written.stdout.split('\n').length, 2, 'one line');
 });
 
 void test('preview without -o is a usage error (exit 2)', async () => {
-  const { code, stderr } = await run(['preview', 'whatever.dcm']);
+  const { code, stderr } = await capture(['preview', 'whatever.dcm']);
   assert.equal(code, 2);
   assert.match(stderr, /missing --out/);
 });
 
 void test('demo inspects the shipped sample and writes its preview', async () => {
   const outDir = mkdtempSync(join(tmpdir(), 'physis-demo-'));
-  const { code, stdout } = await run(['demo', '--out-dir', outDir]);
+  const { code, stdout } = await capture(['demo', '--out-dir', outDir]);
   assert.equal(code, 0, stdout);
   assert.match(stdout, /ok .*hand-0\.png: png, 592x910/);
   const preview = join(outDir, 'hand-0.preview.png');
@@ -179,7 +177,7 @@ void test('physis demo skull-infant-age runs the whole path with the shipped gat
   const again = await startCli(['demo', 'skull-infant-age', '--out-dir', dir]).done;
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already holds files; give another --out-dir \(the demo never overwrites\)/);
-  const misplaced = await run(['demo', '--no-gate']);
+  const misplaced = await capture(['demo', '--no-gate']);
   assert.equal(misplaced.code, 2);
   assert.match(misplaced.stderr, /--gate and --no-gate apply to physis demo skull-infant-age only/);
 });
