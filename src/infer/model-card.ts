@@ -84,6 +84,13 @@ export interface ModelCard {
      * refuses a film whose input is another value.
      */
     readonly subset?: Readonly<Record<string, string>>;
+    /**
+     * The weights training started from (`physis train --init`), with their sha256: a fine-tuned model's answers
+     * depend on them, and the path alone may later name other weights.
+     */
+    readonly init?: { readonly source: string; readonly weightsSha256: string };
+    /** How the shipped weights were chosen: the best dev epoch's, or the mean of several (weight averaging). */
+    readonly weights?: string;
   };
   readonly metrics: readonly CardMetric[];
   readonly files: {
@@ -169,6 +176,14 @@ export function validateModelCard(value: unknown, source = 'card.json'): ModelCa
   if (td['subset'] !== undefined) {
     for (const [k, v] of Object.entries(obj(td['subset'], 'trainingData.subset'))) str(v, `trainingData.subset.${k}`);
   }
+  if (td['init'] !== undefined) {
+    const init = obj(td['init'], 'trainingData.init');
+    str(init['source'], 'trainingData.init.source');
+    if (typeof init['weightsSha256'] !== 'string' || !SHA256_RE.test(init['weightsSha256'])) {
+      fail('trainingData.init.weightsSha256', 'must be a sha256 hex digest');
+    }
+  }
+  if (td['weights'] !== undefined) str(td['weights'], 'trainingData.weights');
   arr(c['metrics'], 'metrics').forEach((e, i) => {
     const m = obj(e, `metrics[${i}]`);
     str(m['name'], `metrics[${i}].name`);

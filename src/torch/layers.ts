@@ -106,7 +106,8 @@ export class BatchNorm2d extends Module {
   readonly runningVar: Tensor;
   readonly numBatchesTracked: Tensor;
   readonly eps: number;
-  readonly momentum: number | null;
+  /** Running-statistics update factor; null: cumulative mean (settable, as recomputing statistics after weight averaging needs). */
+  momentum: number | null;
   constructor(
     readonly numFeatures: number,
     o: { eps?: number; momentum?: number | null } = {},

@@ -32,6 +32,8 @@ export interface TrainState {
   readonly optimizerStateFile: string;
   /** Weights of the best epoch so far, relative to the checkpoint folder. */
   readonly bestWeightsFile?: string;
+  /** Snapshots held by the running mean of the weights (`average.safetensors`), when the recipe averages. */
+  readonly averagedSnapshots?: number;
   /** A fingerprint of the configuration; resuming with a different one is refused. */
   readonly configFingerprint: string;
   readonly savedAt: string;

@@ -82,7 +82,9 @@ export {
   type TrainWorkerResult,
   type EpochRecord,
   type InitReport,
+  type AveragedWeights,
 } from './trainer.js';
+export { WeightAverager, recomputeBatchNorm, snapshotSteps, type WeightAveragingConfig } from './weight-averaging.js';
 export { launchWorkers, distributedEnv, threadsPerWorker, freePort, WorkerFailedError, type DistributedEnv, type LaunchOptions } from './launch.js';
 export {
   crossValidate,

@@ -50,6 +50,7 @@ import { checkMinimumSizes } from './splits.js';
 import { ProgressReporter, type ProgressListener } from './progress.js';
 import { mixSeed, Rng } from './rng.js';
 import { recipePreprocessing, type Evaluation, type TrainingItem, type TrainingTask, type TrainRecipe } from './training-task.js';
+import { recomputeBatchNorm, snapshotSteps, WeightAverager } from './weight-averaging.js';
 
 /** The bundle artifact listing every training row (id and image sha256), so evaluation can flag overlap. */
 export const TRAINING_ROWS_ROLE = 'training-rows';
@@ -138,6 +139,17 @@ export interface TrainResult {
   readonly seconds: number;
   /** What `init` transferred, when given. */
   readonly init?: InitReport;
+  /** Set when the shipped weights are the mean of snapshots (the recipe's `averaging`), not the best epoch's. */
+  readonly averaged?: AveragedWeights;
+}
+
+/** Which snapshots the shipped weights average (1-based epochs, inclusive). */
+export interface AveragedWeights {
+  readonly snapshots: number;
+  readonly fromEpoch: number;
+  readonly toEpoch: number;
+  /** Training batches the batch-norm statistics were recomputed over (0: the network has no batch norm). */
+  readonly batchNormBatches: number;
 }
 
 /** What {@link initFromWeights} copied and what it left at its fresh initialisation. */
@@ -151,6 +163,8 @@ const CKPT_DIR = 'checkpoint';
 const LAST = 'last.safetensors';
 const BEST = 'best.safetensors';
 const OPTIM = 'optimizer.safetensors';
+const AVERAGE = 'average.safetensors';
+const AVERAGED_FINAL = 'averaged.safetensors';
 
 function saveOptimizer(path: string, opt: AdamW): void {
   const state = opt.stateDict();
@@ -328,6 +342,11 @@ function sha256File(path: string): string {
  * The training-rows artifact: every training and dev item's id and image sha256. Why: `physis evaluate` warns
  * when its rows overlap the data a model was trained or early-stopped on, whatever folder the files sit in now.
  */
+/** The sha256 of the weights `init` names: a bundle's as its card records them (verified on load), or the file's. */
+function initWeightsSha256(source: string): string {
+  return existsSync(source) && statSync(source).isDirectory() ? loadBundle(source).card.files.weights.sha256 : sha256File(source);
+}
+
 function trainingRowsArtifact(train: readonly TrainingItem[], dev: readonly TrainingItem[]): ArtifactContents {
   const rows = (items: readonly TrainingItem[]): { id: string; sha256: string }[] => items.map((i) => ({ id: i.id, sha256: sha256File(i.path) }));
   const doc = { format: 'physis-training-rows', version: 1, train: rows(train), dev: rows(dev) };
@@ -439,6 +458,17 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
     minLr: recipe.optimizer.lr * recipe.schedule.minLrFactor,
   });
   const stopper = new EarlyStopping({ patience: recipe.earlyStopping.patience, mode: task.selection.mode });
+  const averaging = recipe.averaging !== undefined && recipe.averaging.fromEpoch !== 0 ? recipe.averaging : undefined;
+  if (averaging !== undefined) {
+    const { fromEpoch, perEpoch } = averaging;
+    if (!Number.isInteger(fromEpoch) || fromEpoch < 1 || fromEpoch > recipe.epochs) {
+      throw new TrainConfigError(`averaging.fromEpoch ${fromEpoch} must be 0 (off) or an epoch from 1 to ${recipe.epochs}`);
+    }
+    if (!Number.isInteger(perEpoch) || perEpoch < 1) throw new TrainConfigError(`averaging.perEpoch ${perEpoch} must be an integer >= 1`);
+  }
+  // rank 0 alone averages: every rank holds the same weights after each step
+  const averager = averaging !== undefined && isMain ? new WeightAverager(model.namedParameters()) : null;
+  const snapshotAt = snapshotSteps(stepsPerEpoch, averaging?.perEpoch ?? 1);
   let rng = new Rng(recipe.seed);
   let epoch = 0;
   let step = 0;
@@ -449,6 +479,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
     loadWeights(model, join(ckptDir, resumed.weightsFile));
     loadOptimizer(join(ckptDir, resumed.optimizerStateFile), opt);
     stopper.load(resumed.earlyStopping);
+    averager?.load(join(ckptDir, AVERAGE), resumed.averagedSnapshots ?? 0);
     rng = Rng.fromState(resumed.rngState);
     epoch = resumed.epoch;
     step = resumed.step;
@@ -501,6 +532,9 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
         opt.zeroGrad();
         step++;
         s++;
+        if (averager !== null && averaging !== undefined && epoch + 1 >= averaging.fromEpoch && snapshotAt.has(s)) {
+          averager.update(model.namedParameters());
+        }
         lossSum += loss * n;
         seen += n;
         progress.step(s, n * worldSize, loss);
@@ -535,6 +569,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
       if (decision.improved) saveSafetensors(join(ckptDir, BEST), model.stateDict());
       saveSafetensors(join(ckptDir, LAST), model.stateDict());
       saveOptimizer(join(ckptDir, OPTIM), opt);
+      averager?.save(join(ckptDir, AVERAGE));
       const es = stopper.state();
       saveCheckpoint(ckptDir, {
         version: CHECKPOINT_VERSION,
@@ -547,6 +582,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
         weightsFile: LAST,
         optimizerStateFile: OPTIM,
         bestWeightsFile: BEST,
+        ...(averager === null ? {} : { averagedSnapshots: averager.count }),
         configFingerprint: fingerprint,
         savedAt: new Date().toISOString(),
       });
@@ -567,12 +603,32 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
     }
     if (!isMain) return { rank, epochsRun: history.length, stoppedEarly };
     if (!existsSync(join(ckptDir, BEST))) throw new TrainConfigError(`${ckptDir}: no best weights (the run finished no epoch)`);
-    // the bundle holds the best epoch's weights; every number in its card is measured with them as shipped
-    loadWeights(model, join(ckptDir, BEST));
+    // the bundle holds the averaged weights, or else the best epoch's; every number in its card is measured with them as shipped
+    let averaged: AveragedWeights | undefined;
+    let weightsNote: string;
+    if (averager !== null && averaging !== undefined && averager.count > 0) {
+      averager.copyInto(model.namedParameters());
+      const batchNormBatches = await recomputeBatchNorm(model, trainLoader.epoch(recipe.epochs), (batch) => {
+        const [x, extra] = batchInputs(batch.fields, batch.size, size, extraInputs);
+        return extra === undefined ? model.call(x) : model.call(x, extra);
+      });
+      saveSafetensors(join(ckptDir, AVERAGED_FINAL), model.stateDict());
+      const toEpoch = epoch;
+      averaged = { snapshots: averager.count, fromEpoch: averaging.fromEpoch, toEpoch, batchNormBatches };
+      weightsNote =
+        `mean of ${averager.count} snapshots (${averaging.perEpoch} per epoch, epochs ${averaging.fromEpoch}–${toEpoch}; SWA, Izmailov et al. 2018)` +
+        (batchNormBatches > 0 ? `, batch-norm statistics recomputed over ${batchNormBatches} training batches` : '');
+    } else {
+      loadWeights(model, join(ckptDir, BEST));
+      weightsNote =
+        `the best epoch's (${stopper.state().bestEpoch + 1} of ${epoch}, by dev ${task.selection.metric})` +
+        (averaging === undefined ? '' : `; averaging from epoch ${averaging.fromEpoch} was asked, but the run stopped at epoch ${epoch}`);
+    }
     const weightsDType = o.weightsDType ?? 'float32';
     if (weightsDType === 'float16') roundWeightsToHalf(model);
     const devOutputs = await predictOutputs(model, devLoader, o.dev.length, size);
     const evaluation = task.evaluate(devOutputs, o.dev);
+    if (averaged !== undefined) log?.log({ averaged, dev: evaluation.metrics });
     const bestEpoch = stopper.state().bestEpoch;
     const devData = `dev split, ${o.dev.length} images`;
     model.eval();
@@ -603,7 +659,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
         model: o.modelId,
         architecture: recipe.arch,
         inputSize: `${size} px`,
-        bestEpoch: String(bestEpoch + 1),
+        ...(averaged === undefined ? { bestEpoch: String(bestEpoch + 1) } : { weights: weightsNote }),
         data: o.dataSummary,
       },
       ...(finalised.reportImages === undefined ? {} : { images: finalised.reportImages }),
@@ -632,6 +688,8 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
                 'batch norm normalised each rank\'s batch alone, no SyncBatchNorm; running statistics are rank 0\'s)',
           ...(o.command === undefined ? {} : { command: o.command }),
           ...(o.subset === undefined ? {} : { subset: o.subset }),
+          ...(o.init === undefined ? {} : { init: { source: o.init, weightsSha256: initWeightsSha256(o.init) } }),
+          weights: weightsNote,
         },
         metrics,
       },
@@ -651,6 +709,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
       reportJson: jsonPath,
       seconds: (performance.now() - started) / 1000,
       ...(init ? { init } : {}),
+      ...(averaged === undefined ? {} : { averaged }),
     };
   } finally {
     await trainLoader.close();

@@ -14,6 +14,7 @@ import type { Tensor } from '../torch/index.js';
 import type { AugmentationConfig, PreprocessOptions } from '../preprocess/index.js';
 import { RecipeError } from './run-errors.js';
 import type { DataLoader } from './data-loader.js';
+import type { WeightAveragingConfig } from './weight-averaging.js';
 
 /** A labelled item: a stable id (the labels file's `file` column) and the image path; the task adds its labels. */
 export interface TrainingItem {
@@ -39,6 +40,11 @@ export interface TrainRecipe {
   readonly seed: number;
   /** How a film becomes the square input; absent: the foreground crop, then letterboxed. Recorded in the card. */
   readonly preprocessing?: RecipePreprocessing;
+  /**
+   * Weight averaging (SWA): ship the mean of the weights at `perEpoch` steps of every epoch from `fromEpoch` (1-based)
+   * on, batch norm recomputed, instead of the best epoch's; absent or `fromEpoch` 0: off.
+   */
+  readonly averaging?: WeightAveragingConfig;
 }
 
 /**

@@ -324,9 +324,13 @@ export const trainCommand: Command = {
           stoppedEarly: res.stoppedEarly,
           seconds: res.seconds,
           ...(res.init ? { initLoaded: res.init.loaded.length, initSkipped: res.init.skipped } : {}),
+          ...(res.averaged ? { averaged: res.averaged } : {}),
           report: res.reportHtml,
         },
-        `bundle ${res.bundle.dir}: best ${sel} ${res.evaluation.metrics[sel]?.toFixed(2)} (epoch ${res.bestEpoch + 1}; ${res.epochsRun} epochs run), report ${res.reportHtml}`,
+        res.averaged === undefined
+          ? `bundle ${res.bundle.dir}: best ${sel} ${res.evaluation.metrics[sel]?.toFixed(2)} (epoch ${res.bestEpoch + 1}; ${res.epochsRun} epochs run), report ${res.reportHtml}`
+          : `bundle ${res.bundle.dir}: ${sel} ${res.evaluation.metrics[sel]?.toFixed(2)} with the mean of ${res.averaged.snapshots} snapshots ` +
+              `(epochs ${res.averaged.fromEpoch}–${res.averaged.toEpoch}; ${res.epochsRun} epochs run), report ${res.reportHtml}`,
       );
       return 0;
     }

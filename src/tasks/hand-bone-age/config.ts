@@ -37,6 +37,7 @@ export const HAND_BONE_AGE_RECIPE: HandRecipe = Object.freeze({
   optimizer: Object.freeze({ lr: 1e-3, weightDecay: 0.05 }),
   schedule: Object.freeze({ warmupEpochs: 1, minLrFactor: 0.01 }),
   earlyStopping: Object.freeze({ patience: 40 }),
+  averaging: Object.freeze({ fromEpoch: 0, perEpoch: 1 }),
   augmentation: Object.freeze({
     rotationDeg: 15,
     scale: [0.9, 1.1] as const,

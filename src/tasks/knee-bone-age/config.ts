@@ -40,6 +40,7 @@ export const KNEE_BONE_AGE_RECIPE: TrainRecipe = Object.freeze({
   optimizer: Object.freeze({ lr: 1e-3, weightDecay: 0.05 }),
   schedule: Object.freeze({ warmupEpochs: 1, minLrFactor: 0.01 }),
   earlyStopping: Object.freeze({ patience: 15 }),
+  averaging: Object.freeze({ fromEpoch: 0, perEpoch: 1 }),
   augmentation: Object.freeze({
     rotationDeg: 8,
     scale: [0.92, 1.08] as const,

@@ -51,6 +51,7 @@ export const SKULL_INFANT_AGE_RECIPE: SkullRecipe = Object.freeze({
   optimizer: Object.freeze({ lr: 1e-3, weightDecay: 0.05 }),
   schedule: Object.freeze({ warmupEpochs: 1, minLrFactor: 0.01 }),
   earlyStopping: Object.freeze({ patience: 40 }),
+  averaging: Object.freeze({ fromEpoch: 0, perEpoch: 1 }),
   augmentation: Object.freeze({
     rotationDeg: 8,
     scale: [0.92, 1.08] as const,

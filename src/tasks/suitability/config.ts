@@ -74,6 +74,7 @@ export const SUITABILITY_RECIPE: TrainRecipe = Object.freeze({
   optimizer: Object.freeze({ lr: 2e-3, weightDecay: 0.05 }),
   schedule: Object.freeze({ warmupEpochs: 1, minLrFactor: 0.01 }),
   earlyStopping: Object.freeze({ patience: 12 }),
+  averaging: Object.freeze({ fromEpoch: 0, perEpoch: 1 }),
   augmentation: Object.freeze({
     rotationDeg: 10,
     scale: [0.85, 1.15] as const,
