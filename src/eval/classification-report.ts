@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { classificationMetrics, type ClassificationMetrics } from './classification-metrics.js';
 import { confusionSvg } from './confusion-svg.js';
 import { MetricInputError } from './errors.js';
+import { factsTable, reportPageEnd, reportPageStart } from './report-page.js';
 import { escapeXml, niceTicks } from './svg-plots.js';
 
 /** Equal-width confidence bins of the expected calibration error (Guo et al. 2017 use 15). */
@@ -494,29 +495,13 @@ ${tableOf(['', 'data', 'n', 'accuracy', 'macro F1', 'also'], rows, 'published')}
  * @param r - from {@link buildClassificationReport}
  */
 export function renderClassificationReportHtml(r: ClassificationReport): string {
-  const facts = Object.entries(r.facts).map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`).join('');
-  const notes = (r.notes ?? []).map((n) => `<p class="lead">${escapeXml(n)}</p>`).join('\n');
   const slices = [sliceSection(r, 'all', r.overall), ...r.byGroup.map((g) => sliceSection(r, `${g.key} = ${g.value}`, g.metrics))].join('\n');
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(r.title)}</title>
-<style>
-body{font-family:sans-serif;margin:24px;max-width:1200px;color:#222}
-table{border-collapse:collapse;margin:8px 0 20px}
-th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
-thead th{background:#f3f3f3}
-tbody th{text-align:left}
-.plots{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
-.note{color:#666;font-size:12px}
-.lead{background:#fff8e1;border-left:4px solid #f0b400;padding:6px 10px}
-</style></head>
-<body>
-<h1>${escapeXml(r.title)}</h1>
-${notes}
+  return `${reportPageStart(r.title, r.notes)}
 <p class="note">Created ${escapeXml(r.createdAt)}. ${r.data === undefined ? '' : `Cases: ${escapeXml(r.data.replace(/\.$/, ''))}. `}The predicted class is
 the most probable one. ECE: expected calibration error of the top probability over ${r.overall.calibration.bins.length} equal-width bins
 (Guo et al. 2017); NLL: mean negative log-probability of the reference class; Brier: mean squared error of the probability vector.
 Precision of a class never predicted is 0.</p>
-${facts ? `<table>${facts}</table>` : ''}
+${factsTable(r.facts)}
 <h2>Summary</h2>
 ${summaryTable(r)}
 ${rejectSection(r)}
@@ -524,9 +509,7 @@ ${publishedTable(r)}
 <h2>Confusion matrices, reliability diagrams and per-class metrics</h2>
 <p class="note">Confusion rows: reference class; columns: predicted class; shading by the share of the reference row.</p>
 ${slices}
-<script type="application/json" id="report-data">${JSON.stringify(r).replace(/</g, '\\u003c')}</script>
-</body></html>
-`;
+${reportPageEnd(r)}`;
 }
 
 /**

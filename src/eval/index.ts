@@ -61,6 +61,7 @@ export {
 export { shrunkCovariance, mahalanobisDistance, type ShrunkCovariance } from './mahalanobis.js';
 export { confusionSvg, type ConfusionSvgOptions } from './confusion-svg.js';
 export { checkReportTable, reportTablesHtml, type ReportTable } from './report-table.js';
+export { reportPageStart, reportPageEnd, factsTable } from './report-page.js';
 export {
   expectedCalibrationError,
   rejectOperatingPoint,

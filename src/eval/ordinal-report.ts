@@ -20,6 +20,7 @@ import { classificationMetrics, type ClassMetrics } from './classification-metri
 import { confusionSvg } from './confusion-svg.js';
 import { MetricInputError } from './errors.js';
 import { mean } from './stats.js';
+import { factsTable, reportPageEnd, reportPageStart } from './report-page.js';
 import { checkReportTable, reportTablesHtml, type ReportTable } from './report-table.js';
 import { escapeXml, scatterSvg } from './svg-plots.js';
 
@@ -438,11 +439,6 @@ function imagesSection(report: OrdinalReport): string {
   return `<h2>Images</h2>\n<div class="plots">${figures}</div>`;
 }
 
-/** JSON safe to place inside a `<script>` element (no `</script>` break-out). */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c');
-}
-
 /**
  * Render a report as one self-contained HTML document (inline SVG; images by relative file name; the report's JSON
  * embedded as an inert `application/json` block, as in the regression report).
@@ -463,36 +459,15 @@ export function renderOrdinalReportHtml(report: OrdinalReport): string {
       ...(colourKey === undefined ? {} : { group: s.groups[colourKey] ?? MISSING_GROUP }),
     })),
   });
-  const facts = Object.entries(report.facts)
-    .map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`)
-    .join('');
-  const notes = (report.notes ?? []).map((n) => `<p class="lead">${escapeXml(n)}</p>`).join('\n');
   const slices = [
     sliceSection(report, 'all', report.overall),
     ...report.byGroup.map((g) => sliceSection(report, `${g.key} = ${g.value}`, g.metrics)),
   ].join('\n');
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(report.title)}</title>
-<style>
-body{font-family:sans-serif;margin:24px;max-width:1200px;color:#222}
-table{border-collapse:collapse;margin:8px 0 20px}
-th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
-thead th{background:#f3f3f3}
-tbody th{text-align:left}
-.plots{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
-.note{color:#666;font-size:12px}
-.lead{background:#fff8e1;border-left:4px solid #f0b400;padding:6px 10px}
-figure{margin:0;max-width:360px}
-figure img{max-width:100%}
-figcaption{font-size:12px;color:#444}
-</style></head>
-<body>
-<h1>${escapeXml(report.title)}</h1>
-${notes}
+  return `${reportPageStart(report.title, report.notes)}
 <p class="note">Created ${escapeXml(report.createdAt)}. ${report.data === undefined ? '' : `Cases: ${escapeXml(report.data.replace(/\.$/, ''))}. `}Accuracy counts the exact class;
 corrected accuracy counts a prediction within ${escapeXml(toleranceLabel(report.tolerance))} of the reference as correct.
 MAE and bias are of the continuous values (predicted − reference) in ${escapeXml(unit)}; class MAE is the mean class distance.</p>
-${facts ? `<table>${facts}</table>` : ''}
+${factsTable(report.facts)}
 <h2>Summary</h2>
 ${summaryTable(report)}
 ${report.folds ? foldsTable(report.folds) : ''}
@@ -505,9 +480,7 @@ ${slices}
 <div class="plots">${scatter}</div>
 ${reportTablesHtml(report.tables ?? [])}
 ${imagesSection(report)}
-<script type="application/json" id="report-data">${scriptJson(report)}</script>
-</body></html>
-`;
+${reportPageEnd(report)}`;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   type GroupedRegressionMetrics,
   type RegressionSample,
 } from './grouped-metrics.js';
+import { factsTable, reportPageEnd, reportPageStart } from './report-page.js';
 import type { RegressionMetrics } from './regression-metrics.js';
 import { barSvg, escapeXml, scatterSvg } from './svg-plots.js';
 
@@ -155,11 +156,6 @@ does not state the figure.</p>
 <table><thead><tr>${head}</tr></thead><tbody>${own}${rows}</tbody></table><ul class="note">${cites}</ul>`;
 }
 
-/** JSON safe to place inside a `<script>` element (no `</script>` break-out). */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c');
-}
-
 /**
  * Render a report as one self-contained HTML document.
  * @param report - from {@link buildRegressionReport}
@@ -194,9 +190,6 @@ export function renderRegressionReportHtml(report: RegressionReport): string {
     yLabel: `MAE (${unit})`,
     bars: metrics.byAgeBand.map((b) => ({ label: b.band.label, value: b.metrics.mae, note: `n=${b.metrics.n}` })),
   });
-  const facts = Object.entries(report.facts)
-    .map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`)
-    .join('');
   const folds = report.folds
     ? `<h2>Cross-validation (mean ± SD over folds)</h2><table><thead><tr><th>metric</th><th>mean</th><th>SD</th><th>folds</th></tr></thead><tbody>${Object.entries(
         report.folds,
@@ -205,22 +198,10 @@ export function renderRegressionReportHtml(report: RegressionReport): string {
         .map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${num(v.mean)}</td><td>${num(v.sd)}</td><td>${v.n}</td></tr>`)
         .join('')}</tbody></table>`
     : '';
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(report.title)}</title>
-<style>
-body{font-family:sans-serif;margin:24px;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:8px 0 20px}
-th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
-thead th{background:#f3f3f3}
-tbody th{text-align:left}
-.plots{display:flex;flex-wrap:wrap;gap:16px}
-.note{color:#666;font-size:12px}
-</style></head>
-<body>
-<h1>${escapeXml(report.title)}</h1>
+  return `${reportPageStart(report.title)}
 <p class="note">Created ${escapeXml(report.createdAt)}. Errors are predicted − reference in ${escapeXml(unit)};
 95% limits of agreement are mean difference ± 1.96 SD (Bland &amp; Altman 1986).</p>
-${facts ? `<table>${facts}</table>` : ''}
+${factsTable(report.facts)}
 <h2>Overall</h2>
 ${metricsTable([['all', metrics.overall]], unit)}
 ${report.comparisons ? `<h2>On the same films</h2>\n${metricsTable([['this model', metrics.overall], ...report.comparisons.map((c): [string, RegressionMetrics] => [c.label, c.metrics])], unit)}` : ''}
@@ -236,9 +217,7 @@ ${scatter}
 ${blandAltmanPlot}
 ${bandPlot}
 </div>
-<script type="application/json" id="report-data">${scriptJson(report)}</script>
-</body></html>
-`;
+${reportPageEnd(report)}`;
 }
 
 /**
