@@ -5,14 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readBoneAgeLabels } from '../../src/tasks/hand-bone-age/index.js';
 import { distributedBackends } from '../../src/torch/index.js';
+import { startCli, type CliExit } from '../helpers/cli-process.js';
 
-const ENTRY = `import { main } from ${JSON.stringify(resolve('src/cli/main.ts'))}; process.exitCode = await main(process.argv.slice(1));`;
 const DATA = resolve('../shared/data/rsna-hand');
 const LABELS = join(DATA, 'labels.csv');
 const skip = !existsSync(LABELS)
@@ -21,23 +21,11 @@ const skip = !existsSync(LABELS)
     ? false
     : 'the addon was built without c10d Gloo';
 
-interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** The CLI in a child process; `whileRunning` may act on it (e.g. kill one of its workers). */
-function run(argv: string[], whileRunning?: (pid: number) => Promise<void>): Promise<Ran> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => done({ code, stdout, stderr }));
-    if (whileRunning !== undefined && child.pid !== undefined) void whileRunning(child.pid);
-  });
+function run(argv: string[], whileRunning?: (pid: number) => Promise<void>): Promise<CliExit> {
+  const cli = startCli(argv);
+  if (whileRunning !== undefined && cli.child.pid !== undefined) void whileRunning(cli.child.pid);
+  return cli.done;
 }
 
 /** The pid of the launcher's worker with RANK=`rank` (a child of the launcher this test started), or null. */
