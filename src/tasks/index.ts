@@ -63,7 +63,7 @@ export * as kneeBoneAge from './knee-bone-age/index.js';
 export * as spineViewPostop from './spine-view/postop/index.js';
 export * as spineView from './spine-view/index.js';
 export { SUITABILITY_TASK, SUITABILITY_RECIPE } from './suitability/index.js';
-export { HAND_BONE_AGE_TASK, HAND_BONE_AGE_RECIPE, HAND_GPU_RECIPE, HAND_AGE_BANDS_MONTHS, HAND_WITHIN_THRESHOLDS_MONTHS } from './hand-bone-age/index.js';
+export { HAND_BONE_AGE_TASK, HAND_BONE_AGE_RECIPE, HAND_GPU_RECIPE, HAND_SWA_RECIPE, HAND_AGE_BANDS_MONTHS, HAND_WITHIN_THRESHOLDS_MONTHS } from './hand-bone-age/index.js';
 
 registerTask(HAND_BONE_AGE_TASK);
 registerTask(SUITABILITY_TASK);

@@ -167,6 +167,11 @@ export interface NamedRecipe {
   /** What it reproduces and what it needs (hardware, data, the commands around it), in one or two sentences. */
   readonly description: string;
   readonly recipe: TrainRecipe;
+  /**
+   * The named recipe whose trained bundle this one goes on from (`physis train --init <that bundle>`, required): e.g.
+   * weight averaging over more epochs of an already trained model.
+   */
+  readonly continues?: string;
 }
 
 /**

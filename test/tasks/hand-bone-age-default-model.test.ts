@@ -1,65 +1,49 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
+import { TRAIN_SHORTHANDS } from '../../src/cli/commands/train.js';
 import { loadBundle } from '../../src/infer/index.js';
 import { HAND_BONE_AGE_RECIPE, HAND_BONE_AGE_TASK } from '../../src/tasks/index.js';
-import type { HandRecipe } from '../../src/tasks/hand-bone-age/index.js';
-import { recipePreprocessing } from '../../src/train/index.js';
+import { applyRecipe, NO_AUGMENTATION_KEYS, recipePreprocessing, type TrainRecipe } from '../../src/train/index.js';
 
-// The shipped bundle must be what one of the task's recipes trains (the default, or a named one its card's command
-// picks with --recipe or with the equivalent --arch/--epochs shorthands); otherwise the command may set only data,
-// output, device, threads, workers and weight precision. A change to that recipe without retraining fails here.
+// The shipped bundle must be what one of the task's recipes trains: the recipe its card's command builds (the named
+// recipe it picks, then its --set overrides and shorthands, as `physis train` applies them) must equal the default or
+// a named recipe exactly; the command may not pick data rows (--limit, --folds, --subset) or read a recipe file. A
+// change to that recipe without retraining fails here. A recipe that goes on from a trained model needs --init, and
+// the card then names the weights it started from.
 const DIR = 'models/hand-bone-age';
-const RECIPE_FLAGS = [
-  '--config',
-  '--set',
-  '--arch',
-  '--size',
-  '--epochs',
-  '--batch',
-  '--lr',
-  '--weight-decay',
-  '--patience',
-  '--seed',
-  '--no-augment',
-  '--limit',
-  '--init',
-  '--freeze-epochs',
-  '--folds',
-  '--subset',
-  '--sex',
-  '--recipe',
-];
+const FORBIDDEN = ['--config', '--limit', '--folds', '--subset', '--sex', '--freeze-epochs'];
 
-/** One line of the shipped train.jsonl (the generic trainer's epoch record). */
-interface ShippedEpoch {
-  epoch: number;
-  trainLoss: number;
+/** One line of the shipped train.jsonl: an epoch record, or the record of the averaged weights. */
+interface ShippedLine {
+  epoch?: number;
+  trainLoss?: number;
   dev: { devMaeMonths: number };
+  averaged?: { snapshots: number; fromEpoch: number; toEpoch: number };
 }
 
-/**
- * The recipe a card's command names: --recipe NAME, or the named recipe whose arch and epochs the --arch/--epochs
- * shorthands give exactly (no other recipe flag allowed), or the default recipe when it sets none.
- */
-function recipeOfCommand(command: string): HandRecipe {
+/** The recipe a card's command trains with, and the name of the task's recipe it equals ('default' or a named one). */
+function recipeOfCommand(command: string): { recipe: TrainRecipe; name: string | undefined; continues: string | undefined } {
   const words = command.split(' ');
-  const value = (flag: string): string | undefined => {
-    const i = words.indexOf(flag);
-    return i < 0 ? undefined : words[i + 1];
-  };
-  const used = RECIPE_FLAGS.filter((f) => words.includes(f));
-  const named = Object.entries(HAND_BONE_AGE_TASK.namedRecipes ?? {});
-  if (used.length === 0) return HAND_BONE_AGE_RECIPE;
-  if (used.length === 1 && used[0] === '--recipe') {
-    const hit = named.find(([n]) => n === value('--recipe'));
-    assert.ok(hit, `card command names an unknown recipe: ${command}`);
-    return hit[1].recipe as HandRecipe;
-  }
-  assert.deepEqual(used.sort(), ['--arch', '--epochs'], `card command overrides the recipe beyond a named one: ${command}`);
-  const hit = named.find(([, r]) => r.recipe.arch === value('--arch') && String(r.recipe.epochs) === value('--epochs') && JSON.stringify({ ...r.recipe, arch: HAND_BONE_AGE_RECIPE.arch, epochs: HAND_BONE_AGE_RECIPE.epochs }) === JSON.stringify(HAND_BONE_AGE_RECIPE));
-  assert.ok(hit, `--arch/--epochs of the card command match no named recipe that differs from the default in only those: ${command}`);
-  return hit[1].recipe as HandRecipe;
+  const values = (flag: string): string[] => words.flatMap((w, i) => (w === flag && words[i + 1] !== undefined ? [words[i + 1] as string] : []));
+  for (const flag of FORBIDDEN) assert.ok(!words.includes(flag), `the card command may not use ${flag}: ${command}`);
+  const picked = values('--recipe')[0];
+  const named = HAND_BONE_AGE_TASK.namedRecipes ?? {};
+  const base = picked === undefined ? HAND_BONE_AGE_RECIPE : named[picked]?.recipe;
+  assert.ok(base, `card command names an unknown recipe: ${command}`);
+  const sets = [
+    ...values('--set'),
+    ...Object.entries(TRAIN_SHORTHANDS).flatMap(([option, key]) => values(`--${option}`).map((v) => `${key}=${v}`)),
+    ...(words.includes('--no-augment') ? NO_AUGMENTATION_KEYS : []),
+  ];
+  const recipe = applyRecipe(base, { set: sets });
+  const candidates: [string, TrainRecipe, string | undefined][] = [
+    ['default', HAND_BONE_AGE_RECIPE, undefined],
+    ...Object.entries(named).map(([n, r]): [string, TrainRecipe, string | undefined] => [n, r.recipe, r.continues]),
+  ];
+  const hit = candidates.find(([, r]) => isDeepStrictEqual({ ...r }, { ...recipe }));
+  return { recipe, name: hit?.[0], continues: hit?.[2] };
 }
 
 void test('the shipped hand-bone-age bundle was trained by one of the task\'s recipes, to the last epoch', () => {
@@ -69,7 +53,15 @@ void test('the shipped hand-bone-age bundle was trained by one of the task\'s re
   assert.equal(HAND_BONE_AGE_TASK.defaultModel, DIR);
   const command = card.trainingData.command ?? '';
   assert.match(command, /^physis train hand-bone-age /);
-  const recipe = recipeOfCommand(command);
+  const { recipe, name, continues } = recipeOfCommand(command);
+  assert.ok(name, `the card command's recipe equals none of the task's recipes: ${command}`);
+  if (continues === undefined) {
+    assert.ok(!command.split(' ').includes('--init'), `recipe ${name} trains from scratch: ${command}`);
+    assert.equal(card.trainingData.init, undefined);
+  } else {
+    assert.ok(command.split(' ').includes('--init'), `recipe ${name} goes on from a model of recipe ${continues}: ${command}`);
+    assert.match(card.trainingData.init?.weightsSha256 ?? '', /^[0-9a-f]{64}$/, 'the card names the weights it started from');
+  }
   assert.equal(card.trainingData.subset, undefined, 'trained on every sex');
   assert.equal(card.architecture.name, recipe.arch);
   assert.deepEqual(card.architecture.options, HAND_BONE_AGE_TASK.modelOptions(recipe));
@@ -84,13 +76,28 @@ void test('the shipped hand-bone-age bundle was trained by one of the task\'s re
   const log = readFileSync(`${DIR}/train.jsonl`, 'utf8')
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as ShippedEpoch);
+    .map((l) => JSON.parse(l) as ShippedLine);
+  const epochs = log.filter((e) => e.epoch !== undefined);
   assert.deepEqual(
-    log.map((e) => e.epoch),
+    epochs.map((e) => e.epoch),
     Array.from({ length: recipe.epochs }, (_, i) => i),
   );
   assert.ok(
-    log.every((e) => Number.isFinite(e.trainLoss) && Number.isFinite(e.dev.devMaeMonths)),
+    epochs.every((e) => Number.isFinite(e.trainLoss) && Number.isFinite(e.dev.devMaeMonths)),
     'every epoch logged its loss and dev MAE',
   );
+  const averaging = recipe.averaging ?? { fromEpoch: 0, perEpoch: 1 };
+  if (averaging.fromEpoch > 0) {
+    const last = log.at(-1);
+    assert.deepEqual(
+      { snapshots: last?.averaged?.snapshots, fromEpoch: last?.averaged?.fromEpoch, toEpoch: last?.averaged?.toEpoch },
+      { snapshots: (recipe.epochs - averaging.fromEpoch + 1) * averaging.perEpoch, fromEpoch: averaging.fromEpoch, toEpoch: recipe.epochs },
+      'the log ends with the averaged weights, every snapshot of the recipe taken',
+    );
+    const mae = card.metrics.find((m) => m.name === 'mae')?.value ?? NaN;
+    assert.ok(Math.abs((last?.dev.devMaeMonths ?? NaN) - mae) < 1e-9, 'the card\'s dev MAE is the averaged weights\'');
+    assert.match(card.trainingData.weights ?? '', /^mean of \d+ snapshots/);
+  } else {
+    assert.equal(log.length, epochs.length);
+  }
 });

@@ -75,8 +75,9 @@ void test(
       assert.equal(sample, 1, 'samples/hand-0.png passes');
       // the suitability gate refuses spines before this check; a model trained on squares has no film-shape range, so
       // this is the second line's own rate, measured by the features alone: 89.2% with the 30-epoch half-width model,
-      // 75.1% with the 50-epoch one, 52.4% with the shipped full-width GPU model, whose dev hands reach distance 34.6
-      // (threshold 34.1) while the spines' median is 34.9: wider features fit hands better and separate spines less
+      // 75.1% with the 50-epoch one, 52.4% with the full-width GPU model, whose dev hands reach distance 34.6
+      // (threshold 34.1) while the spines' median is 34.9 (wider features fit hands better and separate spines less),
+      // 52.2% with the shipped model, the GPU model's weights averaged
       assert.ok(spineRejected >= 0.5, `spine rejection rate ${spineRejected}`);
     } finally {
       disposeModelSet(set);

@@ -30,7 +30,7 @@ import type { Output } from '../output.js';
 import { taskByName } from '../task-args.js';
 
 /** Shorthand options and the recipe keys they set. */
-const SHORTHANDS: Readonly<Record<string, string>> = {
+export const TRAIN_SHORTHANDS: Readonly<Record<string, string>> = {
   arch: 'arch',
   size: 'inputSize',
   epochs: 'epochs',
@@ -213,7 +213,7 @@ export const trainCommand: Command = {
     }
     const out = dist === null || dist.rank === 0 ? stdOut : QUIET;
     const sets = [...((args.values['set'] as string[] | undefined) ?? [])];
-    for (const [option, key] of Object.entries(SHORTHANDS)) {
+    for (const [option, key] of Object.entries(TRAIN_SHORTHANDS)) {
       const v = stringOption(args, option);
       if (v !== undefined) sets.push(`${key}=${v}`);
     }
@@ -238,6 +238,9 @@ export const trainCommand: Command = {
     const device = stringOption(args, 'device') ?? 'cpu';
     if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${device}'`);
     const init = stringOption(args, 'init');
+    if (chosen?.continues !== undefined && init === undefined) {
+      throw new UsageError(`recipe ${recipeName} goes on from a trained model of recipe ${chosen.continues}: give --init <its bundle>`);
+    }
     const outDir = stringOption(args, 'out') ?? `${name}-bundle`;
     const changed = recipeDiff(base, recipe);
     const baseName = recipeName === undefined ? `${task.name} defaults` : `${task.name} recipe ${recipeName}`;

@@ -16,7 +16,7 @@ export {
   type BoneAgeSds,
   type ReferenceSdRow,
 } from './gp-reference.js';
-export { HAND_BONE_AGE_RECIPE, HAND_GPU_RECIPE, HAND_WITHIN_THRESHOLDS_MONTHS, HAND_AGE_BANDS_MONTHS, sexInput, type HandRecipe } from './config.js';
+export { HAND_BONE_AGE_RECIPE, HAND_GPU_RECIPE, HAND_SWA_RECIPE, HAND_WITHIN_THRESHOLDS_MONTHS, HAND_AGE_BANDS_MONTHS, sexInput, type HandRecipe } from './config.js';
 export {
   OOD_DESCRIPTORS,
   OOD_FORMAT,

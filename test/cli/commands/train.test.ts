@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labelsWithTestRows } from '../../infer/fixtures/tiny-bone-age.js';
@@ -65,7 +65,11 @@ void test('physis train --recipe: an unknown name is refused listing the named r
     labelsWithTestRows(dir);
     const bad = await capture(['train', 'hand-bone-age', '--data', dir, '--recipe', 'nope', '--out', join(dir, 'x')]);
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /hand-bone-age has no recipe 'nope'; its named recipes: gpu, seed-paper/);
+    assert.match(bad.stderr, /hand-bone-age has no recipe 'nope'; its named recipes: gpu, gpu-swa, seed-paper/);
+    const noInit = await capture(['train', 'hand-bone-age', '--data', dir, '--recipe', 'gpu-swa', '--out', join(dir, 'y')]);
+    assert.equal(noInit.code, 2, noInit.stderr);
+    assert.match(noInit.stderr, /recipe gpu-swa goes on from a trained model of recipe gpu: give --init <its bundle>/);
+    assert.equal(existsSync(join(dir, 'y')), false, 'refused before anything is written');
     // the seed paper's network is too slow for a unit test: its other choices are checked with a small network
     const out = join(dir, 'boys');
     const r = await capture(['train', 'hand-bone-age', '--data', dir, '--recipe', 'seed-paper', '--subset', 'sex=M', ...TINY_TRAIN_ARGS, '--arch', 'resnet18_w32', '--out', out]);
