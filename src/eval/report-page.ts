@@ -1,7 +1,7 @@
 /**
  * The frame every HTML report shares: the page head with its style sheet and title, the table of facts, and the
  * report's JSON embedded as an inert block at the end. Why one frame: the regression, classification and ordinal
- * reports are read side by side (hand, knee, spine, skull), so they look alike, and the embedded JSON is escaped
+ * reports are read side by side (one per task), so they look alike, and the embedded JSON is escaped
  * the same way in each (a `</script>` inside a string must not end the block).
  */
 import { escapeXml } from './svg-plots.js';
