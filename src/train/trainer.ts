@@ -154,6 +154,8 @@ export interface AveragedWeights {
 
 /** What {@link initFromWeights} copied and what it left at its fresh initialisation. */
 export interface InitReport {
+  /** The sha256 of the weights file it read (a bundle's as its card records and loading verified). */
+  readonly weightsSha256: string;
   readonly loaded: readonly string[];
   /** Keys of the model left as initialised, with the reason (missing in the file, or another shape). */
   readonly skipped: readonly string[];
@@ -164,7 +166,6 @@ const LAST = 'last.safetensors';
 const BEST = 'best.safetensors';
 const OPTIM = 'optimizer.safetensors';
 const AVERAGE = 'average.safetensors';
-const AVERAGED_FINAL = 'averaged.safetensors';
 
 function saveOptimizer(path: string, opt: AdamW): void {
   const state = opt.stateDict();
@@ -230,7 +231,9 @@ function weightsBytes(model: ZooModel, dtype: 'float32' | 'float16', metadata: R
  */
 export function initFromWeights(model: ZooModel, source: string): InitReport {
   // a bundle folder gives its weights once its card's hashes check out
-  const file = existsSync(source) && statSync(source).isDirectory() ? join(source, loadBundle(source).card.files.weights.path) : source;
+  const weights = existsSync(source) && statSync(source).isDirectory() ? loadBundle(source).card.files.weights : null;
+  const file = weights === null ? source : join(source, weights.path);
+  const weightsSha256 = weights === null ? sha256File(source) : weights.sha256;
   const tensors = loadSafetensors(file);
   const loaded: string[] = [];
   const skipped: string[] = [];
@@ -272,7 +275,7 @@ export function initFromWeights(model: ZooModel, source: string): InitReport {
   } finally {
     for (const t of tensors.values()) t.dispose();
   }
-  return { loaded, skipped };
+  return { weightsSha256, loaded, skipped };
 }
 
 /**
@@ -342,11 +345,6 @@ function sha256File(path: string): string {
  * The training-rows artifact: every training and dev item's id and image sha256. Why: `physis evaluate` warns
  * when its rows overlap the data a model was trained or early-stopped on, whatever folder the files sit in now.
  */
-/** The sha256 of the weights `init` names: a bundle's as its card records them (verified on load), or the file's. */
-function initWeightsSha256(source: string): string {
-  return existsSync(source) && statSync(source).isDirectory() ? loadBundle(source).card.files.weights.sha256 : sha256File(source);
-}
-
 function trainingRowsArtifact(train: readonly TrainingItem[], dev: readonly TrainingItem[]): ArtifactContents {
   const rows = (items: readonly TrainingItem[]): { id: string; sha256: string }[] => items.map((i) => ({ id: i.id, sha256: sha256File(i.path) }));
   const doc = { format: 'physis-training-rows', version: 1, train: rows(train), dev: rows(dev) };
@@ -612,7 +610,6 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
         const [x, extra] = batchInputs(batch.fields, batch.size, size, extraInputs);
         return extra === undefined ? model.call(x) : model.call(x, extra);
       });
-      saveSafetensors(join(ckptDir, AVERAGED_FINAL), model.stateDict());
       const toEpoch = epoch;
       averaged = { snapshots: averager.count, fromEpoch: averaging.fromEpoch, toEpoch, batchNormBatches };
       weightsNote =
@@ -688,7 +685,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
                 'batch norm normalised each rank\'s batch alone, no SyncBatchNorm; running statistics are rank 0\'s)',
           ...(o.command === undefined ? {} : { command: o.command }),
           ...(o.subset === undefined ? {} : { subset: o.subset }),
-          ...(o.init === undefined ? {} : { init: { source: o.init, weightsSha256: initWeightsSha256(o.init) } }),
+          ...(o.init === undefined || init === undefined ? {} : { init: { source: o.init, weightsSha256: init.weightsSha256 } }),
           weights: weightsNote,
         },
         metrics,

@@ -42,7 +42,7 @@ function recipeOfCommand(command: string): { recipe: TrainRecipe; name: string |
     ['default', HAND_BONE_AGE_RECIPE, undefined],
     ...Object.entries(named).map(([n, r]): [string, TrainRecipe, string | undefined] => [n, r.recipe, r.continues]),
   ];
-  const hit = candidates.find(([, r]) => isDeepStrictEqual({ ...r }, { ...recipe }));
+  const hit = candidates.find(([, r]) => isDeepStrictEqual(r, recipe));
   return { recipe, name: hit?.[0], continues: hit?.[2] };
 }
 

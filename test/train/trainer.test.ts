@@ -354,6 +354,7 @@ void test('initFromWeights copies matching names and shapes, extends a head by n
     // the knee's head has one more input column (age after sex): the hand's 513 columns and bias transfer, the new
     // column starts at zero
     assert.deepEqual(report.skipped, []);
+    assert.equal(report.weightsSha256, sha256(join(dir, 'hand.safetensors')), 'the file it read, by hash');
     assert.ok(report.loaded.includes('conv1.weight') && report.loaded.includes('layer4.1.bn2.running_var') && report.loaded.includes('fc.bias'));
     assert.ok(report.loaded.includes('fc.weight (its 513 input columns; the 1 new ones start at zero)'));
     const w = param(knee, 'fc.weight').toFloat32Array();
@@ -409,6 +410,7 @@ void test('initFromWeights takes a bundle folder (its verified weights) as well 
     try {
       const report = initFromWeights(model, bundle.dir);
       assert.deepEqual(report.skipped, []);
+      assert.equal(report.weightsSha256, bundle.card.files.weights.sha256, 'a bundle\'s weights by the hash its card records');
       assert.ok(Math.abs((param(model, 'fc.bias').toFloat32Array()[0] as number) - 100) < 0.1, 'the bundle\'s head bias came across');
     } finally {
       model.dispose();

@@ -357,7 +357,7 @@ export const HAND_BONE_AGE_TASK: Task<HandItem, HandState> = {
   },
   predict: predictHandBoneAge,
   // the bone age, mapped one stage before the last (ResNet layer3: 8 × 8 at 128 px rather than 4 × 4). Measured on 59
-  // RSNA dev hands with the shipped model: the hottest tenth of the map lies on the hand (Otsu foreground, 34% of the
+  // RSNA dev hands with the GPU model (before weight averaging): the hottest tenth of the map lies on the hand (Otsu foreground, 34% of the
   // input) for 41% of its pixels, against 30% at the last stage, which puts its peaks on the film's edges
   saliencyTarget: () => ({ outputIndex: 0, describe: 'the bone age', stagesBeforeLast: 1 }),
   format: formatHandBoneAge,
