@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { TRAIN_SHORTHANDS } from '../../src/cli/commands/train.js';
 import { loadBundle } from '../../src/infer/index.js';
@@ -100,4 +101,11 @@ void test('the shipped hand-bone-age bundle was trained by one of the task\'s re
   } else {
     assert.equal(log.length, epochs.length);
   }
+});
+
+void test('the shipped hand-bone-age bundle, every file in its folder counted, is at most 25 MB (25,000,000 bytes)', () => {
+  const files = readdirSync(DIR, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  const bytes = files.reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
+  assert.ok(files.some((e) => e.name === 'weights.safetensors'), 'the weights are counted');
+  assert.ok(bytes <= 25_000_000, `${DIR} holds ${bytes} bytes`);
 });

@@ -8,6 +8,7 @@ import {
   OOD_FORMAT,
   OOD_FORMAT_VERSION,
   parseOodModel,
+  serializeOodModel,
   type OodFitOptions,
   type OodModel,
 } from '../../src/tasks/hand-bone-age/index.js';
@@ -102,15 +103,23 @@ void test('training films all of one shape (a set squashed to squares) give no s
   const m = fitOodModel(rows, { filmLogAspects: rows.map(() => 0) });
   assert.equal(m.filmLogAspectRange, null);
   assert.equal(checkHand(m, [0.1, -0.2], { width: 200, height: 512 }).rejected, false, 'a tall film is left to the features (and the gate)');
-  assert.deepEqual(parseOodModel(JSON.stringify(m), 'ood.json'), m);
+  assert.deepEqual(parseOodModel(serializeOodModel(m), 'ood.json'), m);
 });
 
-void test('parseOodModel round-trips a fit and rejects version-1 and malformed files with OodModelError', () => {
+void test('parseOodModel round-trips a fit (the factor as float32 bytes), still reads version 3, and rejects version-1 and malformed files with OodModelError', () => {
   const m = fitWithFilms(gaussianRows(100, [1, 2, 3]));
-  const back = parseOodModel(JSON.stringify(m), 'ood.json');
-  assert.deepEqual(back, m);
+  const text = serializeOodModel(m);
+  const back = parseOodModel(text, 'ood.json');
+  assert.deepEqual(back, m, 'the fit keeps float32 factors, so the file gives back the same model');
   assert.equal(back.format, OOD_FORMAT);
   assert.equal(back.version, OOD_FORMAT_VERSION);
+  const file = JSON.parse(text) as Record<string, unknown>;
+  assert.equal(file['choleskyLower'], undefined, 'the factor is not written as decimals');
+  assert.equal(Buffer.from(file['choleskyLowerFloat32'] as string, 'base64').length, 6 * 4, '3 × 4 / 2 float32 values');
+  // a version-3 file (the factor as a decimal list) is read, and measures the same distances
+  const v3 = Object.fromEntries(Object.entries({ ...file, version: 3, choleskyLower: m.choleskyLower }).filter(([k]) => k !== 'choleskyLowerFloat32'));
+  const old = parseOodModel(JSON.stringify(v3), 'v3/ood.json');
+  assert.equal(mahalanobis(old, [1, 1, 1]), mahalanobis(m, [1, 1, 1]));
   const v1 = JSON.stringify({
     descriptors: ['logFilmAspect'],
     low: [-0.3],
@@ -121,11 +130,20 @@ void test('parseOodModel round-trips a fit and rejects version-1 and malformed f
   assert.throws(
     () => parseOodModel(v1, 'b/ood.json'),
     (e: unknown) =>
-      e instanceof OodModelError && /b\/ood\.json: OOD file is version 1.*--resume/.test(e.message),
+      e instanceof OodModelError && /b\/ood\.json: OOD file is version 1.*versions 3 and 4.*--resume/.test(e.message),
   );
   assert.throws(() => parseOodModel('{', 'x.json'), OodModelError);
   assert.throws(
-    () => parseOodModel(JSON.stringify({ ...m, mean: [1] }), 'x.json'),
+    () => parseOodModel(JSON.stringify({ ...file, mean: [1] }), 'x.json'),
     /'mean' is not 3 numbers/,
   );
+  // truncated bytes, a non-finite value and text that is not base64 are each refused
+  const nan = Buffer.from(file['choleskyLowerFloat32'] as string, 'base64');
+  nan.writeFloatLE(Number.NaN, 8);
+  for (const bad of [(file['choleskyLowerFloat32'] as string).slice(0, 12), nan.toString('base64'), '#'.repeat(32)]) {
+    assert.throws(
+      () => parseOodModel(JSON.stringify({ ...file, choleskyLowerFloat32: bad }), 'x.json'),
+      (e: unknown) => e instanceof OodModelError && /x\.json: 'choleskyLowerFloat32' is not the base64 of 6 finite float32 values/.test(e.message),
+    );
+  }
 });

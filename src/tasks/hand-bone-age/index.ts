@@ -28,6 +28,7 @@ export {
   mahalanobis,
   checkHand,
   parseOodModel,
+  serializeOodModel,
   type OodModel,
   type OodFitOptions,
   type OodVerdict,

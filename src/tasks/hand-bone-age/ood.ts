@@ -80,14 +80,19 @@ export function handDescriptors(
 
 /** The `format` tag of ood.json files this version reads and writes. */
 export const OOD_FORMAT = 'physis-ood-mahalanobis';
-/** The ood.json format version; version 1 was the descriptor range check, no longer read. */
-export const OOD_FORMAT_VERSION = 3;
+/**
+ * The ood.json format version written: 4 stores the Cholesky factor as float32 bytes (base64), a quarter of the
+ * size of version 3's decimal list (still read); version 1 was the descriptor range check, no longer read.
+ */
+export const OOD_FORMAT_VERSION = 4;
+/** Earlier versions still read. */
+const OOD_READ_VERSIONS: readonly number[] = [3, OOD_FORMAT_VERSION];
 /** Default percentile of the training hands' distances the threshold is taken at. */
 export const DEFAULT_OOD_PERCENTILE = 0.995;
 /** Default multiple of that percentile: training distances are in-sample, new hands sit a little further. */
 export const DEFAULT_OOD_MARGIN = 1.1;
 
-/** A fitted feature-distance model (JSON-serialisable, shipped next to a bundle as `ood.json`). */
+/** A fitted feature-distance model (shipped next to a bundle as `ood.json`: see {@link serializeOodModel}). */
 export interface OodModel {
   readonly format: typeof OOD_FORMAT;
   readonly version: typeof OOD_FORMAT_VERSION;
@@ -99,7 +104,7 @@ export interface OodModel {
   readonly n: number;
   /** Mean feature vector (d values). */
   readonly mean: readonly number[];
-  /** Lower-triangular Cholesky factor of the shrunk covariance, rows packed (d(d+1)/2 values). */
+  /** Lower-triangular Cholesky factor of the shrunk covariance, rows packed (d(d+1)/2 values, each a float32). */
   readonly choleskyLower: readonly number[];
   /** Ledoit–Wolf shrinkage weight on the scaled identity, in [0, 1]. */
   readonly shrinkage: number;
@@ -165,7 +170,8 @@ export function fitOodModel(rows: readonly ArrayLike<number>[], o: OodFitOptions
     throw new OodModelError(`OOD ${(e as Error).message}`);
   }
   const shrinkage = shrunk.shrinkage;
-  const lower = shrunk.choleskyLower.map(round7);
+  // float32, as the file stores it, so the threshold is measured with the factor a reader gets back
+  const lower = shrunk.choleskyLower.map(Math.fround);
   const partial = { dim: d, mean: [...mean].map(round7), choleskyLower: lower };
   const dist = rows.map((r) => mahalanobis(partial, r)).sort((a, b) => a - b);
   const at = dist[Math.min(n - 1, Math.max(0, Math.ceil(percentile * n) - 1))] as number;
@@ -259,6 +265,32 @@ export function checkHand(
 }
 
 /**
+ * The ood.json text of a model (format version {@link OOD_FORMAT_VERSION}): every field as JSON, the packed Cholesky
+ * factor as `choleskyLowerFloat32`, the base64 of its little-endian IEEE-754 float32 values. Why bytes: the factor
+ * is d(d+1)/2 values (131,328 at d = 512); as decimals it was most of a bundle's size beside its weights.
+ * @param model - a fitted or parsed model
+ */
+export function serializeOodModel(model: OodModel): string {
+  const bytes = new Uint8Array(model.choleskyLower.length * 4);
+  const view = new DataView(bytes.buffer);
+  model.choleskyLower.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  const { choleskyLower: _omitted, ...rest } = model;
+  return `${JSON.stringify({ ...rest, version: OOD_FORMAT_VERSION, choleskyLowerFloat32: Buffer.from(bytes).toString('base64') }, null, 2)}\n`;
+}
+
+/** The packed factor of a version-4 file: base64 of `packed` little-endian float32 values, every one finite. */
+function decodeFloat32(value: unknown, packed: number, source: string): number[] {
+  const bad = new OodModelError(`${source}: 'choleskyLowerFloat32' is not the base64 of ${packed} finite float32 values`);
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw bad;
+  const bytes = Buffer.from(value, 'base64');
+  if (bytes.length !== packed * 4) throw bad;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = Array.from({ length: packed }, (_, i) => view.getFloat32(i * 4, true));
+  if (!out.every(Number.isFinite)) throw bad;
+  return out;
+}
+
+/**
  * Parse and validate an ood.json text.
  * @param text - the file's text
  * @param source - the file, named in errors
@@ -272,19 +304,18 @@ export function parseOodModel(text: string, source: string): OodModel {
   }
   if (typeof raw !== 'object' || raw === null) throw new OodModelError(`${source}: not a JSON object`);
   const r = raw as Record<string, unknown>;
-  if (r['format'] !== OOD_FORMAT || r['version'] !== OOD_FORMAT_VERSION) {
+  if (r['format'] !== OOD_FORMAT || typeof r['version'] !== 'number' || !OOD_READ_VERSIONS.includes(r['version'])) {
     const found =
       r['format'] === undefined
         ? `version 1 (descriptor ranges)`
         : `format ${String(r['format'])} version ${String(r['version'])}`;
     throw new OodModelError(
-      `${source}: OOD file is ${found}; this Physis reads only ${OOD_FORMAT} version ${OOD_FORMAT_VERSION}. ` +
+      `${source}: OOD file is ${found}; this Physis reads only ${OOD_FORMAT} versions ${OOD_READ_VERSIONS.join(' and ')}. ` +
         `Refit it with \`physis train … --resume\` on the bundle's run folder`,
     );
   }
   const dim = r['dim'];
   const mean = r['mean'];
-  const chol = r['choleskyLower'];
   const num = (k: string): number => {
     const v = r[k];
     if (typeof v !== 'number' || !Number.isFinite(v))
@@ -302,8 +333,15 @@ export function parseOodModel(text: string, source: string): OodModel {
   if (!Array.isArray(mean) || mean.length !== dim || !mean.every((v) => typeof v === 'number'))
     throw new OodModelError(`${source}: 'mean' is not ${dim} numbers`);
   const packed = (dim * (dim + 1)) / 2;
-  if (!Array.isArray(chol) || chol.length !== packed || !chol.every((v) => typeof v === 'number'))
-    throw new OodModelError(`${source}: 'choleskyLower' is not ${packed} numbers`);
+  let chol: number[];
+  if (r['version'] === 3) {
+    const list = r['choleskyLower'];
+    if (!Array.isArray(list) || list.length !== packed || !list.every((v) => typeof v === 'number' && Number.isFinite(v)))
+      throw new OodModelError(`${source}: 'choleskyLower' is not ${packed} numbers`);
+    chol = list as number[];
+  } else {
+    chol = decodeFloat32(r['choleskyLowerFloat32'], packed, source);
+  }
   return {
     format: OOD_FORMAT,
     version: OOD_FORMAT_VERSION,
@@ -311,7 +349,7 @@ export function parseOodModel(text: string, source: string): OodModel {
     dim,
     n: num('n'),
     mean: mean as number[],
-    choleskyLower: chol as number[],
+    choleskyLower: chol,
     shrinkage: num('shrinkage'),
     percentile: num('percentile'),
     margin: num('margin'),

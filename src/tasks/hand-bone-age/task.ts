@@ -40,7 +40,7 @@ import {
 import type { FilmResult, InputSpec, Task } from '../task.js';
 import { HAND_AGE_BANDS_MONTHS, HAND_BONE_AGE_RECIPE, HAND_GPU_RECIPE, HAND_PUBLISHED_RESULTS, HAND_SEED_PAPER_RECIPE, HAND_SWA_RECIPE, HAND_WITHIN_THRESHOLDS_MONTHS, sexInput, type HandRecipe } from './config.js';
 import { readBoneAgeLabels } from './labels.js';
-import { checkHand, fitOodModel, handDescriptors } from './ood.js';
+import { checkHand, fitOodModel, handDescriptors, serializeOodModel } from './ood.js';
 import { predictHandBoneAge, type Interval90 } from './predict.js';
 import { requireSex, type Sex } from './sex.js';
 import { INTERVAL_FILE, INTERVAL_ROLE, OOD_FILE, OOD_ROLE, openHandMember, type HandState, type IntervalCalibrationFile } from './state.js';
@@ -192,7 +192,7 @@ async function finalise(ctx: FinaliseContext<HandItem>): Promise<Finalised> {
   return {
     metrics,
     artifacts: [
-      { path: OOD_FILE, role: OOD_ROLE, bytes: enc.encode(`${JSON.stringify(ood, null, 2)}\n`) },
+      { path: OOD_FILE, role: OOD_ROLE, bytes: enc.encode(serializeOodModel(ood)) },
       { path: INTERVAL_FILE, role: INTERVAL_ROLE, bytes: enc.encode(`${JSON.stringify(calibration, null, 2)}\n`) },
     ],
   };
