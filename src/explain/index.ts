@@ -16,4 +16,4 @@ export {
   type SaliencyInMaskSummary,
 } from './saliency-in-mask.js';
 export { maskInInput } from './mask-in-input.js';
-export { saliencyOnFilm } from './saliency-on-film.js';
+export { saliencyOnFilm, heatmapOnFilm, pictureGrid, displayOnGrid } from './saliency-on-film.js';

@@ -17,9 +17,8 @@
  * const summary = await pollOnce({ client, filter: { modality: 'DX' }, ...trip });
  * summary; // -> { found: 2, skipped: 0, analysed: 2, stored: 2, failed: 0, storedObjects: 3, failures: [] }
  */
-import { saliencyOnFilm } from '../explain/index.js';
-import { displayImage } from '../preprocess/index.js';
-import { remapUid, type Radiograph } from '../radiograph/index.js';
+import { displayOnGrid, pictureGrid, saliencyOnFilm } from '../explain/index.js';
+import { remapUid } from '../radiograph/index.js';
 import type { JsonValue, RegistryStore } from '../registry/index.js';
 import { ingestBytes, type FilmResult, type IngestFilmOutcome, type IngestModels, type Task } from '../tasks/index.js';
 import type { InstanceRecord, InstanceRef, StowResult } from './dicomweb/index.js';
@@ -115,28 +114,6 @@ export async function resultsStored(store: RegistryStore, sopInstanceUid: string
     if ((await store.auditLog({ tableName: 'files', rowId: f.id })).some((e) => e.action === PACS_RESULTS_STORED)) return true;
   }
   return false;
-}
-
-/** A grid no larger than `maxSidePx` on its longer side, with the film's aspect. */
-function pictureGrid(film: { width: number; height: number }, maxSidePx: number): { width: number; height: number } {
-  const scale = Math.min(1, maxSidePx / Math.max(film.width, film.height));
-  return { width: Math.max(1, Math.round(film.width * scale)), height: Math.max(1, Math.round(film.height * scale)) };
-}
-
-/** The film's display values (in [0, 1]) sampled at the grid's pixel centres as 8-bit grey. */
-function displayOnGrid(radiograph: Radiograph, grid: { width: number; height: number }): Uint8Array {
-  const d = displayImage(radiograph);
-  const out = new Uint8Array(grid.width * grid.height);
-  const fx = d.width / grid.width;
-  const fy = d.height / grid.height;
-  for (let gy = 0; gy < grid.height; gy++) {
-    const y = Math.min(d.height - 1, Math.floor((gy + 0.5) * fy));
-    for (let gx = 0; gx < grid.width; gx++) {
-      const x = Math.min(d.width - 1, Math.floor((gx + 0.5) * fx));
-      out[gy * grid.width + gx] = Math.round(255 * Math.min(1, Math.max(0, d.data[y * d.width + x] ?? 0)));
-    }
-  }
-  return out;
 }
 
 /** The task line of a result: the caption's answer line, the refusal, or the error. */

@@ -15,7 +15,7 @@
  * await closeTaskModels(models);
  */
 import { writeFileSync } from 'node:fs';
-import { encodeRgbaPng, gradCam, overlayHeatmap, type SaliencyMap } from '../explain/index.js';
+import { encodeRgbaPng, gradCam, heatmapOnFilm, type SaliencyMap } from '../explain/index.js';
 import {
   createMemberRunner,
   disposeModelSet,
@@ -269,8 +269,9 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
     if (o.heatmapPath !== undefined || o.onSaliency !== undefined) {
       const s = meanSaliency(task, routes, variants, prepared, set.composite !== null);
       if (o.heatmapPath !== undefined) {
-        const size = prepared.image.width;
-        writeFileSync(o.heatmapPath, encodeRgbaPng(overlayHeatmap(prepared.image, { width: size, height: size, data: s.map }), size, size));
+        // on the film as analysed, at its own shape, not on the square model input
+        const picture = heatmapOnFilm(s.map, prepared, radiograph);
+        writeFileSync(o.heatmapPath, encodeRgbaPng(picture.rgba, picture.width, picture.height));
         heat = s.method === 'Grad-CAM' ? { heatmap: o.heatmapPath } : { heatmap: o.heatmapPath, heatmapMethod: s.method };
       }
       o.onSaliency?.({ map: s.map, prepared, radiograph, method: s.method });
