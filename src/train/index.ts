@@ -34,6 +34,7 @@ export {
 } from './early-stopping.js';
 export { DataLoader, type DataLoaderOptions } from './data-loader.js';
 export { collate, loadBatch, type Batch, type Sample, type SampleContext, type SampleModule } from './load-batch.js';
+export { preparedOnce, shownPixels } from './sample-image.js';
 export { TrainDivergedError } from './errors.js';
 export {
   RunLockedError,

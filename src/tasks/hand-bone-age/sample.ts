@@ -7,10 +7,9 @@
  * busy. The preprocessed (un-augmented) image is cached per worker when `cache` is set, so later epochs only pay for
  * the augmentation warp.
  */
-import { preprocess, type PreprocessOptions } from '../../preprocess/index.js';
+import { preprocess, type AugmentationConfig, type GrayImage, type PreprocessOptions } from '../../preprocess/index.js';
 import { readRadiograph } from '../../radiograph/index.js';
-import { augment, type AugmentationConfig, type GrayImage } from '../../preprocess/index.js';
-import type { Sample, SampleContext } from '../../train/index.js';
+import { preparedOnce, shownPixels, type Sample, type SampleContext } from '../../train/index.js';
 import { sexInput } from './config.js';
 import { handDescriptors } from './ood.js';
 
@@ -31,25 +30,21 @@ export interface HandSampleOptions {
   readonly cache: boolean;
 }
 
-const cache = new Map<string, { image: GrayImage; descriptors: Float32Array; filmSize: Float32Array }>();
-
 /**
  * Preprocess one radiograph to the square model input in [0, 1], with its OOD descriptors.
  * @param path - the image file
  * @param options - preprocessing and cache
  */
 export async function preprocessHandImage(path: string, options: Pick<HandSampleOptions, 'preprocessing' | 'cache'>): Promise<{ image: GrayImage; descriptors: Float32Array; filmSize: Float32Array }> {
-  const hit = options.cache ? cache.get(path) : undefined;
-  if (hit) return hit;
-  const radiograph = await readRadiograph(path);
-  const pre = preprocess(radiograph, options.preprocessing);
-  const result = {
-    image: { width: pre.image.width, height: pre.image.height, data: pre.image.data },
-    descriptors: Float32Array.from(handDescriptors({ width: radiograph.columns, height: radiograph.rows }, pre)),
-    filmSize: Float32Array.from([radiograph.columns, radiograph.rows]),
-  };
-  if (options.cache) cache.set(path, result);
-  return result;
+  return preparedOnce(path, options.preprocessing, options.cache, async () => {
+    const radiograph = await readRadiograph(path);
+    const pre = preprocess(radiograph, options.preprocessing);
+    return {
+      image: pre.image,
+      descriptors: Float32Array.from(handDescriptors({ width: radiograph.columns, height: radiograph.rows }, pre)),
+      filmSize: Float32Array.from([radiograph.columns, radiograph.rows]),
+    };
+  });
 }
 
 /**
@@ -61,11 +56,9 @@ export async function loadSample(item: unknown, context: SampleContext): Promise
   const it = item as HandLoaderItem;
   const options = context.options as HandSampleOptions;
   const pre = await preprocessHandImage(it.path, options);
-  let image = pre.image;
-  if (context.train && options.augmentation) image = augment(image, context.rng, options.augmentation);
   // copies: cached arrays must not be transferred (detached) to the main thread
   return {
-    image: Float32Array.from(image.data),
+    image: shownPixels(pre.image, context, options.augmentation),
     target: it.boneAgeMonths,
     extra: sexInput(it.sex),
     descriptors: Float32Array.from(pre.descriptors),

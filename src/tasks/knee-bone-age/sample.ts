@@ -6,9 +6,9 @@
  * Why mirror: the published system used left and right knees alike; mirroring every right knee to the left gives the
  * network one geometry (the fibula on one side) instead of two, as the hand model sees only left hands.
  */
-import { augment, preprocess, type AugmentationConfig, type GrayImage, type PreprocessOptions } from '../../preprocess/index.js';
+import { preprocess, type AugmentationConfig, type GrayImage, type PreprocessOptions } from '../../preprocess/index.js';
 import { readRadiograph } from '../../radiograph/index.js';
-import type { Sample, SampleContext } from '../../train/index.js';
+import { preparedOnce, shownPixels, type Sample, type SampleContext } from '../../train/index.js';
 import { kneeExtraInputs } from './config.js';
 
 /** One item as the loader sends it to a worker. */
@@ -28,22 +28,17 @@ export interface KneeSampleOptions {
   readonly cache: boolean;
 }
 
-const cache = new Map<string, GrayImage>();
-
 /**
  * Preprocess one knee film to the model's input, mirrored to a left knee when its laterality says right.
  * @param item - the film and its laterality
  * @param options - preprocessing and cache
  */
 export async function preprocessKneeImage(item: Pick<KneeLoaderItem, 'path' | 'laterality'>, options: Pick<KneeSampleOptions, 'preprocessing' | 'cache'>): Promise<GrayImage> {
-  const hit = options.cache ? cache.get(item.path) : undefined;
-  if (hit) return hit;
-  const read = await readRadiograph(item.path);
-  const radiograph = item.laterality === null ? read : { ...read, metadata: { ...read.metadata, laterality: item.laterality, lateralitySource: 'sidecar' as const } };
-  const pre = preprocess(radiograph, { ...options.preprocessing, lateralityTarget: 'L' });
-  const image = { width: pre.image.width, height: pre.image.height, data: pre.image.data };
-  if (options.cache) cache.set(item.path, image);
-  return image;
+  return preparedOnce(item.path, [options.preprocessing, item.laterality], options.cache, async (): Promise<GrayImage> => {
+    const read = await readRadiograph(item.path);
+    const radiograph = item.laterality === null ? read : { ...read, metadata: { ...read.metadata, laterality: item.laterality, lateralitySource: 'sidecar' as const } };
+    return preprocess(radiograph, { ...options.preprocessing, lateralityTarget: 'L' }).image;
+  });
 }
 
 /**
@@ -54,10 +49,8 @@ export async function preprocessKneeImage(item: Pick<KneeLoaderItem, 'path' | 'l
 export async function loadSample(item: unknown, context: SampleContext): Promise<Sample> {
   const it = item as KneeLoaderItem;
   const options = context.options as KneeSampleOptions;
-  let image = await preprocessKneeImage(it, options);
-  if (context.train && options.augmentation) image = augment(image, context.rng, options.augmentation);
   return {
-    image: Float32Array.from(image.data),
+    image: shownPixels(await preprocessKneeImage(it, options), context, options.augmentation),
     target: it.boneAgeMonths,
     extra: Float32Array.from(kneeExtraInputs(it.sex, it.chronologicalAgeMonths)),
   };

@@ -6,9 +6,9 @@
  * Why in workers: decoding and preprocessing are the parallel part of a step; the un-augmented image is cached per
  * worker when `cache` is set, so later epochs only pay for the augmentation warp.
  */
-import { augment, preprocess, type AugmentationConfig, type GrayImage, type PreprocessOptions } from '../../preprocess/index.js';
+import { preprocess, type AugmentationConfig, type GrayImage, type PreprocessOptions } from '../../preprocess/index.js';
 import { readRadiograph } from '../../radiograph/index.js';
-import type { Sample, SampleContext } from '../../train/index.js';
+import { preparedOnce, shownPixels, type Sample, type SampleContext } from '../../train/index.js';
 import { ageClassOf, type SkullView } from './config.js';
 
 /** One item as the loader sends it to a worker. */
@@ -30,8 +30,6 @@ export function viewInput(view: SkullView): number {
   return view === 'LATERAL' ? 1 : 0;
 }
 
-const cache = new Map<string, GrayImage>();
-
 /**
  * Load one sample.
  * @param item - a {@link SkullLoaderItem}
@@ -40,16 +38,9 @@ const cache = new Map<string, GrayImage>();
 export async function loadSample(item: unknown, context: SampleContext): Promise<Sample> {
   const it = item as SkullLoaderItem;
   const options = context.options as SkullSampleOptions;
-  let image = options.cache ? cache.get(it.path) : undefined;
-  if (image === undefined) {
-    const pre = preprocess(await readRadiograph(it.path), options.preprocessing);
-    image = { width: pre.image.width, height: pre.image.height, data: pre.image.data };
-    if (options.cache) cache.set(it.path, image);
-  }
-  const shown = context.train && options.augmentation ? augment(image, context.rng, options.augmentation) : image;
-  // copies: cached arrays must not be transferred (detached) to the main thread
+  const image = await preparedOnce(it.path, options.preprocessing, options.cache, async (): Promise<GrayImage> => preprocess(await readRadiograph(it.path), options.preprocessing).image);
   return {
-    image: Float32Array.from(shown.data),
+    image: shownPixels(image, context, options.augmentation),
     target: Float32Array.from([it.ageMonths, ageClassOf(it.ageMonths)]),
     extra: viewInput(it.view),
   };

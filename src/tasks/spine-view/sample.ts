@@ -6,9 +6,9 @@
  * Why the weight and class count travel in the target: the loss sees only the network's output and the collated
  * target, and both depend on the labels file (its class list and class frequencies), not on the recipe.
  */
-import { augment, preprocess, type AugmentationConfig, type GrayImage, type PreprocessOptions } from '../../preprocess/index.js';
+import { preprocess, type AugmentationConfig, type GrayImage, type PreprocessOptions } from '../../preprocess/index.js';
 import { readRadiograph } from '../../radiograph/index.js';
-import type { Sample, SampleContext } from '../../train/index.js';
+import { preparedOnce, shownPixels, type Sample, type SampleContext } from '../../train/index.js';
 
 /** One item as the loader sends it to a worker. */
 export interface SpineViewLoaderItem {
@@ -25,8 +25,6 @@ export interface SpineViewSampleOptions {
   readonly cache: boolean;
 }
 
-const cache = new Map<string, GrayImage>();
-
 /**
  * Load one sample.
  * @param item - a {@link SpineViewLoaderItem}
@@ -35,13 +33,6 @@ const cache = new Map<string, GrayImage>();
 export async function loadSample(item: unknown, context: SampleContext): Promise<Sample> {
   const it = item as SpineViewLoaderItem;
   const options = context.options as SpineViewSampleOptions;
-  let image = options.cache ? cache.get(it.path) : undefined;
-  if (image === undefined) {
-    const pre = preprocess(await readRadiograph(it.path), options.preprocessing);
-    image = { width: pre.image.width, height: pre.image.height, data: pre.image.data };
-    if (options.cache) cache.set(it.path, image);
-  }
-  const shown = context.train && options.augmentation ? augment(image, context.rng, options.augmentation) : image;
-  // copies: cached arrays must not be transferred (detached) to the main thread
-  return { image: Float32Array.from(shown.data), target: Float32Array.from([it.classIndex, it.weight, it.classCount]) };
+  const image = await preparedOnce(it.path, options.preprocessing, options.cache, async (): Promise<GrayImage> => preprocess(await readRadiograph(it.path), options.preprocessing).image);
+  return { image: shownPixels(image, context, options.augmentation), target: Float32Array.from([it.classIndex, it.weight, it.classCount]) };
 }

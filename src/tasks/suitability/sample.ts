@@ -8,9 +8,9 @@
  * label and the pixels must come from the same draw. Training passes draw it at random; other passes use a fixed
  * transform per film (from its path), so dev metrics compare across epochs; finalisation may name the transform.
  */
-import { augment, type AugmentationConfig, type GrayImage, type Reorientation } from '../../preprocess/index.js';
+import type { AugmentationConfig, Reorientation } from '../../preprocess/index.js';
 import { readRadiograph } from '../../radiograph/index.js';
-import type { Sample, SampleContext } from '../../train/index.js';
+import { preparedOnce, shownPixels, type Sample, type SampleContext } from '../../train/index.js';
 import { ANATOMY, LATERALITY, MODALITY, TRANSFORM_RATES, VIEW, type Anatomy, type ImageModality, type LateralityAsSeen, type View } from './config.js';
 import { gateDisplay, gateInput } from './gate-input.js';
 import { fnv1a } from './labels.js';
@@ -32,8 +32,6 @@ export interface SuitabilitySampleOptions {
   readonly augmentation: AugmentationConfig | null;
   readonly cache: boolean;
 }
-
-const cache = new Map<string, GrayImage>();
 
 /** A fixed pseudo-random stream from a string (xorshift seeded by its FNV-1a hash). */
 function fixedStream(key: string): () => number {
@@ -94,13 +92,7 @@ export function targetsOf(it: Pick<SuitabilityLoaderItem, 'anatomy' | 'view' | '
 export async function loadSample(item: unknown, context: SampleContext): Promise<Sample> {
   const it = item as SuitabilityLoaderItem;
   const o = context.options as SuitabilitySampleOptions;
-  let display = o.cache ? cache.get(it.path) : undefined;
-  if (display === undefined) {
-    display = gateDisplay(await readRadiograph(it.path), o.size);
-    if (o.cache) cache.set(it.path, display);
-  }
+  const display = await preparedOnce(it.path, ['gate display', o.size], o.cache, async () => gateDisplay(await readRadiograph(it.path), o.size));
   const t = it.transform ?? (context.train ? drawTransform(() => context.rng.uniform(0, 1)) : evaluationTransform(it.path));
-  let image = gateInput(display, o.size, t).image;
-  if (context.train && o.augmentation) image = augment(image, context.rng, o.augmentation);
-  return { image: Float32Array.from(image.data), target: targetsOf(it, t) };
+  return { image: shownPixels(gateInput(display, o.size, t).image, context, o.augmentation), target: targetsOf(it, t) };
 }
