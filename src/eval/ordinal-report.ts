@@ -13,14 +13,14 @@
  * regression report: one file, inline SVG, no executable script, every text escaped; the JSON twin (the report
  * object) feeds scripts.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MeanSd } from './aggregate-folds.js';
 import { classificationMetrics, type ClassMetrics } from './classification-metrics.js';
 import { confusionSvg } from './confusion-svg.js';
 import { MetricInputError } from './errors.js';
 import { mean } from './stats.js';
-import { factsTable, reportPageEnd, reportPageStart } from './report-page.js';
+import { checkImageFiles, factsTable, imagesSection, reportPageEnd, reportPageStart, writeReportImages, type ReportPageImage } from './report-page.js';
 import { checkReportTable, reportTablesHtml, type ReportTable } from './report-table.js';
 import { escapeXml, scatterSvg } from './svg-plots.js';
 
@@ -85,12 +85,7 @@ export interface PublishedOrdinalResult {
 }
 
 /** An image shown in the report (e.g. a saliency example), written next to the HTML. */
-export interface OrdinalReportImage {
-  /** Plain file name (letters, digits, `.`, `_`, `-`), written into the report's folder. */
-  readonly file: string;
-  readonly caption: string;
-  readonly bytes: Uint8Array;
-}
+export type OrdinalReportImage = ReportPageImage;
 
 /** Options of {@link buildOrdinalReport}. */
 export interface OrdinalReportOptions {
@@ -197,23 +192,6 @@ export function ordinalMetrics(
     macroF1: c.macroF1,
     confusion: c.confusion,
   };
-}
-
-const SAFE_FILE = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
-
-function checkImageFiles(images: readonly { readonly file: string }[]): void {
-  const seen = new Set<string>();
-  for (const image of images) {
-    // A name with a slash or `..` would write outside the report's folder, and one with a scheme or space would
-    // not resolve as a relative <img src>; report images are files beside the HTML and nothing else.
-    if (!SAFE_FILE.test(image.file)) {
-      throw new MetricInputError(
-        `image file '${image.file}' must be a plain file name (letters, digits, '.', '_', '-')`,
-      );
-    }
-    if (seen.has(image.file)) throw new MetricInputError(`image file '${image.file}' is given twice`);
-    seen.add(image.file);
-  }
 }
 
 function byNaturalOrder(a: string, b: string): number {
@@ -427,18 +405,6 @@ function sliceSection(report: OrdinalReport, heading: string, m: OrdinalMetrics)
 ${perClassTable(m)}</div></section>`;
 }
 
-function imagesSection(report: OrdinalReport): string {
-  const images = report.images ?? [];
-  if (images.length === 0) return '';
-  const figures = images
-    .map(
-      (i) =>
-        `<figure><img src="${escapeXml(i.file)}" alt="${escapeXml(i.caption)}"><figcaption>${escapeXml(i.caption)}</figcaption></figure>`,
-    )
-    .join('\n');
-  return `<h2>Images</h2>\n<div class="plots">${figures}</div>`;
-}
-
 /**
  * Render a report as one self-contained HTML document (inline SVG; images by relative file name; the report's JSON
  * embedded as an inert `application/json` block, as in the regression report).
@@ -479,7 +445,7 @@ ${slices}
 <h2>Continuous estimate</h2>
 <div class="plots">${scatter}</div>
 ${reportTablesHtml(report.tables ?? [])}
-${imagesSection(report)}
+${imagesSection(report.images ?? [])}
 ${reportPageEnd(report)}`;
 }
 
@@ -494,9 +460,7 @@ export function writeOrdinalReport(
   report: OrdinalReport,
   images?: OrdinalReportOptions['images'],
 ): { htmlPath: string; jsonPath: string } {
-  checkImageFiles(images ?? []);
-  mkdirSync(dir, { recursive: true });
-  for (const image of images ?? []) writeFileSync(join(dir, image.file), image.bytes);
+  writeReportImages(dir, images ?? []);
   const htmlPath = join(dir, 'report.html');
   const jsonPath = join(dir, 'report.json');
   writeFileSync(htmlPath, renderOrdinalReportHtml(report));

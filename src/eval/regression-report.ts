@@ -15,7 +15,8 @@ import {
   type GroupedRegressionMetrics,
   type RegressionSample,
 } from './grouped-metrics.js';
-import { factsTable, reportPageEnd, reportPageStart } from './report-page.js';
+import { checkImageFiles, factsTable, imagesSection, reportPageEnd, reportPageStart, writeReportImages, type ReportPageImage } from './report-page.js';
+import { checkReportTable, reportTablesHtml, type ReportTable } from './report-table.js';
 import type { RegressionMetrics } from './regression-metrics.js';
 import { barSvg, escapeXml, scatterSvg } from './svg-plots.js';
 
@@ -38,6 +39,10 @@ export interface RegressionReport {
   readonly data?: string;
   /** The same cases scored against other references, or other estimators against the reference (overall metrics). */
   readonly comparisons?: readonly { readonly label: string; readonly metrics: RegressionMetrics }[];
+  /** The task's own measurements (e.g. where saliency maps fall), shown after the plots. */
+  readonly tables?: readonly ReportTable[];
+  /** Images shown last (names and captions; the files lie beside the HTML). */
+  readonly images?: readonly { readonly file: string; readonly caption: string }[];
 }
 
 /**
@@ -73,6 +78,10 @@ export interface RegressionReportOptions extends GroupedMetricOptions {
    * another estimator against the same reference (e.g. a trivial baseline), each labelled in words.
    */
   readonly comparisons?: readonly { readonly label: string; readonly samples: readonly RegressionSample[] }[];
+  /** The task's own measurements, shown after the plots. */
+  readonly tables?: readonly ReportTable[];
+  /** Images (e.g. saliency examples); their bytes are written by {@link writeRegressionReport}. */
+  readonly images?: readonly ReportPageImage[];
 }
 
 /**
@@ -84,6 +93,9 @@ export function buildRegressionReport(
   samples: readonly RegressionSample[],
   options: RegressionReportOptions,
 ): RegressionReport {
+  const images = (options.images ?? []).map((i) => ({ file: i.file, caption: i.caption }));
+  checkImageFiles(images);
+  for (const t of options.tables ?? []) checkReportTable(t);
   return {
     title: options.title,
     createdAt: (options.createdAt ?? new Date()).toISOString(),
@@ -97,6 +109,8 @@ export function buildRegressionReport(
     ...(options.comparisons && options.comparisons.length > 0
       ? { comparisons: options.comparisons.map((c) => ({ label: c.label, metrics: groupedRegressionMetrics(c.samples, options).overall })) }
       : {}),
+    ...(options.tables && options.tables.length > 0 ? { tables: options.tables } : {}),
+    ...(images.length > 0 ? { images } : {}),
   };
 }
 
@@ -217,6 +231,8 @@ ${scatter}
 ${blandAltmanPlot}
 ${bandPlot}
 </div>
+${reportTablesHtml(report.tables ?? [])}
+${imagesSection(report.images ?? [])}
 ${reportPageEnd(report)}`;
 }
 
@@ -225,12 +241,15 @@ ${reportPageEnd(report)}`;
  * @param dir - output folder
  * @param report - the report
  * @param name - base file name, default `report`
+ * @param images - the image bytes to write beside the HTML (the list given to the report)
  */
 export function writeRegressionReport(
   dir: string,
   report: RegressionReport,
   name = 'report',
+  images: readonly ReportPageImage[] = [],
 ): { htmlPath: string; jsonPath: string } {
+  writeReportImages(dir, images);
   mkdirSync(dir, { recursive: true });
   const htmlPath = join(dir, `${name}.html`);
   const jsonPath = join(dir, `${name}.json`);

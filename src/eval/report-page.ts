@@ -4,6 +4,9 @@
  * reports are read side by side (one per task), so they look alike, and the embedded JSON is escaped
  * the same way in each (a `</script>` inside a string must not end the block).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MetricInputError } from './errors.js';
 import { escapeXml } from './svg-plots.js';
 
 const STYLE = `body{font-family:sans-serif;margin:24px;max-width:1200px;color:#222}
@@ -55,4 +58,54 @@ export function reportPageEnd(report: unknown): string {
   return `<script type="application/json" id="report-data">${JSON.stringify(report).replace(/</g, '\\u003c')}</script>
 </body></html>
 `;
+}
+
+/** An image shown in a report (e.g. a saliency example), written next to the HTML. */
+export interface ReportPageImage {
+  /** Plain file name (letters, digits, `.`, `_`, `-`), written into the report's folder. */
+  readonly file: string;
+  readonly caption: string;
+  readonly bytes: Uint8Array;
+}
+
+const SAFE_FILE = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+/**
+ * Refuse image names that are not plain, distinct file names.
+ * @param images - the report's images (names only are read)
+ */
+export function checkImageFiles(images: readonly { readonly file: string }[]): void {
+  const seen = new Set<string>();
+  for (const image of images) {
+    // A name with a slash or `..` would write outside the report's folder, and one with a scheme or space would
+    // not resolve as a relative <img src>; report images are files beside the HTML and nothing else.
+    if (!SAFE_FILE.test(image.file)) {
+      throw new MetricInputError(`image file '${image.file}' must be a plain file name (letters, digits, '.', '_', '-')`);
+    }
+    if (seen.has(image.file)) throw new MetricInputError(`image file '${image.file}' is given twice`);
+    seen.add(image.file);
+  }
+}
+
+/**
+ * The images of a report as captioned figures (by relative file name); empty when there are none.
+ * @param images - names and captions
+ */
+export function imagesSection(images: readonly { readonly file: string; readonly caption: string }[]): string {
+  if (images.length === 0) return '';
+  const figures = images
+    .map((i) => `<figure><img src="${escapeXml(i.file)}" alt="${escapeXml(i.caption)}"><figcaption>${escapeXml(i.caption)}</figcaption></figure>`)
+    .join('\n');
+  return `<h2>Images</h2>\n<div class="plots">${figures}</div>`;
+}
+
+/**
+ * Write a report's image files into its folder (created if missing), after checking their names.
+ * @param dir - the report's folder
+ * @param images - names and bytes
+ */
+export function writeReportImages(dir: string, images: readonly ReportPageImage[]): void {
+  checkImageFiles(images);
+  mkdirSync(dir, { recursive: true });
+  for (const image of images) writeFileSync(join(dir, image.file), image.bytes);
 }

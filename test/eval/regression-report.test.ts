@@ -57,6 +57,25 @@ void test('writeRegressionReport writes HTML and JSON, with fold aggregates', ()
   }
 });
 
+void test('a regression report shows the task\'s tables and images (escaped), keeps image bytes out of its JSON, writes them beside the HTML, and refuses an image name that leaves the folder', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'physis-report-'));
+  try {
+    const tables = [{ title: 'Where the maps fall <here>', columns: ['map', 'share'], rows: [['last', '20%']], note: 'on 2 films' }];
+    const images = [{ file: 'saliency-1.png', caption: 'film <1>', bytes: Uint8Array.from([7, 8, 9]) }];
+    const report = buildRegressionReport(SAMPLES, { title: 't', unit: 'months', tables, images });
+    const html = renderRegressionReportHtml(report);
+    assert.ok(html.includes('Where the maps fall &lt;here&gt;') && html.includes('<td>20%</td>'), 'the table');
+    assert.ok(html.includes('<img src="saliency-1.png" alt="film &lt;1&gt;">'), 'the image by its relative name');
+    const { jsonPath } = writeRegressionReport(dir, report, 'report', images);
+    assert.deepEqual((JSON.parse(readFileSync(jsonPath, 'utf8')) as { images: unknown }).images, [{ file: 'saliency-1.png', caption: 'film <1>' }]);
+    assert.deepEqual([...readFileSync(join(dir, 'saliency-1.png'))], [7, 8, 9]);
+    assert.throws(() => buildRegressionReport(SAMPLES, { title: 't', unit: 'months', images: [{ file: '../x.png', caption: '', bytes: new Uint8Array() }] }), /plain file name/);
+    assert.throws(() => buildRegressionReport(SAMPLES, { title: 't', unit: 'months', tables: [{ title: 'x', columns: ['a', 'b'], rows: [['1']] }] }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 void test('niceTicks covers the range with 1/2/5 steps', () => {
   assert.deepEqual(niceTicks(0, 228), [0, 50, 100, 150, 200, 250]);
   assert.deepEqual(niceTicks(-12.3, 7.9, 4), [-20, -10, 0, 10]);

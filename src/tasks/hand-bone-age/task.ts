@@ -17,7 +17,6 @@ import {
   scaledInterval,
   spreadOf,
   writeRegressionReport,
-  type MeanSd,
   type RegressionMetrics,
   type RegressionSample,
 } from '../../eval/index.js';
@@ -41,6 +40,7 @@ import type { FilmResult, InputSpec, Task } from '../task.js';
 import { HAND_AGE_BANDS_MONTHS, HAND_BONE_AGE_RECIPE, HAND_GPU_RECIPE, HAND_PUBLISHED_RESULTS, HAND_SEED_PAPER_RECIPE, HAND_SWA_RECIPE, HAND_WITHIN_THRESHOLDS_MONTHS, sexInput, type HandRecipe } from './config.js';
 import { readBoneAgeLabels } from './labels.js';
 import { checkHand, fitOodModel, handDescriptors, serializeOodModel } from './ood.js';
+import { HAND_SALIENCY_STAGES_BEFORE_LAST, measureHandSaliency } from './saliency.js';
 import { predictHandBoneAge, type Interval90 } from './predict.js';
 import { requireSex, type Sex } from './sex.js';
 import { INTERVAL_FILE, INTERVAL_ROLE, OOD_FILE, OOD_ROLE, openHandMember, type HandState, type IntervalCalibrationFile } from './state.js';
@@ -102,8 +102,17 @@ function samplesOf(outputs: readonly Float32Array[], items: readonly HandItem[])
   return items.map((it, i) => ({ predicted: outputs[i]?.[0] as number, reference: it.boneAgeMonths, sex: it.sex, id: it.id }));
 }
 
-function regressionReport(samples: RegressionSample[], o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>> }): TaskReport {
-  const report = buildRegressionReport(samples, { title: o.title, unit: 'months', facts: o.facts, data: o.data, ...REPORT_GROUPS, ...(o.folds ? { folds: o.folds } : {}) });
+function regressionReport(samples: RegressionSample[], o: Parameters<Task<HandItem, HandState>['report']>[2]): TaskReport {
+  const report = buildRegressionReport(samples, {
+    title: o.title,
+    unit: 'months',
+    facts: o.facts,
+    data: o.data,
+    ...REPORT_GROUPS,
+    ...(o.folds ? { folds: o.folds } : {}),
+    ...(o.images ? { images: o.images } : {}),
+    ...(o.tables ? { tables: o.tables } : {}),
+  });
   const m = report.metrics.overall;
   const slices: [string, string, RegressionMetrics][] = [
     ...Object.entries(report.metrics.bySex).map(([sex, x]): [string, string, RegressionMetrics] => [`sex=${sex}`, `sex ${sex}`, x]),
@@ -121,7 +130,7 @@ function regressionReport(samples: RegressionSample[], o: { title: string; facts
         { name: `bias[${key}]`, value: x.bias, unit: 'months', data: `${o.data}: ${words}, ${x.n} images` },
       ]),
     ],
-    write: (dir) => writeRegressionReport(dir, report),
+    write: (dir) => writeRegressionReport(dir, report, 'report', o.images),
   };
 }
 
@@ -356,14 +365,10 @@ export const HAND_BONE_AGE_TASK: Task<HandItem, HandState> = {
     return verdict.rejected ? (verdict.reason ?? 'not a hand radiograph') : null;
   },
   predict: predictHandBoneAge,
-  // the bone age, mapped two stages before the last (ResNet layer2: 16 × 16 at 128 px rather than 4 × 4). Grad-CAM's
-  // coarse last map is the most class-specific (Selvaraju et al., ICCV 2017) but on this low-resolution input it does
-  // not find the hand. Measured with the shipped (averaged) weights on the 177 RSNA dev hands at <=512 px: the hottest
-  // tenth of the map lies on the hand (Otsu foreground of the input, 28% of it) for 62% of its pixels and the map's
-  // peak on it for 81% of films, against 34% and 26% one stage before the last and 20% and 16% at the last stage; on
-  // 150 training films, 62% / 78% against 42% / 41% and 30% / 26%. The map's energy on the hand stays near chance
-  // (32% against 28%): it points at the hand, it does not yet single out its growth plates.
-  saliencyTarget: () => ({ outputIndex: 0, describe: 'the bone age', stagesBeforeLast: 2 }),
+  // the bone age, mapped two stages before the last feature map (ResNet layer2: 16 × 16 at 128 px rather than 4 × 4;
+  // measured by evaluate, see saliency.ts)
+  saliencyTarget: () => ({ outputIndex: 0, describe: 'the bone age', stagesBeforeLast: HAND_SALIENCY_STAGES_BEFORE_LAST }),
+  reportSaliency: (model, items, preprocessing) => measureHandSaliency(model, items, preprocessing),
   format: formatHandBoneAge,
   reportFindings: handReportFindings,
   calibrateEnsemble: calibrateHandEnsemble,

@@ -104,7 +104,17 @@ function kneeReport(outputs: readonly Float32Array[], items: readonly KneeItem[]
   const rows = comparisons(outputs, items);
   const simulated = items.filter((it) => it.simulated).length;
   const facts = { ...o.facts, ...(simulated === 0 ? {} : { 'simulated films': `${simulated} of ${items.length} scored knees are simulated: ${KNEE_PHANTOM_NOTICE}` }) };
-  const report = buildRegressionReport(samples, { title: o.title, unit: 'months', facts, data: o.data, comparisons: rows, ...GROUPS, ...(o.folds ? { folds: o.folds } : {}) });
+  const report = buildRegressionReport(samples, {
+    title: o.title,
+    unit: 'months',
+    facts,
+    data: o.data,
+    comparisons: rows,
+    ...GROUPS,
+    ...(o.folds ? { folds: o.folds } : {}),
+    ...(o.images ? { images: o.images } : {}),
+    ...(o.tables ? { tables: o.tables } : {}),
+  });
   const m = report.metrics.overall;
   const extra = (report.comparisons ?? []).map((c, i): CardMetric[] => {
     const key = rows[i]?.key as string;
@@ -123,7 +133,7 @@ function kneeReport(outputs: readonly Float32Array[], items: readonly KneeItem[]
       ...m.within.map((w): CardMetric => ({ name: `within${w.threshold}Months`, value: w.share, unit: 'fraction', data: o.data })),
       ...extra.flat(),
     ],
-    write: (dir) => writeRegressionReport(dir, report),
+    write: (dir) => writeRegressionReport(dir, report, 'report', o.images),
   };
 }
 
