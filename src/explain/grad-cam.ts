@@ -25,6 +25,14 @@
  * 160-px ResNet input, where a suture is a few pixels wide). Selvaraju et al. note that Grad-CAM applies to any
  * convolutional layer and that earlier layers give finer, less class-specific maps; `stage` cuts the network at an
  * earlier stage (`ZooModel.forwardToStage`) and weighs that map with the gradient of the rest of the network.
+ *
+ * HiResCAM (Draelos & Carin, "Use HiResCAM instead of Grad-CAM for faithful explanations of convolutional neural
+ * networks", arXiv:2011.08891, 2020) multiplies the feature map by its gradient position by position before summing
+ * over channels, instead of by the gradient's spatial mean. At the last map of a global-average-pool + linear head
+ * the gradient is the same at every position, so the two maps are equal; at an earlier stage the rest of the
+ * network weighs positions differently, and averaging the gradient first can light up places whose features the
+ * output does not depend on. With a linear rest of the network the HiResCAM map sums to the output's change; it says
+ * where the estimate came from, not only which channels mattered.
  */
 import { F, noGrad, tidy, type Tensor } from '../torch/index.js';
 import type { ZooModel } from '../models/index.js';
@@ -44,6 +52,9 @@ export interface SaliencyMap {
   readonly mode: 'positive' | 'relative';
 }
 
+/** How {@link gradCam} weighs the feature map by the gradient (see the file comment). */
+export type SaliencyMethod = 'grad-cam' | 'hirescam';
+
 /** Options of {@link gradCam} and {@link classActivationMap}. */
 export interface SaliencyOptions {
   /** Extra head inputs [1, k] (e.g. sex). */
@@ -56,6 +67,9 @@ export interface SaliencyOptions {
   /** The part of the input that holds the image (a letterbox's content box), in input pixels: the map is scaled on
    * it and 0 outside it. Default: the whole input. */
   readonly region?: SaliencyRegion;
+  /** {@link gradCam} only: `grad-cam` weighs each channel by its gradient's spatial mean (Selvaraju et al.);
+   * `hirescam` multiplies each position by its own gradient (Draelos & Carin). Default `grad-cam`. */
+  readonly method?: SaliencyMethod;
   /** {@link gradCam} only: the stage whose output is weighed, 1 … `model.featureStages` (ResNet: layer1 … layer4).
    * Default: the last feature map (`forwardFeatures`). An earlier stage gives a finer map (see the file comment). */
   readonly stage?: number;
@@ -141,7 +155,7 @@ function checkStage(model: ZooModel, stage: number): void {
 }
 
 /**
- * Grad-CAM of one output for one image (Selvaraju et al. 2017).
+ * Grad-CAM of one output for one image (Selvaraju et al. 2017), or HiResCAM with `method: 'hirescam'`.
  * Throws SaliencyStageError for a `stage` the model cannot be cut at.
  * @param model - a zoo model (put in eval mode for the call, then restored)
  * @param input - the image [1, C, H, W]
@@ -163,7 +177,7 @@ export function gradCam(model: ZooModel, input: Tensor, o: SaliencyOptions = {})
       score.backward();
       const grad = features.grad;
       if (grad === null) throw new SaliencyError('no gradient reached the feature map');
-      const weights = grad.mean([2, 3], true);
+      const weights = o.method === 'hirescam' ? grad : grad.mean([2, 3], true);
       const cam = features.detach().mul(weights).sum(1, true);
       return finish(cam, height, width, score.item(), [features.shape[2] as number, features.shape[3] as number], modeOf(model, o), region);
     });

@@ -149,7 +149,7 @@ export interface AnalyseOptions {
   readonly given: GivenInputs;
   /** Where the manifest row came from, for messages. */
   readonly source?: string;
-  /** Write the Grad-CAM overlay here. */
+  /** Write the heat map, laid over the film, here. */
   readonly heatmapPath?: string;
   /**
    * The film already read (as `file` reads) and, where it has been, judged by this set's gate for this task: a caller
@@ -298,6 +298,7 @@ function meanSaliency<State>(
   const size = image.width;
   const region = { x: letterbox.offsetX, y: letterbox.offsetY, width: letterbox.contentWidth, height: letterbox.contentHeight };
   const targets: string[] = [];
+  const methods = new Set<string>();
   const featureSizes = new Set<string>();
   const maps: SaliencyMap[] = routes.flatMap((r) =>
     r.variants.map((i, j) => {
@@ -307,6 +308,7 @@ function meanSaliency<State>(
       const heads = r.firstPass.heads[j];
       const target = task.saliencyTarget === undefined || heads === undefined ? undefined : task.saliencyTarget(heads);
       if (target !== undefined) targets.push(target.describe);
+      methods.add(target?.method === 'hirescam' ? 'HiResCAM' : 'Grad-CAM');
       // a finer map where the task asks for one and this model can be cut there; the last feature map otherwise
       const back = target?.stagesBeforeLast ?? 0;
       const stage = back > 0 && model.featureStages > back ? model.featureStages - back : undefined;
@@ -315,7 +317,9 @@ function meanSaliency<State>(
           ...(k === 0 ? {} : { extra: tensor([...extra], [1, k]) }),
           region,
           ...(stage === undefined ? {} : { stage }),
-          ...(target === undefined ? {} : { outputIndex: target.outputIndex, ...(target.mode === undefined ? {} : { mode: target.mode }) }),
+          ...(target === undefined
+            ? {}
+            : { outputIndex: target.outputIndex, ...(target.mode === undefined ? {} : { mode: target.mode }), ...(target.method === undefined ? {} : { method: target.method }) }),
         }),
       );
       featureSizes.add(`${map.featureSize[0]}×${map.featureSize[1]}`);
@@ -325,7 +329,8 @@ function meanSaliency<State>(
   const data = new Float32Array(size * size);
   for (const m of maps) for (let i = 0; i < data.length; i++) data[i] = (data[i] as number) + (m.data[i] as number) / maps.length;
   const explained = `${targets.length === 0 ? '' : ` of ${[...new Set(targets)].join(' / ')}`} on the ${[...featureSizes].join(' / ')} feature map`;
-  if (!isComposite) return { map: data, method: `Grad-CAM${explained}` };
+  const name = [...methods].join(' / ');
+  if (!isComposite) return { map: data, method: `${name}${explained}` };
   const described = routes.map((r) => `${r.member.bundle.card.id} × ${r.variants.map((i) => Object.values((variants[i] as Variant).values).join('/')).join('/')}`);
-  return { map: data, method: `mean of ${maps.length} Grad-CAM maps${explained} (${described.join(', ')})` };
+  return { map: data, method: `mean of ${maps.length} ${name} maps${explained} (${described.join(', ')})` };
 }

@@ -16,6 +16,7 @@
  *   `selection`, `report`, `card`, `finalise`;
  * - the inference half: `openMember` (parse the bundle's artifacts), `filmFields`, `suitability`, `predict`, `format`.
  */
+import type { SaliencyMethod } from '../explain/index.js';
 import type { ReportTable } from '../eval/index.js';
 import type { CompositeInterval, MemberRunner, ModelSetMember, PredictorBackend } from '../infer/index.js';
 import type { ZooModel } from '../models/index.js';
@@ -150,6 +151,8 @@ export interface FilmContext<State> {
 export interface SaliencyTarget {
   readonly outputIndex: number;
   readonly mode?: 'positive' | 'relative';
+  /** How the feature map is weighed by the gradient (explain's gradCam); default `grad-cam`. */
+  readonly method?: SaliencyMethod;
   /** E.g. `the predicted class 3 months`. */
   readonly describe: string;
   /**

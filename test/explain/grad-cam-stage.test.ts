@@ -30,6 +30,22 @@ void test('Grad-CAM at the last stage equals the default map, bit for bit in sha
   }
 });
 
+void test('HiResCAM equals Grad-CAM at the last map of a global-average-pool + linear head (the gradient is the same at every position), and differs at an earlier stage', () => {
+  const model = skullNet();
+  const x = randn([1, 1, 96, 96]);
+  const maxDiff = (a: Float32Array, b: Float32Array): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
+  for (const mode of ['positive', 'relative'] as const) {
+    const grad = gradCam(model, x, { extra: VIEW(), outputIndex: 3, mode });
+    const hires = gradCam(model, x, { extra: VIEW(), outputIndex: 3, mode, method: 'hirescam' });
+    assert.ok(maxDiff(grad.data, hires.data) < 1e-5, `${mode}: last map, max |HiResCAM − Grad-CAM| = ${maxDiff(grad.data, hires.data)}`);
+  }
+  const grad2 = gradCam(model, x, { extra: VIEW(), outputIndex: 3, mode: 'relative', stage: 2 });
+  const hires2 = gradCam(model, x, { extra: VIEW(), outputIndex: 3, mode: 'relative', stage: 2, method: 'hirescam' });
+  assert.deepEqual(hires2.featureSize, grad2.featureSize);
+  assert.ok(Math.abs(hires2.score - grad2.score) < 1e-5, 'the same output explained');
+  assert.ok(maxDiff(grad2.data, hires2.data) > 0.05, 'layer2: the rest of the network weighs positions differently');
+});
+
 void test('an earlier stage gives a finer map of the same score', () => {
   const model = skullNet();
   const x = randn([1, 1, 96, 96]);

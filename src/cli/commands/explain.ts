@@ -15,7 +15,7 @@ import { cliInputs, inputOptions, inputUsage, openModelsFromArgs, GATE_OPTIONS, 
 /** The `physis explain` command (see the module comment for an example). */
 export const explainCommand: Command = {
   name: 'explain',
-  summary: 'Grad-CAM heat map of a prediction, overlaid on the preprocessed radiograph (PNG)',
+  summary: "the task's heat map of a prediction (Grad-CAM, or HiResCAM for hand bone age), laid over the film (PNG)",
   usage: [
     'usage: physis explain <file> [--task name] [--bundle dir] -o heat.png [--<input> value] [--backend auto|onnx|torch] [--json]',
     '',

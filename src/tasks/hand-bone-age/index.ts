@@ -35,6 +35,6 @@ export {
 } from './ood.js';
 export { OOD_ROLE, OOD_FILE, INTERVAL_ROLE, INTERVAL_FILE, parseIntervalCalibration, type HandState, type IntervalCalibrationFile } from './state.js';
 export { preprocessHandImage } from './sample.js';
-export { measureHandSaliency, HAND_SALIENCY_STAGES_BEFORE_LAST } from './saliency.js';
+export { measureHandSaliency, HAND_SALIENCY } from './saliency.js';
 export { upgradeHandBundle, recordHandTrainingRows } from './upgrade.js';
 export { HAND_BONE_AGE_TASK, SEX_INPUT, TTA_SD_FLOOR_MONTHS, calibrateHandEnsemble, formatHandBoneAge, type HandItem } from './task.js';

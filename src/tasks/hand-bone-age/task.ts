@@ -40,7 +40,7 @@ import type { FilmResult, InputSpec, Task } from '../task.js';
 import { HAND_AGE_BANDS_MONTHS, HAND_BONE_AGE_RECIPE, HAND_GPU_RECIPE, HAND_PUBLISHED_RESULTS, HAND_SEED_PAPER_RECIPE, HAND_SWA_RECIPE, HAND_WITHIN_THRESHOLDS_MONTHS, sexInput, type HandRecipe } from './config.js';
 import { readBoneAgeLabels } from './labels.js';
 import { checkHand, fitOodModel, handDescriptors, serializeOodModel } from './ood.js';
-import { HAND_SALIENCY_STAGES_BEFORE_LAST, measureHandSaliency } from './saliency.js';
+import { HAND_SALIENCY, measureHandSaliency } from './saliency.js';
 import { predictHandBoneAge, type Interval90 } from './predict.js';
 import { requireSex, type Sex } from './sex.js';
 import { INTERVAL_FILE, INTERVAL_ROLE, OOD_FILE, OOD_ROLE, openHandMember, type HandState, type IntervalCalibrationFile } from './state.js';
@@ -365,9 +365,9 @@ export const HAND_BONE_AGE_TASK: Task<HandItem, HandState> = {
     return verdict.rejected ? (verdict.reason ?? 'not a hand radiograph') : null;
   },
   predict: predictHandBoneAge,
-  // the bone age, mapped two stages before the last feature map (ResNet layer2: 16 × 16 at 128 px rather than 4 × 4;
-  // measured by evaluate, see saliency.ts)
-  saliencyTarget: () => ({ outputIndex: 0, describe: 'the bone age', stagesBeforeLast: HAND_SALIENCY_STAGES_BEFORE_LAST }),
+  // the bone age: HiResCAM's positive part two stages before the last feature map (ResNet layer2: 16 × 16 at 128 px
+  // rather than 4 × 4; why, and how it is measured by evaluate: saliency.ts)
+  saliencyTarget: () => ({ outputIndex: 0, describe: 'the bone age', ...HAND_SALIENCY }),
   reportSaliency: (model, items, preprocessing) => measureHandSaliency(model, items, preprocessing),
   format: formatHandBoneAge,
   reportFindings: handReportFindings,

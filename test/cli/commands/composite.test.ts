@@ -193,7 +193,7 @@ void test('ensemble composite: predict gives the mean of the members with their 
     assert.equal(x.code, 0, x.stderr);
     assert.match(
       jsonLines(x.stdout)[0]?.heatmapMethod ?? '',
-      /^mean of 3 Grad-CAM maps of the bone age on the \d+×\d+ feature map \(tiny-fold1 × M, tiny-fold2 × M, tiny-fold3 × M\)/,
+      /^mean of 3 HiResCAM maps of the bone age on the \d+×\d+ feature map \(tiny-fold1 × M, tiny-fold2 × M, tiny-fold3 × M\)/,
     );
     assert.equal(readFileSync(heat).subarray(1, 4).toString(), 'PNG');
 

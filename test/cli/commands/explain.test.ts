@@ -26,9 +26,9 @@ void test('explain refuses an -o that is the input film itself (usage error, fil
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(jsonLines(ok.stdout)[0]?.heatmap, heat);
     assert.equal(readFileSync(heat).subarray(1, 4).toString(), 'PNG');
-    // hand bone age explains two stages before the last feature map (ResNet layer2: 4 × 4 at 32 px, where the last is
-    // 1 × 1), and the method says which map
-    assert.equal(jsonLines(ok.stdout)[0]?.heatmapMethod, 'Grad-CAM of the bone age on the 4×4 feature map');
+    // hand bone age explains with HiResCAM two stages before the last feature map (ResNet layer2: 4 × 4 at 32 px, where
+    // the last is 1 × 1), and the method says which map
+    assert.equal(jsonLines(ok.stdout)[0]?.heatmapMethod, 'HiResCAM of the bone age on the 4×4 feature map');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

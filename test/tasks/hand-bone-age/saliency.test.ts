@@ -12,7 +12,7 @@ import { HAND_BONE_AGE_RECIPE, HAND_BONE_AGE_TASK, measureHandSaliency } from '.
 import { manualSeed } from '../../../src/torch/index.js';
 import { writeBlobPng } from '../../infer/fixtures/tiny-bone-age.js';
 
-void test('measureHandSaliency scores both feature maps against the bright foreground, with a table and overlays on the film', async () => {
+void test('measureHandSaliency scores the shown map (HiResCAM) and two Grad-CAM maps against the bright foreground, with a table and overlays on the film', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'physis-hand-saliency-'));
   try {
     manualSeed(3);
@@ -25,17 +25,21 @@ void test('measureHandSaliency scores both feature maps against the bright foreg
     // the blob (an ellipse of radii 14 × 22 on a 48 × 64 film) covers π·14·22 / (48·64) ≈ 31% of the squashed input
     const area = r.metrics['handShareOfInput'] as number;
     assert.ok(Math.abs(area - (Math.PI * 14 * 22) / (48 * 64)) < 0.04, `foreground share ${area}`);
-    for (const key of ['heatmapTopTenthOnHand', 'heatmapPeakOnHand', 'heatmapEnergyOnHand', 'heatmapLastStageTopTenthOnHand', 'heatmapLastStagePeakOnHand', 'heatmapLastStageEnergyOnHand']) {
+    for (const prefix of ['heatmap', 'heatmapGradCam', 'heatmapLastStageGradCam']) for (const key of ['TopTenthOnHand', 'PeakOnHand', 'EnergyOnHand'].map((k) => `${prefix}${k}`)) {
       const v = r.metrics[key];
       assert.ok(v !== undefined && v >= 0 && v <= 1, `${key} = ${v}`);
     }
     const table = r.tables[0];
     assert.ok(table);
-    assert.deepEqual(table.rows.map((row) => row[0]), ['2 before the last (shown by predict), 8×8', 'the last, 2×2'], 'a ResNet at 64 px: layer2 is 8 × 8, the last map 2 × 2');
-    assert.deepEqual(table.rows.map((row) => row[1]), ['4', '4']);
+    assert.deepEqual(
+      table.rows.map((row) => row[0]),
+      ['HiResCAM (positive), 2 before the last (shown by predict), 8×8', 'Grad-CAM, 2 before the last, 8×8', 'Grad-CAM, the last, 2×2'],
+      'a ResNet at 64 px: layer2 is 8 × 8, the last map 2 × 2',
+    );
+    assert.deepEqual(table.rows.slice(1).map((row) => row[1]), ['4', '4'], 'every film has a signed Grad-CAM map');
     assert.equal(r.images.length, 3);
     const first = r.images[0];
-    assert.ok(first && first.caption.startsWith('blob-0 (F): Grad-CAM of the bone age on the 8×8 feature map, on the film'));
+    assert.ok(first && first.caption.startsWith('blob-0 (F): HiResCAM of the bone age on the 8×8 feature map, on the film'));
     assert.equal(Buffer.from(first.bytes.subarray(1, 4)).toString(), 'PNG');
     assert.equal(Buffer.from(first.bytes).readUInt32BE(16), 48, 'the overlay is the film at its own width');
     model.dispose();
