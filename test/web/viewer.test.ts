@@ -216,6 +216,8 @@ if (!existsSync(CHROMIUM)) {
           '[data-testid="film-canvas"][data-rendered="film"][data-heatmap="drawn"]',
           { timeout: SLOW_MS },
         );
+        // what the colours are, in words, under the heat-map controls
+        assert.match(await page.getByTestId('heatmap-method').innerText(), /^HiResCAM of the bone age on the \d+×\d+ feature map/);
         const none = await canvasAtOpacity(page, '0');
         const full = await canvasAtOpacity(page, '1');
         const overlayDiff = meanAbsDiff(none, full);

@@ -36,6 +36,7 @@ import { answerLines, formatNumber, probabilitiesOf, shortHash, verdictPhrases }
  * @property {{ passed: boolean, model?: ModelRef, verdict?: unknown, reason?: string } | null} [gate]
  * @property {string[]} [warnings]
  * @property {string | null} [heatmapUrl]
+ * @property {string} [heatmapMethod] - how the heat map was made, in words (e.g. `HiResCAM of the bone age on the 16×16 feature map`)
  * @property {string} [imageUrl] - the film as this task analysed it (after the gate's corrections)
  * @property {string | null} [overlayUrl]
  * @property {string} [reviewState]

@@ -66,6 +66,7 @@ const el = {
   zoomOut: byId('zoom-out', HTMLButtonElement),
   zoomFit: byId('zoom-fit', HTMLButtonElement),
   heatmapTask: byId('heatmap-task', HTMLSelectElement),
+  heatmapMethod: byId('heatmap-method', HTMLParagraphElement),
   opacity: byId('opacity', HTMLInputElement),
   opacityValue: byId('opacity-value', HTMLOutputElement),
   results: byId('results', HTMLDivElement),
@@ -384,6 +385,8 @@ async function showFilmAndHeatmap(seq) {
     shownFilmUrl = image.url;
   }
   const url = result?.heatmapUrl ?? null;
+  // what the colours mean: the method, the output explained and the feature map, as the server recorded them
+  el.heatmapMethod.textContent = url === null || url === '' ? '' : (result?.heatmapMethod ?? '');
   if (url === null || url === '') {
     viewport.setHeatmap(null);
     return;
