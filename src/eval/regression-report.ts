@@ -135,9 +135,18 @@ function metricsRow(label: string, m: RegressionMetrics): string {
   return `<tr>${cells.map((c, i) => (i === 0 ? `<th>${c}</th>` : `<td>${c}</td>`)).join('')}</tr>`;
 }
 
+/**
+ * The heading of a within-k column: `≤ 12 months (1 y)` where the unit is months and k a whole half-year, since the
+ * published tables of age estimates give these shares in years (within 0.5, 1, 1.5 and 2 years).
+ */
+function withinHeading(threshold: number, unit: string): string {
+  const years = unit === 'months' && threshold % 6 === 0 ? ` (${threshold / 12} y)` : '';
+  return `≤ ${threshold} ${escapeXml(unit)}${years}`;
+}
+
 function metricsTable(rows: [string, RegressionMetrics][], unit: string): string {
   const first = rows[0]?.[1];
-  const within = first ? first.within.map((w) => `≤ ${w.threshold} ${escapeXml(unit)}`) : [];
+  const within = first ? first.within.map((w) => withinHeading(w.threshold, unit)) : [];
   const head = ['', 'n', 'MAE', 'RMSE', 'bias', '95% LoA', ...within].map((h) => `<th>${h}</th>`).join('');
   return `<table><thead><tr>${head}</tr></thead><tbody>${rows.map(([l, m]) => metricsRow(l, m)).join('')}</tbody></table>`;
 }
@@ -147,8 +156,7 @@ function publishedTable(report: RegressionReport): string {
   const published = report.published ?? [];
   if (published.length === 0) return '';
   const m = report.metrics.overall;
-  const unit = escapeXml(report.unit);
-  const head = ['', 'data', 'n', 'MAE', ...m.within.map((w) => `≤ ${w.threshold} ${unit}`)].map((h) => `<th>${h}</th>`).join('');
+  const head = ['', 'data', 'n', 'MAE', ...m.within.map((w) => withinHeading(w.threshold, report.unit))].map((h) => `<th>${h}</th>`).join('');
   const own = `<tr><th>this model</th><td>${escapeXml(report.data ?? 'these films')}</td><td>${m.n}</td><td>${num(m.mae)}</td>${m.within
     .map((w) => `<td>${pct(w.share)}</td>`)
     .join('')}</tr>`;

@@ -96,5 +96,9 @@ void test('published results sit beside the model\'s own within-k shares, — wh
   assert.ok(table.includes(`<tr><th>this model</th><td>dev split, 40 images</td><td>40</td><td>${own.mae.toFixed(2)}</td><td>${((own.within[0]?.share ?? 0) * 100).toFixed(1)}%</td>`), table);
   assert.ok(table.includes('<tr><th>Paper A &lt;2017&gt;</th><td>100 films</td><td>—</td><td>4.25</td><td>—</td><td>90.4%</td></tr>'), table);
   assert.ok(html.includes('A et al. J 2017;1:2'));
+  // months in whole half-years are also given in years, as published tables of age estimates state them
+  assert.ok(table.includes('<th>≤ 6 months (0.5 y)</th><th>≤ 12 months (1 y)</th>'), table);
+  const days = renderRegressionReportHtml(buildRegressionReport(SAMPLES, { title: 't', unit: 'days', withinThresholds: [6] }));
+  assert.ok(days.includes('<th>≤ 6 days</th>'), 'another unit keeps its own heading');
   assert.ok(!renderRegressionReportHtml(buildRegressionReport(SAMPLES, { title: 't', unit: 'months' })).includes('Beside published results'));
 });
