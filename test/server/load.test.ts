@@ -11,14 +11,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { encodeGrayPng } from '../../src/radiograph/index.js';
 import { TokenStore } from '../../src/server/index.js';
 import { prng } from '../radiograph/fuzz-mutations.js';
+import { startCli, type CliProcess } from '../helpers/cli-process.js';
 
 const REQUESTS = 2500;
 const CONCURRENCY = 8;
@@ -36,12 +36,12 @@ const REQUEST_TIMEOUT_MS = 60_000;
 const RSS_GROWTH_MAX_MIB = 48;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'physis-load-'));
-let child: ChildProcess;
+let server: CliProcess;
+let child: CliProcess['child'];
 let url = '';
 let token = '';
-const stderr: string[] = [];
 /** The server's own lines (one per request: route pattern, status, time). */
-let stdout = '';
+const serverLines = (): string[] => server.stdoutLines();
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -51,17 +51,14 @@ function rssMiB(pid: number): number {
 
 before(async () => {
   token = new TokenStore(join(dataDir, 'tokens.json')).add('load', 'admin');
-  const entry = `const { main } = await import(${JSON.stringify(resolve('src/cli/main.ts'))}); process.exitCode = await main(JSON.parse(process.env.PHYSIS_LOAD_ARGV));`;
-  const argv = ['serve', '--port', '0', '--data-dir', dataDir, '--rate-limit', '1000000', '--workers', '1'];
-  child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', entry], { env: { ...process.env, PHYSIS_LOAD_ARGV: JSON.stringify(argv) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString('utf8')));
+  server = startCli(['serve', '--port', '0', '--data-dir', dataDir, '--rate-limit', '1000000', '--workers', '1']);
+  child = server.child;
   url = await new Promise<string>((done, fail) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      stdout += d.toString('utf8');
-      const m = /listening on (http:\/\/\S+)/.exec(stdout);
+    child.stdout?.on('data', () => {
+      const m = /listening on (http:\/\/\S+)/.exec(serverLines().join('\n'));
       if (m?.[1] !== undefined) done(m[1]);
     });
-    child.once('exit', (code) => fail(new Error(`physis serve exited (${code}) before listening: ${stderr.join('')}`)));
+    child.once('exit', (code) => fail(new Error(`physis serve exited (${code}) before listening: ${server.stderr()}`)));
   });
 });
 
@@ -172,12 +169,12 @@ void test(`${REQUESTS} requests at concurrency ${CONCURRENCY}: every answer as e
   t.diagnostic(`${REQUESTS} requests in ${seconds.toFixed(1)} s (${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}); RSS ${rssStart.toFixed(0)} MiB at the start, ${rssWarm.toFixed(0)} after ${WARM_UP + films.length + 1} requests, ${rssEnd.toFixed(0)} at the end`);
   assert.ok(rssEnd - rssWarm <= RSS_GROWTH_MAX_MIB, `RSS grew ${(rssEnd - rssWarm).toFixed(0)} MiB after the warm-up (allowed ${RSS_GROWTH_MAX_MIB}); RSS (ms, MiB) every 250 ms: ${JSON.stringify(trace)}`);
   assert.equal(child.exitCode, null, 'the server still runs');
-  const requestLines = (): string[] => stdout.split('\n').filter((l) => / (GET|POST) \S+ \d{3} \d+ ms$/.test(l));
+  const requestLines = (): string[] => serverLines().filter((l) => / (GET|POST) \S+ \d{3} \d+ ms$/.test(l));
   // the last answers' lines may still be in the pipe
   for (let waited = 0; requestLines().length < REQUESTS && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
   const logged = requestLines();
   assert.ok(logged.length >= REQUESTS, `the server logged every request (${logged.length})`);
-  assert.deepEqual(stdout.split('\n').filter((l) => / 5\d\d \d+ ms$/.test(l) || l.includes(' failed: ')), [], 'no 5xx in the server log');
+  assert.deepEqual(serverLines().filter((l) => / 5\d\d \d+ ms$/.test(l) || l.includes(' failed: ')), [], 'no 5xx in the server log');
   const byRoute = new Map<string, number[]>();
   for (const l of logged) {
     const m = / ((?:GET|POST) \S+) \d{3} (\d+) ms$/.exec(l);
