@@ -4,11 +4,13 @@ import {
   adjustIntensity,
   applyAugmentation,
   augment,
+  augmentationInverseMatrix,
   AugmentationError,
   identityParams,
   randomCrop,
   sampleAugmentation,
   validateAugmentation,
+  warpAffine,
   type GrayImage,
 } from '../../src/preprocess/index.js';
 import { Rng } from '../../src/train/index.js';
@@ -131,4 +133,41 @@ void test('invalid ranges name the field', () => {
   assert.throws(() => validateAugmentation({ ...HAND_AUGMENTATION, scale: [1.2, 0.8] }), /scale range/);
   assert.throws(() => validateAugmentation({ ...HAND_AUGMENTATION, gamma: [0, 1] }), /gamma range/);
   assert.throws(() => validateAugmentation({ ...HAND_AUGMENTATION, rotationDeg: -1 }), /rotationDeg/);
+});
+
+void test('the warp equals plain bilinear sampling with fill outside, and gamma equals v ** γ, on random images and parameters', () => {
+  // reference: each output pixel sampled from its four neighbours, any neighbour outside the image reading `fill`
+  const reference = (img: { width: number; height: number; data: Float32Array }, m: readonly number[], fill: number): Float32Array => {
+    const [a, b, c, d, e, f] = m as [number, number, number, number, number, number];
+    const px = (x: number, y: number): number => (x >= 0 && x < img.width && y >= 0 && y < img.height ? (img.data[y * img.width + x] as number) : fill);
+    return Float32Array.from({ length: img.width * img.height }, (_, i) => {
+      const u = i % img.width;
+      const v = Math.floor(i / img.width);
+      const x = a * u + b * v + c;
+      const y = d * u + e * v + f;
+      const x0 = Math.floor(x);
+      const y0 = Math.floor(y);
+      const fx = x - x0;
+      const fy = y - y0;
+      return (px(x0, y0) * (1 - fx) + px(x0 + 1, y0) * fx) * (1 - fy) + (px(x0, y0 + 1) * (1 - fx) + px(x0 + 1, y0 + 1) * fx) * fy;
+    });
+  };
+  const rng = new Rng(5);
+  let worstWarp = 0;
+  let worstGamma = 0;
+  for (let k = 0; k < 40; k++) {
+    const width = 20 + k;
+    const height = 50 - k / 2;
+    const img = { width, height: Math.round(height), data: Float32Array.from({ length: width * Math.round(height) }, () => rng.uniform(0, 1)) };
+    const p = sampleAugmentation(rng, { ...HAND_AUGMENTATION, rotationDeg: 30, translate: 0.2 }, img.width, img.height);
+    const m = augmentationInverseMatrix(p, img.width, img.height);
+    const fill = k % 2 === 0 ? 0 : 0.25;
+    const ours = warpAffine(img, m, img.width, img.height, fill).data;
+    reference(img, m, fill).forEach((r, i) => (worstWarp = Math.max(worstWarp, Math.abs(r - (ours[i] as number)))));
+    const g = adjustIntensity(img, { gamma: p.gamma, contrast: 1, brightness: 0 }).data;
+    // contrast 1 and brightness 0 still re-centre on the mean: (v - m) * 1 + m, exact up to one rounding
+    img.data.forEach((v, i) => (worstGamma = Math.max(worstGamma, Math.abs(Math.fround(v ** p.gamma) - (g[i] as number)))));
+  }
+  assert.ok(worstWarp < 1e-6, `max |warp − bilinear reference| = ${worstWarp}`);
+  assert.ok(worstGamma < 1e-6, `max |gamma − v ** γ| = ${worstGamma}`);
 });
