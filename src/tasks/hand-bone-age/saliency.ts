@@ -85,7 +85,9 @@ export async function measureHandSaliency(
   const rows = new Map<string, { featureSize: string; top: number[]; peak: number[]; energy: number[]; area: number[] }>();
   const images: ReportImage[] = [];
   for (const film of films.slice(0, MAX_FILMS)) {
-    const radiograph = await readRadiograph(film.path);
+    // the films were scored a moment ago; one that can no longer be read is left out of the counts, not the report
+    const radiograph = await readRadiograph(film.path).catch(() => null);
+    if (radiograph === null) continue;
     const pre = preprocess(radiograph, preprocessing);
     const size = pre.image.width;
     const threshold = otsuThreshold(pre.image.data);
