@@ -155,6 +155,16 @@ function checkStage(model: ZooModel, stage: number): void {
 }
 
 /**
+ * The `stage` option that maps `back` stages before the last feature map, or undefined (the last map) where the model
+ * cannot be cut there or `back` is 0.
+ * @param model - a zoo model
+ * @param back - stages before the last (0: the last feature map)
+ */
+export function stageBeforeLast(model: ZooModel, back: number): number | undefined {
+  return back > 0 && model.featureStages > back ? model.featureStages - back : undefined;
+}
+
+/**
  * Grad-CAM of one output for one image (Selvaraju et al. 2017), or HiResCAM with `method: 'hirescam'`.
  * Throws SaliencyStageError for a `stage` the model cannot be cut at.
  * @param model - a zoo model (put in eval mode for the call, then restored)

@@ -6,7 +6,7 @@
  * writeFileSync('heat.png', encodeRgbaPng(overlayHeatmap(image, map), 256, 256));
  */
 export { SaliencyError, SaliencyStageError } from './errors.js';
-export { gradCam, classActivationMap, type SaliencyMap, type SaliencyMethod, type SaliencyOptions, type SaliencyRegion } from './grad-cam.js';
+export { gradCam, classActivationMap, stageBeforeLast, type SaliencyMap, type SaliencyMethod, type SaliencyOptions, type SaliencyRegion } from './grad-cam.js';
 export { overlayHeatmap, encodeRgbaPng, heatColor, type GrayImage01 } from './overlay.js';
 export {
   saliencyInMask,

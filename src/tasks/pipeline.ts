@@ -15,7 +15,7 @@
  * await closeTaskModels(models);
  */
 import { writeFileSync } from 'node:fs';
-import { encodeRgbaPng, gradCam, heatmapOnFilm, type SaliencyMap } from '../explain/index.js';
+import { encodeRgbaPng, gradCam, heatmapOnFilm, stageBeforeLast, type SaliencyMap } from '../explain/index.js';
 import {
   createMemberRunner,
   disposeModelSet,
@@ -272,7 +272,7 @@ export async function analyseFilm<State>(models: TaskModels<State>, file: string
         // on the film as analysed, at its own shape, not on the square model input
         const picture = heatmapOnFilm(s.map, prepared, radiograph);
         writeFileSync(o.heatmapPath, encodeRgbaPng(picture.rgba, picture.width, picture.height));
-        heat = s.method === 'Grad-CAM' ? { heatmap: o.heatmapPath } : { heatmap: o.heatmapPath, heatmapMethod: s.method };
+        heat = { heatmap: o.heatmapPath, heatmapMethod: s.method };
       }
       o.onSaliency?.({ map: s.map, prepared, radiograph, method: s.method });
     }
@@ -310,8 +310,7 @@ function meanSaliency<State>(
       if (target !== undefined) targets.push(target.describe);
       methods.add(target?.method === 'hirescam' ? 'HiResCAM' : 'Grad-CAM');
       // a finer map where the task asks for one and this model can be cut there; the last feature map otherwise
-      const back = target?.stagesBeforeLast ?? 0;
-      const stage = back > 0 && model.featureStages > back ? model.featureStages - back : undefined;
+      const stage = stageBeforeLast(model, target?.stagesBeforeLast ?? 0);
       const map = tidy(() =>
         gradCam(model, tensor(image.data, [1, 1, size, size]), {
           ...(k === 0 ? {} : { extra: tensor([...extra], [1, k]) }),

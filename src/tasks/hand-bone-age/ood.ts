@@ -280,13 +280,12 @@ export function serializeOodModel(model: OodModel): string {
 
 /** The packed factor of a version-4 file: base64 of `packed` little-endian float32 values, every one finite. */
 function decodeFloat32(value: unknown, packed: number, source: string): number[] {
-  const bad = new OodModelError(`${source}: 'choleskyLowerFloat32' is not the base64 of ${packed} finite float32 values`);
-  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw bad;
-  const bytes = Buffer.from(value, 'base64');
-  if (bytes.length !== packed * 4) throw bad;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = Array.from({ length: packed }, (_, i) => view.getFloat32(i * 4, true));
-  if (!out.every(Number.isFinite)) throw bad;
+  const bytes = typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value) ? Buffer.from(value, 'base64') : null;
+  const view = bytes !== null && bytes.length === packed * 4 ? new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null;
+  const out = view === null ? [] : Array.from({ length: packed }, (_, i) => view.getFloat32(i * 4, true));
+  if (view === null || !out.every(Number.isFinite)) {
+    throw new OodModelError(`${source}: 'choleskyLowerFloat32' is not the base64 of ${packed} finite float32 values`);
+  }
   return out;
 }
 

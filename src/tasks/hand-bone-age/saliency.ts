@@ -17,7 +17,7 @@
  * 34% of the input), its peak on the hand for 93% of films against 80%. `physis evaluate` reports all three maps, so
  * the choice can be checked on any archive.
  */
-import { encodeRgbaPng, gradCam, heatmapOnFilm, saliencyInMask, type SaliencyMap, type SaliencyMethod } from '../../explain/index.js';
+import { encodeRgbaPng, gradCam, heatmapOnFilm, saliencyInMask, stageBeforeLast, type SaliencyMap, type SaliencyMethod } from '../../explain/index.js';
 import type { ZooModel } from '../../models/index.js';
 import { otsuThreshold, preprocess, type PreprocessOptions } from '../../preprocess/index.js';
 import { readRadiograph } from '../../radiograph/index.js';
@@ -74,9 +74,9 @@ export async function measureHandSaliency(
   films: readonly ScoredHand[],
   preprocessing: PreprocessOptions & { readonly size: number },
 ): Promise<{ metrics: Record<string, number>; images: ReportImage[]; tables: ReportTable[] }> {
-  const back = HAND_SALIENCY.stagesBeforeLast;
-  const earlier = model.featureStages > back ? model.featureStages - back : undefined;
-  const at = earlier === undefined ? 'the last' : `${back} before the last`;
+  // the map predict shows: the same stage rule as the pipeline's
+  const earlier = stageBeforeLast(model, HAND_SALIENCY.stagesBeforeLast);
+  const at = earlier === undefined ? 'the last' : `${HAND_SALIENCY.stagesBeforeLast} before the last`;
   const stages: { key: string; label: string; stage: number | undefined; method: SaliencyMethod; mode?: 'positive' }[] = [
     { key: 'shown', label: `HiResCAM (positive), ${at} (shown by predict)`, stage: earlier, method: HAND_SALIENCY.method, mode: HAND_SALIENCY.mode },
     { key: 'gradCam', label: `Grad-CAM, ${at}`, stage: earlier, method: 'grad-cam' },
