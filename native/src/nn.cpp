@@ -91,6 +91,18 @@ OP_BEGIN(upsampleNearest2d)
   return wrap(env, at::upsample_nearest2d(T(info[0]), ints(info[1]), sh, sw));
 OP_END(upsampleNearest2d)
 
+// affineGrid(theta [N,2,3], size [N,C,H,W], alignCorners): sampling grid [N,H,W,2] in normalised coordinates
+// (torch.nn.functional.affine_grid)
+OP_BEGIN(affineGrid)
+  return wrap(env, at::affine_grid_generator(T(info[0]), ints(info[1]), boolean(info[2])));
+OP_END(affineGrid)
+
+// gridSample(x [N,C,H,W], grid [N,Ho,Wo,2], mode 0 bilinear | 1 nearest | 2 bicubic,
+//            padding 0 zeros | 1 border | 2 reflection, alignCorners) (torch.nn.functional.grid_sample)
+OP_BEGIN(gridSample)
+  return wrap(env, at::grid_sampler(T(info[0]), T(info[1]), i64(info[2]), i64(info[3]), boolean(info[4])));
+OP_END(gridSample)
+
 // pad(x, pads, mode 0 constant | 1 reflect | 2 replicate, value)
 OP_BEGIN(pad)
   const at::Tensor& x = T(info[0]);
@@ -140,7 +152,7 @@ void registerNn(Napi::Env env, Napi::Object exports) {
   EXPORT(relu); EXPORT(relu_); EXPORT(relu6); EXPORT(silu); EXPORT(gelu); EXPORT(sigmoid); EXPORT(tanh); EXPORT(hardswish);
   EXPORT(hardsigmoid); EXPORT(conv2d); EXPORT(linear); EXPORT(batchNorm); EXPORT(layerNorm); EXPORT(groupNorm);
   EXPORT(softmax); EXPORT(logSoftmax); EXPORT(maxPool2d); EXPORT(avgPool2d); EXPORT(adaptiveAvgPool2d);
-  EXPORT(upsampleBilinear2d); EXPORT(upsampleNearest2d); EXPORT(pad); EXPORT(dropout); EXPORT(l1Loss);
+  EXPORT(upsampleBilinear2d); EXPORT(upsampleNearest2d); EXPORT(affineGrid); EXPORT(gridSample); EXPORT(pad); EXPORT(dropout); EXPORT(l1Loss);
   EXPORT(mseLoss); EXPORT(smoothL1Loss); EXPORT(crossEntropy); EXPORT(bceWithLogits);
 }
 

@@ -252,6 +252,51 @@ function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   return emit('adaptiveAvgPool2d', N.adaptiveAvgPool2d(x.handle, size), [x], { outputSize: size });
 }
 
+/** Options of {@link gridSample} (torch.nn.functional.grid_sample's keywords). */
+export interface GridSampleOptions {
+  /** Default 'bilinear'. */
+  readonly mode?: 'bilinear' | 'nearest' | 'bicubic';
+  /** Default 'zeros'. */
+  readonly paddingMode?: 'zeros' | 'border' | 'reflection';
+  /** Default false: -1 and 1 are the outer edges of the corner pixels, not their centres. */
+  readonly alignCorners?: boolean;
+}
+
+/**
+ * A sampling grid [N, H, W, 2] for the affine maps `theta` [N, 2, 3] from output to input coordinates, both
+ * normalised to [-1, 1] (torch.nn.functional.affine_grid). Why: with {@link gridSample}, a whole batch is warped in
+ * two engine calls (e.g. training augmentation on the batch instead of film by film).
+ * @param theta - [N, 2, 3]
+ * @param size - the output's [N, C, H, W]
+ * @param alignCorners - as in {@link GridSampleOptions}; default false
+ */
+function affineGrid(theta: Tensor, size: readonly [number, number, number, number], alignCorners = false): Tensor {
+  if (theta.shape.length !== 3 || theta.shape[1] !== 2 || theta.shape[2] !== 3 || theta.shape[0] !== size[0]) {
+    throw new ShapeError(`affineGrid: theta ${fmt(theta.shape)} must be [${size[0]}, 2, 3] for an output of ${fmt(size)}`);
+  }
+  return emit('affineGrid', N.affineGrid(theta.handle, [...size], alignCorners), [theta], { size: [...size], alignCorners });
+}
+
+/**
+ * Samples `x` [N, C, H, W] at the normalised positions of `grid` [N, Ho, Wo, 2] (x then y, in [-1, 1]); the result
+ * is [N, C, Ho, Wo] (torch.nn.functional.grid_sample).
+ * @param x - input
+ * @param grid - sampling positions, e.g. from {@link affineGrid}
+ * @param o - interpolation, padding, corner alignment
+ */
+function gridSample(x: Tensor, grid: Tensor, o: GridSampleOptions = {}): Tensor {
+  need4d('gridSample', x);
+  if (grid.shape.length !== 4 || grid.shape[3] !== 2 || grid.shape[0] !== x.shape[0]) {
+    throw new ShapeError(`gridSample: grid ${fmt(grid.shape)} must be [${x.shape[0]}, H, W, 2] for input ${fmt(x.shape)}`);
+  }
+  const mode = o.mode ?? 'bilinear';
+  const paddingMode = o.paddingMode ?? 'zeros';
+  const alignCorners = o.alignCorners ?? false;
+  const modeCode = { bilinear: 0, nearest: 1, bicubic: 2 }[mode];
+  const paddingCode = { zeros: 0, border: 1, reflection: 2 }[paddingMode];
+  return emit('gridSample', N.gridSample(x.handle, grid.handle, modeCode, paddingCode, alignCorners), [x, grid], { mode, paddingMode, alignCorners });
+}
+
 function interpolate(x: Tensor, o: InterpolateOptions): Tensor {
   need4d('interpolate', x);
   const h = x.shape[2] ?? 0;
@@ -404,6 +449,8 @@ export const F = {
   avgPool2d,
   adaptiveAvgPool2d,
   interpolate,
+  affineGrid,
+  gridSample,
   pad,
   dropout,
   stochasticDepth,

@@ -43,6 +43,7 @@ export {
   type MaxPool2dOptions,
   type AvgPool2dOptions,
   type InterpolateOptions,
+  type GridSampleOptions,
   type CrossEntropyOptions,
 } from './functional.js';
 export { Module, Sequential, ModuleList, type ForwardHook } from './module.js';

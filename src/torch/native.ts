@@ -153,6 +153,8 @@ export interface NativeAddon {
     scaleW: number | null,
   ): H;
   upsampleNearest2d(x: H, size: number[], scaleH: number | null, scaleW: number | null): H;
+  affineGrid(theta: H, size: number[], alignCorners: boolean): H;
+  gridSample(x: H, grid: H, mode: number, padding: number, alignCorners: boolean): H;
   pad(x: H, pads: number[], mode: number, value: number): H;
   dropout(x: H, p: number, training: boolean): H;
   l1Loss(a: H, b: H, reduction: number): H;

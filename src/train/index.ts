@@ -33,8 +33,9 @@ export {
   type EarlyStoppingDecision,
 } from './early-stopping.js';
 export { DataLoader, type DataLoaderOptions } from './data-loader.js';
-export { collate, loadBatch, type Batch, type Sample, type SampleContext, type SampleModule } from './load-batch.js';
-export { preparedOnce, shownPixels } from './sample-image.js';
+export { collate, loadBatch, AUGMENTATION_FIELD, AUGMENTATION_FIELD_LENGTH, type Batch, type Sample, type SampleContext, type SampleModule } from './load-batch.js';
+export { preparedOnce, shownPixels, encodeAugmentation } from './sample-image.js';
+export { augmentBatch } from './batch-augment.js';
 export { TrainDivergedError } from './errors.js';
 export {
   RunLockedError,

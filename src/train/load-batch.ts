@@ -9,6 +9,15 @@
 import { DataLoaderError } from './errors.js';
 import { mixSeed, Rng } from './rng.js';
 
+/**
+ * The sample field that carries a deferred augmentation (see {@link shownPixels}): per sample, the inverse affine
+ * matrix from output to input pixel coordinates (6 values), then gamma, contrast, brightness and the fill value.
+ */
+export const AUGMENTATION_FIELD = 'augmentation';
+
+/** Values per sample in {@link AUGMENTATION_FIELD}. */
+export const AUGMENTATION_FIELD_LENGTH = 10;
+
 /** What a sample function receives besides the item. */
 export interface SampleContext {
   /** A random stream unique to (seed, epoch, item index). */
@@ -20,6 +29,11 @@ export interface SampleContext {
   readonly train: boolean;
   /** The loader's `moduleOptions`, as given. */
   readonly options: unknown;
+  /**
+   * Present on training passes of a loader that augments on the batch (`augmentInBatch`): a sample gives its drawn
+   * augmentation here instead of warping its image (see shownPixels), once per sample; the batch carries it as a field.
+   */
+  readonly deferAugmentation?: (values: Float32Array) => void;
 }
 
 /** One loaded sample: named arrays (fixed length per name) and scalars. */
@@ -70,20 +84,27 @@ export async function loadBatch(
   mod: SampleModule,
   items: readonly unknown[],
   indices: readonly number[],
-  o: { seed: number; epoch: number; train: boolean; options: unknown },
+  o: { seed: number; epoch: number; train: boolean; options: unknown; augmentInBatch?: boolean },
 ): Promise<Batch> {
   const samples: Sample[] = [];
   for (const index of indices) {
     const item = items[index];
+    let deferred: Float32Array | undefined;
+    const defer = (values: Float32Array): void => {
+      if (deferred !== undefined) throw new DataLoaderError('augmentation on the batch takes one augmented image per sample');
+      deferred = values;
+    };
     const context: SampleContext = {
       rng: new Rng(mixSeed(o.seed, o.epoch, index)),
       epoch: o.epoch,
       index,
       train: o.train,
       options: o.options,
+      ...(o.train && o.augmentInBatch === true ? { deferAugmentation: defer } : {}),
     };
     try {
-      samples.push(await mod.loadSample(item, context));
+      const sample = await mod.loadSample(item, context);
+      samples.push(deferred === undefined ? sample : { ...sample, [AUGMENTATION_FIELD]: deferred });
     } catch (error) {
       const e = error as Error;
       throw new DataLoaderError(`item ${index} (${JSON.stringify(item)?.slice(0, 200)}): ${e.name}: ${e.message}`);

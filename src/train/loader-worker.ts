@@ -12,6 +12,7 @@ interface WorkerInit {
   readonly items: readonly unknown[];
   readonly seed: number;
   readonly moduleOptions: unknown;
+  readonly augmentInBatch: boolean;
 }
 
 interface BatchRequest {
@@ -42,6 +43,7 @@ port?.on('message', (req: BatchRequest) => {
         epoch: req.epoch,
         train: req.train,
         options: init.moduleOptions,
+        augmentInBatch: init.augmentInBatch,
       });
       const buffers = Object.values(batch.fields).map((f) => f.buffer as ArrayBuffer);
       port.postMessage({ id: req.id, batch }, buffers);

@@ -8,8 +8,19 @@
  * under the next epoch). The cache key names the preprocessing as well as the file, so two loaders in one process
  * that prepare the same film differently (another size, another fit) never read each other's entry.
  */
-import { augment, type AugmentationConfig, type GrayImage } from '../preprocess/index.js';
+import { augment, augmentationInverseMatrix, sampleAugmentation, type AugmentationConfig, type AugmentationParams, type GrayImage } from '../preprocess/index.js';
 import type { SampleContext } from './load-batch.js';
+
+/**
+ * One drawn augmentation as the values of the batch field `augmentation` (AUGMENTATION_FIELD in load-batch).
+ * @param p - drawn parameters (no crop: output size = input size)
+ * @param width - the image's width
+ * @param height - the image's height
+ * @param fill - value outside the image
+ */
+export function encodeAugmentation(p: AugmentationParams, width: number, height: number, fill: number): Float32Array {
+  return Float32Array.from([...augmentationInverseMatrix(p, width, height), p.gamma, p.contrast, p.brightness, fill]);
+}
 
 const prepared = new Map<string, unknown>();
 
@@ -31,12 +42,23 @@ export async function preparedOnce<T>(path: string, how: unknown, cache: boolean
 
 /**
  * The pixels a pass sees: the image augmented on a training pass (with the sample's own random stream), as it is
- * otherwise, always as a fresh copy.
+ * otherwise, always as a fresh copy. Where the loader applies the augmentation to the whole batch on the trainer's
+ * side (`context.deferAugmentation`), the same parameters are drawn from the same stream, handed over as
+ * the sample field `augmentation` and the image is returned as it is; a crop (another output size) is always done here.
  * @param image - the prepared (possibly cached) image
  * @param context - the sample's random stream and train flag
  * @param augmentation - the training augmentation; null: none
  */
-export function shownPixels(image: GrayImage, context: Pick<SampleContext, 'rng' | 'train'>, augmentation: AugmentationConfig | null): Float32Array {
-  const shown = context.train && augmentation ? augment(image, context.rng, augmentation) : image;
-  return Float32Array.from(shown.data);
+export function shownPixels(
+  image: GrayImage,
+  context: Pick<SampleContext, 'rng' | 'train' | 'deferAugmentation'>,
+  augmentation: AugmentationConfig | null,
+): Float32Array {
+  if (!context.train || augmentation === null) return Float32Array.from(image.data);
+  if (context.deferAugmentation !== undefined && augmentation.cropSize === null) {
+    const p = sampleAugmentation(context.rng, augmentation, image.width, image.height);
+    context.deferAugmentation(encodeAugmentation(p, image.width, image.height, augmentation.fill));
+    return Float32Array.from(image.data);
+  }
+  return Float32Array.from(augment(image, context.rng, augmentation).data);
 }

@@ -40,11 +40,13 @@ import {
   type Tensor,
 } from '../torch/index.js';
 import { CHECKPOINT_VERSION, configFingerprint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
+import { augmentBatch } from './batch-augment.js';
 import { DataLoader } from './data-loader.js';
 import { EarlyStopping } from './early-stopping.js';
 import { batchInputs, predictWithFeatures } from './features.js';
 import { TrainConfigError, TrainDivergedError } from './errors.js';
 import { JsonlLogger } from './jsonl-logger.js';
+import { AUGMENTATION_FIELD, type Batch } from './load-batch.js';
 import { acquireRunLock, assertFreshOutput } from './run-lock.js';
 import { checkMinimumSizes } from './splits.js';
 import { ProgressReporter, type ProgressListener } from './progress.js';
@@ -93,6 +95,13 @@ export interface TrainOptions<Item extends TrainingItem> {
   readonly freezeBackboneEpochs?: number;
   /** Keep preprocessed images in worker memory (default true). */
   readonly cache?: boolean;
+  /**
+   * Where the training augmentation is applied: 'batch' (default) in the engine on each whole batch, after the loader
+   * (augmentBatch; on the training device), or 'loader' film by film in the loader's workers. Both draw the same
+   * parameters from the same streams and give the same images to float32 rounding; a recipe with a crop is always
+   * augmented in the loader.
+   */
+  readonly augmentOn?: 'batch' | 'loader';
   readonly modelId: string;
   readonly version?: string;
   /** One line on the training data for the card. */
@@ -289,6 +298,18 @@ export function setBackboneFrozen(model: ZooModel, frozen: boolean): void {
 }
 
 /**
+ * A training batch's network inputs, augmented here where the loader left the augmentation to the batch.
+ * @param batch - from a training loader
+ * @param size - the square input side
+ * @param extraInputs - the network's extra inputs
+ */
+function trainingInputs(batch: Batch, size: number, extraInputs: number): [Tensor, Tensor | undefined] {
+  const [x, extra] = batchInputs(batch.fields, batch.size, size, extraInputs);
+  const deferred = batch.fields[AUGMENTATION_FIELD];
+  return [deferred === undefined ? x : augmentBatch(x, deferred), extra];
+}
+
+/**
  * A loader over a task's items.
  * @param task - the task (its sample module and options)
  * @param items - the items
@@ -300,6 +321,8 @@ export function taskLoader<Item extends TrainingItem>(
   o: {
     recipe: TrainRecipe;
     augment?: boolean;
+    /** Leave the augmentation to the consumer's augmentBatch (the DataLoader's augmentInBatch). */
+    augmentInBatch?: boolean;
     workers?: number;
     shuffle?: boolean;
     cache?: boolean;
@@ -319,6 +342,7 @@ export function taskLoader<Item extends TrainingItem>(
     workers: o.workers ?? 1,
     seed: o.recipe.seed,
     train: augment,
+    ...(augment && o.augmentInBatch === true ? { augmentInBatch: true } : {}),
     shuffle: o.shuffle ?? false,
     ...(o.dropLast === true ? { dropLast: true } : {}),
     ...(o.shard === undefined ? {} : { shard: o.shard }),
@@ -438,9 +462,11 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
   const opt = new AdamW(model.parameters(), { lr: recipe.optimizer.lr, weightDecay: recipe.optimizer.weightDecay });
   const cache = o.cache ?? true;
   // a last batch of one image would give batch normalisation a single sample (its running variance divides by n − 1)
+  const augmentInBatch = (o.augmentOn ?? 'batch') === 'batch' && recipe.augmentation.cropSize === null;
   const trainLoader = taskLoader(task, o.train, {
     recipe,
     augment: true,
+    augmentInBatch,
     shuffle: true,
     workers,
     cache,
@@ -511,7 +537,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
         opt.lr = lr;
         const n = batch.size;
         const loss = tidy(() => {
-          const [x, extra] = batchInputs(batch.fields, n, size, extraInputs);
+          const [x, extra] = trainingInputs(batch, size, extraInputs);
           const y = tensor(batch.fields['target'] as Float32Array, [n, task.targetLength]);
           const l: Tensor = task.loss(extra === undefined ? model.call(x) : model.call(x, extra), y);
           const value = l.item();
@@ -607,7 +633,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
     if (averager !== null && averaging !== undefined && averager.count > 0) {
       averager.copyInto(model.namedParameters());
       const batchNormBatches = await recomputeBatchNorm(model, trainLoader.epoch(recipe.epochs), (batch) => {
-        const [x, extra] = batchInputs(batch.fields, batch.size, size, extraInputs);
+        const [x, extra] = trainingInputs(batch, size, extraInputs);
         return extra === undefined ? model.call(x) : model.call(x, extra);
       });
       const toEpoch = epoch;

@@ -444,6 +444,28 @@ const CASES: Case[] = [
     ts: (x) => F.interpolate(x0(x), { mode: 'nearest', scaleFactor: 2 }),
   },
   {
+    name: 'affine_grid',
+    op: 'affine_grid',
+    inputs: [{ shape: [2, 2, 3], grad: true, range: [-1, 1] }],
+    attrs: { size: [2, 1, 5, 6], alignCorners: false },
+    ts: (x) => F.affineGrid(x0(x), [2, 1, 5, 6], false),
+  },
+  {
+    name: 'grid_sample_bilinear_zeros',
+    op: 'grid_sample',
+    // positions past the edges too, where zeros padding counts
+    inputs: [f([2, 3, 5, 6]), { shape: [2, 4, 7, 2], grad: true, range: [-1.3, 1.3] }],
+    attrs: { mode: 'bilinear', paddingMode: 'zeros', alignCorners: false },
+    ts: (x) => F.gridSample(x0(x), x[1] as Tensor),
+  },
+  {
+    name: 'grid_sample_nearest_border_aligned',
+    op: 'grid_sample',
+    inputs: [f([1, 2, 4, 5], false), { shape: [1, 3, 3, 2], range: [-1.3, 1.3] }],
+    attrs: { mode: 'nearest', paddingMode: 'border', alignCorners: true },
+    ts: (x) => F.gridSample(x0(x), x[1] as Tensor, { mode: 'nearest', paddingMode: 'border', alignCorners: true }),
+  },
+  {
     name: 'pad_constant',
     op: 'pad',
     inputs: [f([1, 2, 3, 4])],

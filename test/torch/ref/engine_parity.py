@@ -150,6 +150,9 @@ OPS = {
     "avg_pool2d": lambda x, a: F.avg_pool2d(x[0], a["k"], a["s"], a["p"], a.get("ceil", False), a.get("cip", True)),
     "adaptive_avg_pool2d": lambda x, a: F.adaptive_avg_pool2d(x[0], a["size"]),
     "interpolate": interpolate,
+    "affine_grid": lambda x, a: F.affine_grid(x[0], a["size"], align_corners=a["alignCorners"]),
+    "grid_sample": lambda x, a: F.grid_sample(x[0], x[1], mode=a["mode"], padding_mode=a["paddingMode"],
+                                              align_corners=a["alignCorners"]),
     "pad": lambda x, a: F.pad(x[0], a["pads"], a["mode"], a.get("value", 0.0)) if a["mode"] == "constant"
     else F.pad(x[0], a["pads"], a["mode"]),
     "l1_loss": lambda x, a: F.l1_loss(x[0], x[1], reduction=a["r"]),
