@@ -49,6 +49,8 @@ export interface TrainTaskOptions {
   readonly workers?: number;
   readonly threads?: number;
   readonly device?: 'cpu' | 'cuda';
+  /** Where the training augmentation runs (the trainer's augmentOn; default on the batch). */
+  readonly augmentOn?: 'batch' | 'loader';
   readonly resume?: boolean;
   readonly force?: boolean;
   readonly init?: string;
@@ -107,6 +109,7 @@ export async function trainTask<Item extends TrainingItem, State>(task: Task<Ite
     ...(o.workers === undefined ? {} : { workers: o.workers }),
     ...(o.threads === undefined ? {} : { threads: o.threads }),
     ...(o.device === undefined ? {} : { device: o.device }),
+    ...(o.augmentOn === undefined ? {} : { augmentOn: o.augmentOn }),
     ...(o.resume === undefined ? {} : { resume: o.resume }),
     ...(o.force === undefined ? {} : { force: o.force }),
     ...(o.init === undefined ? {} : { init: o.init }),

@@ -128,6 +128,7 @@ export const trainCommand: Command = {
     'usage: physis train <task> --data <labels.csv | dir> [--out dir] [--recipe name] [--config recipe.json] [--set key=value]…',
     '                    [--arch name] [--size N] [--epochs N] [--batch N] [--lr X] [--weight-decay X] [--patience N] [--seed N]',
     '                    [--folds K [--ensemble]] [--subset input=value] [--workers N] [--threads N] [--device cpu|cuda]',
+    '                    [--augment-on batch|loader]',
     '                    [--limit N] [--resume] [--force] [--no-augment] [--init bundle|file.safetensors] [--freeze-epochs N]',
     '                    [--weights-dtype float32|float16] [--json]',
     '                    [--nproc-per-node N [--nnodes M --node-rank R --master-addr host:port] [--dist-timeout S] [--dist-backend gloo|nccl]]',
@@ -142,6 +143,8 @@ export const trainCommand: Command = {
     '--subset sex=M trains on one value of an input (the card records it); pair such bundles with `physis bundle compose`.',
     '--folds K --ensemble writes <out>/fold-1..K and <out>/composite.json (usable as --bundle).',
     '--weights-dtype float16 ships half-size weights; the card\'s metrics are measured with the rounded weights.',
+    '--augment-on batch (default) augments each whole batch in the engine, on the training device; loader augments film',
+    'by film in the loader workers. Same parameters, same images to float32 rounding; a recipe with a crop uses the loader.',
     '--nproc-per-node N trains data-parallel in N worker processes (torchrun-style; workers read RANK, WORLD_SIZE,',
     'MASTER_ADDR, MASTER_PORT): --batch is the global batch, each rank loads batch/N of its shard, gradients are averaged',
     'every step (c10d Gloo), batch norm uses each rank\'s own batch; rank 0 alone writes. A failed rank stops the others',
@@ -167,6 +170,7 @@ export const trainCommand: Command = {
     seed: { type: 'string' },
     folds: { type: 'string' },
     workers: { type: 'string' },
+    'augment-on': { type: 'string' },
     threads: { type: 'string' },
     device: { type: 'string' },
     limit: { type: 'string' },
@@ -278,6 +282,8 @@ export const trainCommand: Command = {
       });
     }
     const workers = intOption(args, 'workers', 1, 0, 64);
+    const augmentOn = stringOption(args, 'augment-on') ?? 'batch';
+    if (augmentOn !== 'batch' && augmentOn !== 'loader') throw new UsageError(`--augment-on must be batch or loader, got '${augmentOn}'`);
     let r;
     try {
     r = await trainTask(task, {
@@ -290,6 +296,7 @@ export const trainCommand: Command = {
       ensemble,
       limit: intOption(args, 'limit', 0, 0, 10_000_000),
       workers,
+      augmentOn,
       ...(threadsRaw !== undefined
         ? { threads: intOption(args, 'threads', 1, 1, 256) }
         : dist !== null

@@ -70,6 +70,10 @@ void test('physis train --recipe: an unknown name is refused listing the named r
     assert.equal(noInit.code, 2, noInit.stderr);
     assert.match(noInit.stderr, /recipe gpu-swa goes on from a trained model of recipe gpu: give --init <its bundle>/);
     assert.equal(existsSync(join(dir, 'y')), false, 'refused before anything is written');
+    const where = await capture(['train', 'hand-bone-age', '--data', dir, '--augment-on', 'gpu', '--out', join(dir, 'z')]);
+    assert.equal(where.code, 2, where.stderr);
+    assert.match(where.stderr, /--augment-on must be batch or loader, got 'gpu'/);
+    assert.equal(existsSync(join(dir, 'z')), false);
     // the seed paper's network is too slow for a unit test: its other choices are checked with a small network
     const out = join(dir, 'boys');
     const r = await capture(['train', 'hand-bone-age', '--data', dir, '--recipe', 'seed-paper', '--subset', 'sex=M', ...TINY_TRAIN_ARGS, '--arch', 'resnet18_w32', '--out', out]);
