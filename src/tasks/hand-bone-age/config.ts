@@ -59,7 +59,9 @@ export const HAND_BONE_AGE_RECIPE: HandRecipe = Object.freeze({
  * full-width ResNet-18 and 95 epochs. Why: on the dev films it beat the CPU recipe on every measure but the interval
  * width (MAE 9.20 against 9.48 months, within 12 months 74.6% against 69.5%, held-out interval coverage 0.887 against
  * 0.835), and it trained in about 8 minutes on one H200, where this network would need about 11 hours of a 2-core CPU
- * (28 images/s at 128 px). 95 epochs is what a probe of the epoch time left room for in that GPU session.
+ * (28 images/s at 128 px). 95 epochs is what a probe of the epoch time left room for in that GPU session. Why 128 px
+ * and not more: at 160 and 224 px (34 epochs each, a later GPU session) the models fitted the 100-px dev films as well
+ * or better but answered 4–5 months late on the same films at ≤512 px squashed through 100 px (README, "Larger inputs").
  */
 export const HAND_GPU_RECIPE: HandRecipe = Object.freeze({
   ...HAND_BONE_AGE_RECIPE,
