@@ -65,7 +65,8 @@ function findNodeGyp() {
 /**
  * The c10d backends this libtorch can give the addon (native/src/distributed.cpp), as compiler flags: Gloo where
  * its headers sit beside libtorch's (Debian: libgloo-dev), NCCL where libtorch has CUDA and nccl.h and the CUDA
- * runtime headers are found (NCCL_INCLUDE, CUDA_HOME). Without either, the addon builds and says so at run time.
+ * runtime headers are found (NCCL_INCLUDE, CUDA_HOME), with or without Gloo. Without either, the addon builds and says
+ * so at run time.
  */
 function distributedFlags(include, lib) {
   const c10d = join(include, 'torch', 'csrc', 'distributed', 'c10d');
@@ -75,7 +76,7 @@ function distributedFlags(include, lib) {
   const cudaHome = process.env.CUDA_HOME ?? '/usr/local/cuda';
   const ncclInc = firstWith('nccl.h', [process.env.NCCL_INCLUDE, include, '/usr/include']);
   const cudaInc = firstWith('cuda_runtime_api.h', [join(cudaHome, 'include'), '/usr/include']);
-  if (flags.length > 0 && existsSync(join(c10d, 'ProcessGroupNCCL.hpp')) && existsSync(join(lib, 'libtorch_cuda.so')) && ncclInc && cudaInc) {
+  if (existsSync(join(c10d, 'ProcessGroupNCCL.hpp')) && existsSync(join(lib, 'libtorch_cuda.so')) && ncclInc && cudaInc) {
     flags.push('-DPHYSIS_WITH_NCCL', `-I${ncclInc}`, `-I${cudaInc}`);
   }
   return flags.join(' ');
@@ -119,5 +120,5 @@ if (rebuild) {
 }
 run(['build', '--jobs', 'max']);
 console.error(
-  `build-native: native/build/Release/physis_torch.node ready (${((Date.now() - t0) / 1000).toFixed(0)} s, libtorch ${torch.lib}, c10d: ${torch.distributed.includes("NCCL") ? "gloo, nccl" : torch.distributed.includes("GLOO") ? "gloo" : "none"})`,
+  `build-native: native/build/Release/physis_torch.node ready (${((Date.now() - t0) / 1000).toFixed(0)} s, libtorch ${torch.lib}, c10d: ${[torch.distributed.includes("GLOO") ? "gloo" : "", torch.distributed.includes("NCCL") ? "nccl" : ""].filter(Boolean).join(", ") || "none"})`,
 );

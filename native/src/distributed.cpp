@@ -21,8 +21,6 @@
 #define USE_C10D_GLOO
 #endif
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
 #ifdef PHYSIS_WITH_NCCL
 #ifndef USE_C10D_NCCL
@@ -30,17 +28,32 @@
 #endif
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
+// Either backend brings the store and the group machinery; NCCL does not need Gloo's headers (pip PyTorch ships none).
+#if defined(PHYSIS_WITH_GLOO) || defined(PHYSIS_WITH_NCCL)
+#define PHYSIS_WITH_C10D
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/version.h>
+#endif
 
 namespace physis {
 
-#ifdef PHYSIS_WITH_GLOO
+#ifdef PHYSIS_WITH_C10D
 
 namespace {
+
+// libtorch 2 moved the backends (ProcessGroupGloo, ProcessGroupNCCL) under c10d::Backend, with c10d::ProcessGroup a
+// facade over them; in 1.13 they are ProcessGroups themselves. Either base has the collectives used here.
+#if TORCH_VERSION_MAJOR >= 2
+using BackendBase = c10d::Backend;
+#else
+using BackendBase = c10d::ProcessGroup;
+#endif
 
 /** One process group and the store it met its peers through. Owned by its JavaScript External. */
 struct Group {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  c10::intrusive_ptr<BackendBase> pg;
   int rank = 0;
   int size = 1;
   std::string backend;
@@ -62,6 +75,7 @@ std::string describe(const Group& g, const char* op) {
   return s.str();
 }
 
+#ifdef PHYSIS_WITH_GLOO
 bool isLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
@@ -74,6 +88,7 @@ std::shared_ptr<::gloo::transport::Device> glooDevice(const std::string& masterA
   if (isLoopback(masterAddr)) return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
+#endif
 
 /** Base of the asynchronous calls: Execute runs on a libuv pool thread, the promise settles on the JS thread. */
 class PromiseWorker : public Napi::AsyncWorker {
@@ -126,9 +141,13 @@ class InitWorker : public PromiseWorker {
       // the prefix torch.distributed gives the default group's keys
       group->store = c10::make_intrusive<c10d::PrefixStore>("default_pg", tcp);
       if (backend_ == "gloo") {
+#ifdef PHYSIS_WITH_GLOO
         auto opts = c10d::ProcessGroupGloo::Options::create(group->timeout);
         opts->devices.push_back(glooDevice(host_));
         group->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(group->store, rank_, size_, opts);
+#else
+        throw std::invalid_argument("the addon was built without Gloo (its headers were missing); use nccl");
+#endif
       } else if (backend_ == "nccl") {
 #ifdef PHYSIS_WITH_NCCL
         auto opts = c10d::ProcessGroupNCCL::Options::create();
@@ -308,7 +327,7 @@ OP_BEGIN(distDestroy)
   return env.Undefined();
 OP_END(distDestroy)
 
-#endif  // PHYSIS_WITH_GLOO
+#endif  // PHYSIS_WITH_C10D
 
 // distBackends() -> the backends compiled in
 OP_BEGIN(distBackends)
@@ -326,7 +345,7 @@ OP_END(distBackends)
 
 void registerDistributed(Napi::Env env, Napi::Object exports) {
   EXPORT(distBackends);
-#ifdef PHYSIS_WITH_GLOO
+#ifdef PHYSIS_WITH_C10D
   EXPORT(distInit); EXPORT(distAllReduce); EXPORT(distBroadcast); EXPORT(distBarrier); EXPORT(distInfo); EXPORT(distDestroy);
 #endif
 }

@@ -25,18 +25,19 @@ CXX_FLAGS="-fPIC -std=c++17 -O2 -fexceptions -frtti -D_GLIBCXX_USE_CXX11_ABI=$AB
 for s in addon tensor ops nn autograd distributed; do
   g++ -c $CXX_FLAGS native/src/$s.cpp -o /tmp/obj/$s.o &
 done
-# c10d with NCCL (and Gloo, which the addon's NCCL path sits beside) where the pip PyTorch ships their headers;
-# the plain build above is kept when this one fails, and the log says why.
+# c10d with NCCL (and Gloo where the pip PyTorch ships its headers; it did not on 2026-11-26); the plain build above
+# is kept when this one fails, and the log says why.
 NCCL_H=$(find "$(dirname "$TORCH")/nvidia" -name nccl.h 2>/dev/null | head -1 || true)
 CUDA_H=$(find /usr/local/cuda*/include /usr/local/cuda*/targets/*/include "$(dirname "$TORCH")/nvidia" -name cuda_runtime_api.h 2>/dev/null | head -1 || true)
+GLOO_FLAG=""; [ -f "$TORCH/include/gloo/algorithm.h" ] && GLOO_FLAG="-DPHYSIS_WITH_GLOO"
 if [ -n "$CUDA_LIBS" ] && [ -n "$NCCL_H" ] && [ -n "$CUDA_H" ]; then
-  g++ -c $CXX_FLAGS -DPHYSIS_WITH_GLOO -DPHYSIS_WITH_NCCL -I "$(dirname "$NCCL_H")" -I "$(dirname "$CUDA_H")" \
+  g++ -c $CXX_FLAGS $GLOO_FLAG -DPHYSIS_WITH_NCCL -I "$(dirname "$NCCL_H")" -I "$(dirname "$CUDA_H")" \
     native/src/distributed.cpp -o /tmp/objdist/distributed.o > ${OUT:-/tmp}/c10d-build.log 2>&1 &
 else
   echo "c10d NCCL: not attempted (torch_cuda: ${CUDA_LIBS:-none}, nccl.h: ${NCCL_H:-none}, cuda_runtime_api.h: ${CUDA_H:-none})"
 fi
 wait
-if [ -f /tmp/objdist/distributed.o ]; then cp /tmp/objdist/distributed.o /tmp/obj/distributed.o; echo "c10d: gloo + nccl compiled";
+if [ -f /tmp/objdist/distributed.o ]; then cp /tmp/objdist/distributed.o /tmp/obj/distributed.o; echo "c10d: nccl${GLOO_FLAG:+ + gloo} compiled";
 else echo "c10d: built without it"; tail -5 ${OUT:-/tmp}/c10d-build.log 2>/dev/null || true; fi
 g++ -shared -o native/build/Release/physis_torch.node /tmp/obj/*.o -L"$TORCH/lib" -Wl,-rpath,"$TORCH/lib" \
   -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 $CUDA_LIBS -Wl,--as-needed

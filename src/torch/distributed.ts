@@ -53,7 +53,7 @@ function native(): Required<Pick<typeof N, 'distInit' | 'distAllReduce' | 'distB
   const { distInit, distAllReduce, distBroadcast, distBarrier, distInfo, distDestroy } = N;
   if (!distInit || !distAllReduce || !distBroadcast || !distBarrier || !distInfo || !distDestroy) {
     throw new DistributedError(
-      'this addon was built without c10d Gloo (Gloo headers missing at build time): apt-get install libgloo-dev, then node scripts/build-native.mjs --rebuild',
+      "this addon was built without c10d (neither Gloo's nor NCCL's headers at build time): apt-get install libgloo-dev, then node scripts/build-native.mjs --rebuild",
     );
   }
   return { distInit, distAllReduce, distBroadcast, distBarrier, distInfo, distDestroy };
