@@ -36,11 +36,16 @@ export interface PreprocessOptions {
    */
   readonly fit?: 'letterbox' | 'stretch';
   /**
-   * With `fit: 'stretch'`: first resize to stretchVia × stretchVia with the cubic filter (PIL's default), the side the
-   * training set was made at, then to `size`; so a full-resolution film carries exactly the detail the training films
-   * had, and a film already at that side passes unchanged.
+   * With `fit: 'stretch'`: first resize to stretchVia × stretchVia with `stretchFilter`, the side and the filter the
+   * training set was made with, then to `size`; so a full-resolution film carries the detail (and the aliasing) the
+   * training films had, and a film already at that side passes unchanged.
    */
   readonly stretchVia?: number;
+  /**
+   * The filter of the `stretchVia` step: `cubic` (default; PIL's BICUBIC, antialiased, Pillow's default since 7.0) or
+   * `nearest` (PIL's NEAREST, Pillow's default before 7.0).
+   */
+  readonly stretchFilter?: 'cubic' | 'nearest';
 }
 
 /** A model-ready tensor plus the record of each step, to map predictions and saliency back to the source. */
@@ -100,7 +105,7 @@ export function preprocess(radiograph: Radiograph, options: PreprocessOptions = 
     });
   }
   if (options.clahe) image = clahe(image, typeof options.clahe === 'object' ? options.clahe : {});
-  const { image: square, transform } = options.fit === 'stretch' ? stretchToSquare(image, size, options.stretchVia) : resizeToSquare(image, size, options.padValue ?? 0);
+  const { image: square, transform } = options.fit === 'stretch' ? stretchToSquare(image, size, options.stretchVia, options.stretchFilter ?? 'cubic') : resizeToSquare(image, size, options.padValue ?? 0);
   return {
     tensor: { data: square.data, shape: [1, size, size] },
     image: square,
@@ -111,15 +116,21 @@ export function preprocess(radiograph: Radiograph, options: PreprocessOptions = 
 }
 
 /**
- * The whole image resized to size × size (aspect not kept), optionally through a square of side `via` first; values
- * are clipped to [0, 1] after the cubic step, as PIL clips to the 8-bit range.
+ * The whole image resized to size × size (aspect not kept), optionally through a square of side `via` first (with
+ * `viaFilter`); values are clipped to [0, 1] after that step, as PIL clips to the 8-bit range.
  */
-function stretchToSquare(image: GrayImage, size: number, via: number | undefined): { image: GrayImage; transform: LetterboxTransform } {
+function stretchToSquare(
+  image: GrayImage,
+  size: number,
+  via: number | undefined,
+  viaFilter: 'cubic' | 'nearest',
+): { image: GrayImage; transform: LetterboxTransform } {
   if (!Number.isInteger(size) || size < 1 || size > 16384) throw new PreprocessError(`square size ${size} must be an integer in [1, 16384]`);
   let out = image;
   if (via !== undefined) {
     if (!Number.isInteger(via) || via < 1 || via > 16384) throw new PreprocessError(`stretchVia ${via} must be an integer in [1, 16384]`);
-    out = resize(out, via, via, 'cubic');
+    if (viaFilter !== 'cubic' && viaFilter !== 'nearest') throw new PreprocessError(`stretchFilter ${String(viaFilter)} must be cubic or nearest`);
+    out = resize(out, via, via, viaFilter);
     if (out !== image) out = { ...out, data: out.data.map((v) => Math.min(1, Math.max(0, v))) };
   }
   out = resize(out, size, size);

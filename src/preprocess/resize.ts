@@ -3,7 +3,8 @@
  * separable with a triangle (bilinear) or a Keys cubic (a = −0.5) kernel whose support widens by the reduction factor
  * when shrinking, i.e. antialiased like PIL's `Image.resize(..., BILINEAR | BICUBIC)` and torchvision's
  * `antialias=True`, so a 3000-px radiograph shrunk to 512 keeps its trabecular texture instead of aliasing. The cubic
- * kernel is PIL's default filter, so a film can be resized the way a published low-resolution set was made.
+ * kernel is Pillow's default filter since 7.0 and `nearest` its default before, so a film can be resized the way a
+ * published low-resolution set was made, aliasing included.
  */
 import { PreprocessError, type GrayImage } from './image.js';
 
@@ -15,7 +16,7 @@ interface Taps {
 }
 
 /** The resampling kernel: `triangle` (bilinear) or `cubic` (Keys, a = −0.5, as PIL's BICUBIC). */
-export type ResizeFilter = 'triangle' | 'cubic';
+export type ResizeFilter = 'triangle' | 'cubic' | 'nearest';
 
 function kernel(filter: ResizeFilter, x: number): number {
   const t = Math.abs(x);
@@ -69,6 +70,7 @@ export function resize(image: GrayImage, width: number, height: number, filter: 
   const src = image.data;
   // Same size: nothing to resample; the input is returned as is (no step here mutates its input).
   if (width === image.width && height === image.height) return image;
+  if (filter === 'nearest') return resizeNearest(image, width, height);
   const inW = image.width;
   const inH = image.height;
   // Hot loops below index typed arrays within bounds computed from the taps; `!` avoids per-element checks.
@@ -108,6 +110,21 @@ export function resize(image: GrayImage, width: number, height: number, filter: 
       const srcRow = (s + k) * width;
       for (let x = 0; x < width; x++) out[dst + x]! += mid[srcRow + x]! * w;
     }
+  }
+  return { width, height, data: out };
+}
+
+/**
+ * Nearest-neighbour resampling as PIL's Image.resize with NEAREST does it (no antialiasing): output pixel x takes input
+ * pixel floor((x + 0.5) · inWidth / outWidth). Why: old Pillow's default filter for resize was NEAREST, and a published
+ * low-resolution set made with it keeps the aliasing a model trained on it has learned to read.
+ */
+function resizeNearest(image: GrayImage, width: number, height: number): GrayImage {
+  const xs = Int32Array.from({ length: width }, (_, x) => Math.min(image.width - 1, Math.floor(((x + 0.5) * image.width) / width)));
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = Math.min(image.height - 1, Math.floor(((y + 0.5) * image.height) / height)) * image.width;
+    for (let x = 0; x < width; x++) out[y * width + x] = image.data[row + xs[x]!]!;
   }
   return { width, height, data: out };
 }

@@ -53,7 +53,7 @@ export interface TaskModels<State = unknown> {
   readonly gateSkipped: string | null;
 }
 
-const PREPROCESSING_KEYS = new Set(['size', 'crop', 'lateralityTarget', 'normalize', 'clahe', 'padValue', 'display', 'fit', 'stretchVia']);
+const PREPROCESSING_KEYS = new Set(['size', 'crop', 'lateralityTarget', 'normalize', 'clahe', 'padValue', 'display', 'fit', 'stretchVia', 'stretchFilter']);
 
 /**
  * The preprocessing options a card records, checked: every key known, `size` equal to the input shape.

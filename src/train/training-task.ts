@@ -50,11 +50,13 @@ export interface TrainRecipe {
 /**
  * The recipe's preprocessing choices, which the card records and prediction replays. `fit`: `letterbox` or `stretch`
  * (the whole film resized to the square, aspect not kept); `stretchVia`: with `stretch`, the side the film is first
- * resized to with PIL's default filter (0: none); `crop`: the foreground crop before fitting.
+ * resized to (0: none), with `stretchFilter` (`cubic`, the default, or `nearest`: how the training set was made);
+ * `crop`: the foreground crop before fitting.
  */
 export interface RecipePreprocessing {
   readonly fit: string;
   readonly stretchVia: number;
+  readonly stretchFilter?: string;
   readonly crop: boolean;
 }
 
@@ -70,7 +72,17 @@ export function recipePreprocessing(recipe: TrainRecipe): PreprocessOptions & { 
   if (!Number.isInteger(p.stretchVia) || p.stretchVia < 0 || (p.stretchVia > 0 && p.fit !== 'stretch')) {
     throw new RecipeError(`recipe key "preprocessing.stretchVia" must be 0, or a side in pixels with fit stretch, got ${p.stretchVia}`, 'preprocessing.stretchVia');
   }
-  return { size: recipe.inputSize, fit: p.fit, crop: p.crop, ...(p.stretchVia > 0 ? { stretchVia: p.stretchVia } : {}) };
+  const filter = p.stretchFilter;
+  if (filter !== undefined && ((filter !== 'cubic' && filter !== 'nearest') || p.stretchVia === 0)) {
+    throw new RecipeError(`recipe key "preprocessing.stretchFilter" must be cubic or nearest, with a stretchVia side, got ${JSON.stringify(filter)}`, 'preprocessing.stretchFilter');
+  }
+  return {
+    size: recipe.inputSize,
+    fit: p.fit,
+    crop: p.crop,
+    ...(p.stretchVia > 0 ? { stretchVia: p.stretchVia } : {}),
+    ...(filter === undefined ? {} : { stretchFilter: filter }),
+  };
 }
 
 /** One dev evaluation: named metrics, units in the names (e.g. `devMaeMonths`). */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { preprocess } from '../../src/preprocess/index.js';
+import { displayImage, normalizePercentiles, preprocess } from '../../src/preprocess/index.js';
 import {
   EMPTY_METADATA,
   encodeGrayPng,
@@ -118,4 +118,16 @@ void test('fit stretch: a film already at stretchVia passes the first step uncha
   assert.ok(boxed.letterbox.offsetY > 0, 'letterbox pads a wide film');
   const stretched = preprocess(wide, { size: 32, fit: 'stretch', crop: false });
   assert.equal(stretched.letterbox.offsetY, 0);
+});
+
+void test('fit stretch via nearest: the squash only picks pixels (no new values, as PIL NEAREST); a filter Physis does not know is refused', () => {
+  const film = syntheticRadiograph('MONOCHROME2', 'L');
+  const o = { size: 24, fit: 'stretch', stretchVia: 24, crop: false } as const;
+  const full = normalizePercentiles(displayImage(film), { range: { min: 0, max: 1 } }).data;
+  const nearest = preprocess(film, { ...o, stretchFilter: 'nearest' }).image.data;
+  const values = new Set(full);
+  assert.ok(nearest.every((v) => values.has(v)), 'every value is one of the normalised film');
+  const cubic = preprocess(film, o).image.data;
+  assert.ok(cubic.some((v) => !values.has(v)), 'the default cubic squash blends pixels');
+  assert.throws(() => preprocess(film, { ...o, stretchFilter: 'lanczos' as 'cubic' }), /stretchFilter lanczos must be cubic or nearest/);
 });

@@ -145,7 +145,7 @@ void test('the default recipe is data: half-width resnet18 at 128 px, films squa
   const r = HAND_BONE_AGE_RECIPE;
   assert.equal(r.arch, 'resnet18_w32');
   assert.equal(r.inputSize, 128);
-  assert.deepEqual(r.preprocessing, { fit: 'stretch', stretchVia: 100, crop: false });
+  assert.deepEqual(r.preprocessing, { fit: 'stretch', stretchVia: 100, stretchFilter: 'nearest', crop: false });
   assert.equal(r.augmentation.flipLeftRightProbability, 0);
   assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
   assert.ok(Object.isFrozen(r));

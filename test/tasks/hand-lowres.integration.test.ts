@@ -42,6 +42,7 @@ void test('the shipped card squashes the whole film to 100 px first; a ≤512-px
     const p = cardPreprocessing(member);
     assert.equal(p.fit, 'stretch');
     assert.equal(p.stretchVia, 100);
+    assert.equal(p.stretchFilter, 'nearest', "the 100-px set was squashed with old Pillow's NEAREST");
     assert.equal(p.crop, false);
     const pixelDiffs: number[] = [];
     const monthDiffs: number[] = [];

@@ -230,3 +230,13 @@ for (const set of ROUND_TRIPS) {
     assert.deepStrictEqual(again, c);
   });
 }
+
+void test('recipePreprocessing: the stretch filter is recorded where a stretchVia side is set, and refused otherwise', async () => {
+  const { recipePreprocessing } = await import('../../src/train/index.js');
+  const { HAND_BONE_AGE_RECIPE } = await import('../../src/tasks/hand-bone-age/index.js');
+  const withPreprocessing = (p: object): typeof HAND_BONE_AGE_RECIPE => ({ ...HAND_BONE_AGE_RECIPE, preprocessing: p }) as typeof HAND_BONE_AGE_RECIPE;
+  assert.deepEqual(recipePreprocessing(HAND_BONE_AGE_RECIPE), { size: 128, fit: 'stretch', crop: false, stretchVia: 100, stretchFilter: 'nearest' });
+  assert.deepEqual(recipePreprocessing(withPreprocessing({ fit: 'stretch', stretchVia: 100, crop: false })), { size: 128, fit: 'stretch', crop: false, stretchVia: 100 });
+  assert.throws(() => recipePreprocessing(withPreprocessing({ fit: 'stretch', stretchVia: 100, stretchFilter: 'box', crop: false })), RecipeError);
+  assert.throws(() => recipePreprocessing(withPreprocessing({ fit: 'letterbox', stretchVia: 0, stretchFilter: 'nearest', crop: true })), /with a stretchVia side/);
+});

@@ -22,9 +22,10 @@ export interface HandRecipe extends TrainRecipe {
  *
  * Why these numbers: the RSNA training films at 100 × 100 px (12,257 films, ../shared/data/rsna-hand-lowres) are
  * fourteen times the 846 films at up to 512 px, and more data is what every published bone-age system had; at 100 px
- * the film is what the set holds (each film squashed to a square with PIL's default filter), so a full-resolution
- * film is squashed the same way first (`stretchVia`), then both are resampled to 128 px so the last feature map is
- * 4 × 4 rather than 3 × 3 (measured below). A half-width ResNet-18 (`resnet18_w32`, 87 images/s here against 28 for
+ * the film is what the set holds (each film squashed to a square with old Pillow's default filter, NEAREST: the set's
+ * films have the aliasing of a nearest-neighbour squash, not the smoothness of an antialiased one, measured on the films
+ * both sets hold), so a full-resolution film is squashed the same way first (`stretchVia`, `stretchFilter`), then
+ * both are resampled to 128 px so the last feature map is 4 × 4 rather than 3 × 3 (measured below). A half-width ResNet-18 (`resnet18_w32`, 87 images/s here against 28 for
  * the full width at 128 px) buys three times the epochs of the full network on a 2-core budget. Sex gets its own
  * linear head (sex-specific heads; the hand paper trained one model per sex). AdamW with weight decay 0.05, warm-up
  * and cosine decay as the PyTorch reference of the low-res set; batch 32.
@@ -50,7 +51,7 @@ export const HAND_BONE_AGE_RECIPE: HandRecipe = Object.freeze({
     fill: 0,
   }),
   seed: 1,
-  preprocessing: Object.freeze({ fit: 'stretch', stretchVia: 100, crop: false }),
+  preprocessing: Object.freeze({ fit: 'stretch', stretchVia: 100, stretchFilter: 'nearest', crop: false }),
   sexSpecificHeads: true,
 }) as HandRecipe;
 
@@ -61,7 +62,8 @@ export const HAND_BONE_AGE_RECIPE: HandRecipe = Object.freeze({
  * 0.835), and it trained in about 8 minutes on one H200, where this network would need about 11 hours of a 2-core CPU
  * (28 images/s at 128 px). 95 epochs is what a probe of the epoch time left room for in that GPU session. Why 128 px
  * and not more: at 160 and 224 px (34 epochs each, a later GPU session) the models fitted the 100-px dev films as well
- * or better but answered 4–5 months late on the same films at ≤512 px squashed through 100 px (README, "Larger inputs").
+ * or better but lost on the same films at ≤512 px squashed through 100 px (MAE 8.64–8.82 against 8.55; README,
+ * "Larger inputs").
  */
 export const HAND_GPU_RECIPE: HandRecipe = Object.freeze({
   ...HAND_BONE_AGE_RECIPE,
