@@ -190,7 +190,12 @@ void test('evaluate runs the gate: refused dev hands are listed with its reason,
     const e = JSON.parse(r.stdout) as { images: number; scored: number; refused: { id: string; reason: string }[]; metrics: { devMaeMonths: number } };
     assert.equal(e.images, 177);
     assert.equal(e.scored + e.refused.length, 177);
-    assert.ok(e.refused.length <= 2, JSON.stringify(e.refused));
+    // the gate doubts two dev films; the model's feature check refuses a third just over its threshold, as it refuses
+    // that film's 100-px twin
+    assert.ok(e.refused.length <= 3, JSON.stringify(e.refused));
+    // squashed as the 100-px set was made (nearest), the full-resolution dev films score as the card's dev films do
+    // (8.48 months measured; 9.14 with an antialiased squash)
+    assert.ok(e.metrics.devMaeMonths < 9, `dev MAE ${e.metrics.devMaeMonths} months at ≤512 px`);
     // the gate's refusals say so; the model's own feature-distance check is the second line
     for (const x of e.refused) assert.match(x.reason, /^(suitability gate: |not like the training hand radiographs: )/);
     assert.ok(e.refused.some((x) => x.reason.startsWith('suitability gate: ')), 'the gate refused the dev film it doubts');
