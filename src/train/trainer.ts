@@ -462,7 +462,8 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
   const opt = new AdamW(model.parameters(), { lr: recipe.optimizer.lr, weightDecay: recipe.optimizer.weightDecay });
   const cache = o.cache ?? true;
   // a last batch of one image would give batch normalisation a single sample (its running variance divides by n − 1)
-  const augmentInBatch = (o.augmentOn ?? 'batch') === 'batch' && recipe.augmentation.cropSize === null;
+  // a crop changes the output size, so shownPixels does it in the loader whatever this says
+  const augmentInBatch = (o.augmentOn ?? 'batch') === 'batch';
   const trainLoader = taskLoader(task, o.train, {
     recipe,
     augment: true,

@@ -239,10 +239,9 @@ if (!existsSync(CHROMIUM)) {
         const none = await canvasAtOpacity(page, '0');
         const full = await canvasAtOpacity(page, '1');
         const overlayShare = changedShare(none, full, 32);
-        assert.ok(
-          overlayShare > 0.005,
-          `the heat map changes the canvas (${(overlayShare * 100).toFixed(2)}% of its pixels by more than 32 of 255; mean |Δ| ${meanAbsDiff(none, full).toFixed(2)})`,
-        );
+        if (!(overlayShare > 0.005)) {
+          assert.fail(`the heat map changes the canvas (${(overlayShare * 100).toFixed(2)}% of its pixels by more than 32 of 255; mean |Δ| ${meanAbsDiff(none, full).toFixed(2)})`);
+        }
         await canvasAtOpacity(page, '0.5');
         await page.screenshot({ path: join(ARTIFACTS, '01-answer.png'), fullPage: true });
 
