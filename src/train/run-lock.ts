@@ -18,11 +18,10 @@ import { randomUUID } from 'node:crypto';
 import {
   closeSync,
   existsSync,
-  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
+  rmSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -170,49 +169,72 @@ function tryCreate(path: string, info: RunLockInfo): boolean {
   return true;
 }
 
+/** A takeover guard older than this was left by a run that died while replacing a stale lock (it takes microseconds). */
+const GUARD_STALE_MS = 10_000;
+
 /**
- * Delete the stale lock judged from `judgedText`, but never a lock another run created meanwhile: the
- * file is first renamed aside (atomic), and only deleted if it is still the one judged; otherwise it is
- * linked back (link fails rather than overwrite, so a lock created in between wins) and the folder is
- * reported as locked. A blind unlink would let two runs recovering one stale lock delete each other's.
+ * Delete the stale lock judged from `judgedText`, but never a lock another run created meanwhile. Only the run
+ * holding the takeover guard (`<lock>.takeover`, created with O_EXCL) may delete a lock, and it deletes it only if
+ * the file is still the one judged stale. While the stale file exists nobody can create a lock, so nothing can
+ * replace it between that check and the delete. Why a guard rather than setting the file aside and linking it back:
+ * the set-aside left the path empty for a moment, a third run could create its lock there, and the link back then
+ * failed and lost the lock of the run that had won, so two runs both held it (seen with four racers on a busy machine).
  */
 function removeStale(dir: string, path: string, judgedText: string): void {
-  const aside = `${path}.stale-${randomUUID()}`;
+  const guard = `${path}.takeover`;
+  const recovering = (): RunLockedError =>
+    new RunLockedError(`${dir} is locked: another run is recovering the same stale lock ${path}`, dir, null, null);
+  if (!tryCreateGuard(guard)) {
+    let ageMs: number;
+    try {
+      ageMs = Date.now() - statSync(guard).mtimeMs;
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) throw recovering(); // the other run just finished; its lock decides
+      throw e;
+    }
+    if (ageMs < GUARD_STALE_MS) throw recovering();
+    rmSync(guard, { force: true });
+    if (!tryCreateGuard(guard)) throw recovering();
+  }
   try {
-    renameSync(path, aside);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return; // another run removed it first; our O_EXCL retry decides
+      throw e;
+    }
+    if (text !== judgedText) {
+      const info = parseLock(text);
+      throw new RunLockedError(
+        `${dir} is locked: another run took the lock while a stale one was being replaced${info ? ` (pid ${info.pid}, started ${info.startedAt})` : ''}; another run is writing there`,
+        dir,
+        info?.pid ?? null,
+        info?.startedAt ?? null,
+      );
+    }
+    unlinkSync(path);
+  } finally {
+    rmSync(guard, { force: true });
+  }
+}
+
+function tryCreateGuard(guard: string): boolean {
+  try {
+    closeSync(openSync(guard, 'wx'));
+    return true;
   } catch (e) {
-    if (isErrno(e, 'ENOENT')) return; // another run removed it first; our O_EXCL retry decides
+    if (isErrno(e, 'EEXIST')) return false;
     throw e;
   }
-  const text = readFileSync(aside, 'utf8');
-  if (text === judgedText) {
-    unlinkSync(aside);
-    return;
-  }
-  try {
-    linkSync(aside, path);
-  } catch (e) {
-    if (!isErrno(e, 'EEXIST')) throw e;
-  } finally {
-    unlinkSync(aside);
-  }
-  const info = parseLock(text);
-  throw new RunLockedError(
-    `${dir} is locked: another run took the lock while a stale one was being replaced${info ? ` (pid ${info.pid}, started ${info.startedAt})` : ''}; another run is writing there`,
-    dir,
-    info?.pid ?? null,
-    info?.startedAt ?? null,
-  );
 }
 
 /**
  * Take the output folder's run lock, creating the folder if needed.
  *
  * The lock is per run, not per process: a second acquisition from the same live process fails too.
- * A lock whose pid is dead on this host (a crashed run) is set aside, checked to be the lock judged
- * stale, deleted, and creation retried once with O_EXCL, so two runs recovering the same stale lock
- * cannot both win (a third run arriving in the microseconds between a set-aside and its link back is
- * the one window left; pid files share it).
+ * A lock whose pid is dead on this host (a crashed run) is deleted under a takeover guard, only if it is still the
+ * lock judged stale, and creation retried once with O_EXCL, so runs recovering the same stale lock cannot both win.
  * @param outDir - the run's output folder
  * @param o - the command line to record
  * @throws RunLockedError when a live run (or one on another host) holds the lock

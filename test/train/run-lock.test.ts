@@ -268,3 +268,18 @@ void test('processes racing for one stale lock: exactly one wins', async () => {
   assert.deepEqual(readdirSync(dir), [RUN_LOCK_FILE]);
   rmSync(dir, { recursive: true });
 });
+
+void test('a stale lock is replaced under a takeover guard: a fresh guard means another run is recovering it, an old one was left by a run that died', () => {
+  const dir = tempDir();
+  writeLock(dir, { pid: DEAD_PID, hostname: hostname(), startedAt: 't', command: 'crashed', runId: 'dead' });
+  const guard = join(dir, `${RUN_LOCK_FILE}.takeover`);
+  writeFileSync(guard, '');
+  assert.throws(() => acquireRunLock(dir), (e: unknown) => e instanceof RunLockedError && /another run is recovering the same stale lock/.test(e.message));
+  const minuteAgo = new Date(Date.now() - 60_000);
+  utimesSync(guard, minuteAgo, minuteAgo);
+  const lock = acquireRunLock(dir);
+  assert.match(lock.replacedStale ?? '', new RegExp(`pid ${DEAD_PID}`));
+  assert.deepEqual(readdirSync(dir), [RUN_LOCK_FILE], 'the guard is gone');
+  lock.release();
+  rmSync(dir, { recursive: true });
+});
