@@ -148,10 +148,20 @@ if (why !== null) {
     children.push(a.child, b.child);
     const filmsOf = (lines: string[]): { status?: string; file?: string }[] => lines.map((l) => JSON.parse(l) as { status?: string; file?: string }).filter((x) => x.status !== undefined);
     await until(() => filmsOf(a.stdoutLines()).length >= 40 || a.child.exitCode !== null, 900_000, 'worker A to ingest 40 films');
-    // A starts its next film as soon as one is done: kill it 300 ms into one (a film takes about a second here)
-    const before = filmsOf(a.stdoutLines()).length;
-    await until(() => filmsOf(a.stdoutLines()).length > before, 60_000, 'worker A to finish a film');
-    await sleep(300);
+    // A starts its next film as soon as one is done: time two of its films as they finish, then kill it 40% into the
+    // next (a fixed delay outlived a whole film once films took a quarter of a second, and the kill fell between films)
+    const filmDone = (): Promise<number> =>
+      new Promise((resolve) => {
+        const seen = (d: Buffer): void => {
+          if (!d.toString().includes('"status"')) return;
+          a.child.stdout?.off('data', seen);
+          resolve(performance.now());
+        };
+        a.child.stdout?.on('data', seen);
+      });
+    const firstDone = await filmDone();
+    const secondDone = await filmDone();
+    await sleep((secondDone - firstDone) * 0.4);
     const activeAtKill = (await queue.getActive()).map((j) => j.id);
     assert.ok(a.child.kill('SIGKILL'));
     const killed = await a.done;
