@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { TrainConfigError } from './errors.js';
 
 /** The rank and rendezvous of this process, as torchrun's environment variables give them. */
@@ -130,18 +131,16 @@ export async function launchWorkers(o: LaunchOptions): Promise<void> {
   const masterAddr = o.masterAddr ?? '127.0.0.1';
   const masterPort = o.masterPort ?? (await freePort());
   const worldSize = nnodes * o.nprocPerNode;
-  const fromSource = o.entry.moduleUrl.endsWith('.ts');
-  const code = [
-    `const argv = JSON.parse(process.env.PHYSIS_WORKER_ARGV);`,
-    `const m = await import(${JSON.stringify(o.entry.moduleUrl)});`,
-    `process.exitCode = await m[${JSON.stringify(o.entry.exportName ?? 'main')}](argv);`,
-  ].join('\n');
+  // the rank runs rank-entry (.ts beside this file under tsx, .js in dist), never `node -e`: see rank-entry.ts
+  const ownSource = import.meta.url.endsWith('.ts');
+  const rankEntry = fileURLToPath(new URL(ownSource ? './rank-entry.ts' : './rank-entry.js', import.meta.url));
+  const fromSource = ownSource || o.entry.moduleUrl.endsWith('.ts');
   const children: { rank: number; child: ChildProcess }[] = [];
   let firstFailure: WorkerFailedError | null = null;
   const exits: Promise<void>[] = [];
   for (let local = 0; local < o.nprocPerNode; local++) {
     const rank = nodeRank * o.nprocPerNode + local;
-    const child = spawn(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), '--input-type=module', '-e', code], {
+    const child = spawn(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), rankEntry], {
       env: {
         ...process.env,
         RANK: String(rank),
@@ -151,6 +150,8 @@ export async function launchWorkers(o: LaunchOptions): Promise<void> {
         GROUP_RANK: String(nodeRank),
         MASTER_ADDR: masterAddr,
         MASTER_PORT: String(masterPort),
+        PHYSIS_WORKER_MODULE: o.entry.moduleUrl,
+        PHYSIS_WORKER_EXPORT: o.entry.exportName ?? 'main',
         PHYSIS_WORKER_ARGV: JSON.stringify(o.entry.argv),
       },
       stdio: local === 0 ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'ignore', 'pipe'],

@@ -1,7 +1,8 @@
 /**
  * `physis train --nproc-per-node 2` end to end on real films (tiny: 24 training films at 64 px): rank 1 is killed
  * in the second epoch, so the launcher must exit 1 naming it; `--resume` then finishes the run from rank 0's
- * checkpoint with two processes again, and `physis predict` answers with the bundle.
+ * checkpoint with two processes again, and `physis predict` answers with the bundle. Each rank loads through a worker
+ * thread (`--workers 1`), as a rank started with `node -e` could not.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,7 +46,7 @@ void test('physis train --nproc-per-node 2: a killed rank fails the run naming i
   const dir = mkdtempSync(join(tmpdir(), 'physis-ddp-'));
   try {
     const bundle = join(dir, 'bundle');
-    const args = ['train', 'hand-bone-age', '--data', DATA, '--size', '64', '--epochs', '3', '--batch', '8', '--limit', '24', '--no-augment', '--workers', '0', '--out', bundle, '--nproc-per-node', '2'];
+    const args = ['train', 'hand-bone-age', '--data', DATA, '--size', '64', '--epochs', '3', '--batch', '8', '--limit', '24', '--no-augment', '--workers', '1', '--out', bundle, '--nproc-per-node', '2'];
     // checkpoint.json is written last, atomically, after the weight files: only then is there a checkpoint to resume
     const checkpoint = join(bundle, 'checkpoint', 'checkpoint.json');
     let killed = false;

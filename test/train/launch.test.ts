@@ -1,10 +1,13 @@
 /**
- * The data-parallel pieces that need no second process: DistributedSampler-style sharding of the loader and the
- * torchrun environment.
+ * The data-parallel pieces that need no second process: DistributedSampler-style sharding of the loader, the
+ * torchrun environment, and what a launched rank's process can start.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataLoader, distributedEnv } from '../../src/train/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataLoader, distributedEnv, launchWorkers } from '../../src/train/index.js';
 
 const SHARD_CASES = [
   { name: 'items_16_batch_4_world_2', items: 16, globalBatch: 4, worldSize: 2 },
@@ -44,4 +47,21 @@ void test('distributedEnv reads torchrun\'s variables, is null without RANK, and
   });
   assert.throws(() => distributedEnv({ RANK: '0' }), /WORLD_SIZE, MASTER_ADDR and MASTER_PORT/);
   assert.throws(() => distributedEnv({ RANK: '2', WORLD_SIZE: '2', MASTER_ADDR: 'h', MASTER_PORT: '1' }), /below WORLD_SIZE/);
+});
+
+void test('launchWorkers: a rank can start a worker thread from a file (the compiled loader does), so its execArgv holds no -e options', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'physis-launch-'));
+  try {
+    const script = join(dir, 'answer.mjs');
+    writeFileSync(script, "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage('up');\n");
+    const notes: string[] = [];
+    await launchWorkers({
+      nprocPerNode: 1,
+      entry: { moduleUrl: new URL('../helpers/rank-starts-worker.ts', import.meta.url).href, argv: [script] },
+      onNote: (line) => notes.push(line),
+    });
+    assert.deepEqual(notes, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
