@@ -16,7 +16,7 @@
  * Selvaraju et al. (ICCV 2017) allow for any convolutional layer. Architectures that cannot be cut at a stage
  * (`ZooModel.featureStages` 0) are measured at the last map only.
  */
-import { encodeRgbaPng, gradCam, maskInInput, overlayHeatmap, saliencyInMask, summariseSaliencyInMask, type SaliencyInMask, type SaliencyMap } from '../../explain/index.js';
+import { encodeRgbaPng, gradCam, maskInInput, overlayHeatmap, saliencyInMask, stageBeforeLast, summariseSaliencyInMask, type SaliencyInMask, type SaliencyMap } from '../../explain/index.js';
 import type { ZooModel } from '../../models/index.js';
 import { preprocess, type PreprocessOptions } from '../../preprocess/index.js';
 import { readRadiograph } from '../../radiograph/index.js';
@@ -90,8 +90,10 @@ export async function measureSaliency(
   preprocessing: PreprocessOptions & { readonly size: number },
   o: { examplesPerView?: number } = {},
 ): Promise<{ summaries: SaliencySummary[]; images: ReportImage[] }> {
+  // the stage before the last by the rule predict's heat maps use (explain's stageBeforeLast), not a copy of it
+  const before = stageBeforeLast(model, 1);
   const stages: readonly { stage: SkullSaliencyStage; at?: number }[] =
-    model.featureStages >= 2 ? [{ stage: 'last' }, { stage: 'last-1', at: model.featureStages - 1 }] : [{ stage: 'last' }];
+    before === undefined ? [{ stage: 'last' }] : [{ stage: 'last' }, { stage: 'last-1', at: before }];
   const rows = new Map<string, { view: SkullView; masks: SkullSaliencyMaskSet; stage: SkullSaliencyStage; featureSize: readonly [number, number]; rows: SaliencyInMask[] }>();
   const candidates: Candidate[] = [];
   const examples = o.examplesPerView ?? 2;
