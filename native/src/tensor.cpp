@@ -212,6 +212,11 @@ OP_BEGIN(cudaIsAvailable)
   return Napi::Boolean::New(env, torch::cuda::is_available());
 OP_END(cudaIsAvailable)
 
+// cudaDeviceCount() -> the GPUs this process sees (0 without CUDA)
+OP_BEGIN(cudaDeviceCount)
+  return Napi::Number::New(env, static_cast<double>(torch::cuda::device_count()));
+OP_END(cudaDeviceCount)
+
 OP_BEGIN(dataPtrEq)
   return Napi::Boolean::New(env, T(info[0]).data_ptr() == T(info[1]).data_ptr());
 OP_END(dataPtrEq)
@@ -226,7 +231,7 @@ void registerTensor(Napi::Env env, Napi::Object exports) {
   EXPORT(bernoulli); EXPORT(toDType); EXPORT(toDevice); EXPORT(requiresGrad); EXPORT(setRequiresGrad);
   EXPORT(grad); EXPORT(setGrad); EXPORT(retainGrad); EXPORT(isLeaf); EXPORT(setGradEnabled); EXPORT(isGradEnabled);
   EXPORT(memoryStats); EXPORT(manualSeed); EXPORT(setDeterministic); EXPORT(setNumThreads); EXPORT(getNumThreads);
-  EXPORT(cudaIsAvailable); EXPORT(dataPtrEq); EXPORT(isContiguous);
+  EXPORT(cudaIsAvailable); EXPORT(cudaDeviceCount); EXPORT(dataPtrEq); EXPORT(isContiguous);
 }
 
 }  // namespace physis

@@ -85,6 +85,7 @@ export {
   setNumThreads,
   getNumThreads,
   cudaIsAvailable,
+  cudaDeviceCount,
   autogradGrad,
 } from './runtime.js';
 export {

@@ -56,6 +56,7 @@ export interface NativeAddon {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   cudaIsAvailable(): boolean;
+  cudaDeviceCount(): number;
   dataPtrEq(a: H, b: H): boolean;
   isContiguous(a: H): boolean;
   // ops.cpp

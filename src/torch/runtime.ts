@@ -24,6 +24,10 @@ export function getNumThreads(): number {
 export function cudaIsAvailable(): boolean {
   return N.cudaIsAvailable();
 }
+/** How many GPUs this process sees (torch.cuda.device_count(); 0 without CUDA). */
+export function cudaDeviceCount(): number {
+  return N.cudaDeviceCount();
+}
 
 /**
  * Gradients of `outputs` w.r.t. `inputs` without touching `.grad` (torch.autograd.grad). An input that the outputs

@@ -87,7 +87,7 @@ export {
   type AveragedWeights,
 } from './trainer.js';
 export { WeightAverager, recomputeBatchNorm, snapshotSteps, type WeightAveragingConfig } from './weight-averaging.js';
-export { launchWorkers, distributedEnv, threadsPerWorker, freePort, WorkerFailedError, type DistributedEnv, type LaunchOptions } from './launch.js';
+export { launchWorkers, visibleGpus, distributedEnv, threadsPerWorker, freePort, WorkerFailedError, type DistributedEnv, type LaunchOptions } from './launch.js';
 export {
   crossValidate,
   type CrossValidateOptions,

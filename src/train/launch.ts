@@ -110,6 +110,23 @@ export interface LaunchOptions {
   readonly entry: { readonly moduleUrl: string; readonly exportName?: string; readonly argv: readonly string[] };
   /** A line for a person (which rank failed, which were stopped). */
   readonly onNote?: (line: string) => void;
+  /**
+   * GPU training: the GPUs of this node to give out, one per local rank, in order (the ids CUDA_VISIBLE_DEVICES
+   * takes). Each worker then sees only its own GPU as `cuda`. Why: NCCL refuses two ranks on one device, and a rank
+   * that names `cuda` must mean its own GPU (torchrun leaves this to the script's `torch.cuda.set_device(LOCAL_RANK)`).
+   */
+  readonly gpuPerRank?: readonly string[];
+}
+
+/**
+ * The GPUs a node can give its ranks: CUDA_VISIBLE_DEVICES's entries where it is set, else 0 … count − 1.
+ * @param env - the environment (CUDA_VISIBLE_DEVICES)
+ * @param count - the GPUs the engine sees
+ */
+export function visibleGpus(env: NodeJS.ProcessEnv, count: number): string[] {
+  const listed = env['CUDA_VISIBLE_DEVICES'];
+  if (listed !== undefined) return listed.split(',').map((s) => s.trim()).filter((s) => s !== '').slice(0, count);
+  return Array.from({ length: count }, (_, i) => String(i));
 }
 
 /**
@@ -131,6 +148,12 @@ export async function launchWorkers(o: LaunchOptions): Promise<void> {
   const masterAddr = o.masterAddr ?? '127.0.0.1';
   const masterPort = o.masterPort ?? (await freePort());
   const worldSize = nnodes * o.nprocPerNode;
+  const gpus = o.gpuPerRank;
+  if (gpus !== undefined && gpus.length < o.nprocPerNode) {
+    throw new TrainConfigError(
+      `--nproc-per-node ${o.nprocPerNode} on GPUs needs one GPU per rank; this node has ${gpus.length}${gpus.length > 0 ? ` (${gpus.join(', ')})` : ''}`,
+    );
+  }
   // the rank runs rank-entry (.ts beside this file under tsx, .js in dist), never `node -e`: see rank-entry.ts
   const ownSource = import.meta.url.endsWith('.ts');
   const rankEntry = fileURLToPath(new URL(ownSource ? './rank-entry.ts' : './rank-entry.js', import.meta.url));
@@ -150,6 +173,7 @@ export async function launchWorkers(o: LaunchOptions): Promise<void> {
         GROUP_RANK: String(nodeRank),
         MASTER_ADDR: masterAddr,
         MASTER_PORT: String(masterPort),
+        ...(gpus === undefined ? {} : { CUDA_VISIBLE_DEVICES: gpus[local] }),
         PHYSIS_WORKER_MODULE: o.entry.moduleUrl,
         PHYSIS_WORKER_EXPORT: o.entry.exportName ?? 'main',
         PHYSIS_WORKER_ARGV: JSON.stringify(o.entry.argv),

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readBoneAgeLabels } from '../../src/tasks/hand-bone-age/index.js';
-import { distributedBackends } from '../../src/torch/index.js';
+import { cudaDeviceCount, distributedBackends } from '../../src/torch/index.js';
 import { startCli, type CliExit } from '../helpers/cli-process.js';
 
 const DATA = resolve('../shared/data/rsna-hand');
@@ -84,4 +84,14 @@ void test('physis train --nproc-per-node 2: a killed rank fails the run naming i
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+const gpus = cudaDeviceCount();
+
+void test('physis train --device cuda --nproc-per-node 2 on a node with fewer GPUs than ranks: one line naming the GPUs, exit 1, no run', { skip: gpus >= 2 ? `this machine has ${gpus} GPUs: the command would train` : false }, async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'physis-ddp-gpu-')), 'bundle');
+  const r = await run(['train', 'hand-bone-age', '--data', LABELS, '--device', 'cuda', '--nproc-per-node', '2', '--out', out]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`TrainConfigError: --nproc-per-node 2 on GPUs needs one GPU per rank; this node has ${gpus}`));
+  assert.equal(existsSync(out), false);
 });

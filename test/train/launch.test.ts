@@ -4,10 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataLoader, distributedEnv, launchWorkers } from '../../src/train/index.js';
+import { DataLoader, distributedEnv, launchWorkers, TrainConfigError, visibleGpus } from '../../src/train/index.js';
 
 const SHARD_CASES = [
   { name: 'items_16_batch_4_world_2', items: 16, globalBatch: 4, worldSize: 2 },
@@ -61,6 +61,34 @@ void test('launchWorkers: a rank can start a worker thread from a file (the comp
       onNote: (line) => notes.push(line),
     });
     assert.deepEqual(notes, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('visibleGpus: CUDA_VISIBLE_DEVICES\'s entries where set (no more than the engine sees), else 0 … count − 1', () => {
+  assert.deepEqual(visibleGpus({}, 3), ['0', '1', '2']);
+  assert.deepEqual(visibleGpus({}, 0), []);
+  assert.deepEqual(visibleGpus({ CUDA_VISIBLE_DEVICES: '2, 5' }, 2), ['2', '5']);
+  assert.deepEqual(visibleGpus({ CUDA_VISIBLE_DEVICES: '2,5,7' }, 2), ['2', '5']);
+  assert.deepEqual(visibleGpus({ CUDA_VISIBLE_DEVICES: '' }, 0), []);
+});
+
+void test('launchWorkers with gpuPerRank: each rank sees its own GPU; too few GPUs for the ranks is refused before any starts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'physis-launch-'));
+  try {
+    const entry = { moduleUrl: new URL('../helpers/rank-writes-env.ts', import.meta.url).href, argv: [dir] };
+    await launchWorkers({ nprocPerNode: 2, entry, gpuPerRank: ['3', '5'] });
+    assert.equal(readFileSync(join(dir, 'rank-0.txt'), 'utf8'), '3');
+    assert.equal(readFileSync(join(dir, 'rank-1.txt'), 'utf8'), '5');
+    rmSync(join(dir, 'rank-0.txt'));
+    rmSync(join(dir, 'rank-1.txt'));
+    await assert.rejects(launchWorkers({ nprocPerNode: 2, entry, gpuPerRank: ['0'] }), (e: Error) => e instanceof TrainConfigError && /one GPU per rank; this node has 1 \(0\)/.test(e.message));
+    await assert.rejects(launchWorkers({ nprocPerNode: 2, entry, gpuPerRank: [] }), /one GPU per rank; this node has 0$/);
+    assert.equal(existsSync(join(dir, 'rank-0.txt')), false, 'no rank started');
+    // CPU training hands out no GPUs and leaves the variable as it was
+    await launchWorkers({ nprocPerNode: 1, entry });
+    assert.equal(readFileSync(join(dir, 'rank-0.txt'), 'utf8'), process.env['CUDA_VISIBLE_DEVICES'] ?? 'unset');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -19,11 +19,12 @@ import {
   NO_AUGMENTATION_KEYS,
   recipeDiff,
   threadsPerWorker,
+  visibleGpus,
   type DistributedEnv,
   type ProgressEvent,
   type TrainRecipe,
 } from '../../train/index.js';
-import { initProcessGroup, type DistributedBackend, type ProcessGroup } from '../../torch/index.js';
+import { cudaDeviceCount, initProcessGroup, type DistributedBackend, type ProcessGroup } from '../../torch/index.js';
 import { listTasks, trainTask } from '../../tasks/index.js';
 import { intOption, stringOption, UsageError, type Command, type ParsedArgs } from '../command.js';
 import type { Output } from '../output.js';
@@ -147,7 +148,8 @@ export const trainCommand: Command = {
     'by film in the loader workers. Same parameters, same images to float32 rounding; a recipe with a crop uses the loader.',
     '--nproc-per-node N trains data-parallel in N worker processes (torchrun-style; workers read RANK, WORLD_SIZE,',
     'MASTER_ADDR, MASTER_PORT): --batch is the global batch, each rank loads batch/N of its shard, gradients are averaged',
-    'every step (c10d Gloo), batch norm uses each rank\'s own batch; rank 0 alone writes. A failed rank stops the others',
+    'every step (c10d Gloo; NCCL with --device cuda, each rank on a GPU of its own: CUDA_VISIBLE_DEVICES is set per rank),',
+    'batch norm uses each rank\'s own batch; rank 0 alone writes. A failed rank stops the others',
     '(at once if it died, after --dist-timeout seconds, default 1800, if it stalled); the launcher names it and exits 1.',
     ...taskTrainUsage(),
     '',
@@ -205,7 +207,9 @@ export const trainCommand: Command = {
       const master = stringOption(args, 'master-addr');
       const m = master === undefined ? undefined : parseMasterAddr(master);
       const here = import.meta.url;
+      const onGpus = stringOption(args, 'device') === 'cuda';
       await launchWorkers({
+        ...(onGpus ? { gpuPerRank: visibleGpus(process.env, cudaDeviceCount()) } : {}),
         nprocPerNode: intOption(args, 'nproc-per-node', 1, 1, 256),
         nnodes: intOption(args, 'nnodes', 1, 1, 4096),
         nodeRank: intOption(args, 'node-rank', 0, 0, 4095),
