@@ -21,3 +21,5 @@ echo "nccl-train: rc=$rc in $(( $(date +%s) - t0 )) s"
 grep -o '"summary": *"[^"]*"' /tmp/nccl-run/card.json || true
 f=$(awk -F, 'NR==2{print $1}' $SET/labels.csv)
 node bin/physis.js predict "$SET/$f" --bundle /tmp/nccl-run --sex F --no-gate
+node -e "import('./dist/torch/index.js').then((t) => console.log('GPUs seen:', t.cudaDeviceCount()))"
+node bin/physis.js train hand-bone-age --data $SET/labels.csv --device cuda --nproc-per-node 2 --out /tmp/nccl-run-2 2>&1 | tail -1
