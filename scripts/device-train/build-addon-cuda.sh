@@ -10,7 +10,7 @@ export PATH=/tmp/nodepfx/bin:$PATH
 node -v
 tar -xJf $PKG/app.tar.xz
 mkdir -p ../shared/data && for p in $PKG/data-*.tgz; do [ -f "$p" ] && tar -C ../shared/data -xzf "$p"; done
-ls ../shared/data/rsna-hand-lowres/images | wc -l
+ls ../shared/data/rsna-hand-lowres/images 2>/dev/null | wc -l || true
 PY=${PY:-python3}
 TORCH=${TORCH_DIR:-$($PY -c "import torch,os;print(os.path.dirname(torch.__file__))")}
 ABI=$($PY -c "import torch;print(int(torch._C._GLIBCXX_USE_CXX11_ABI))")
