@@ -13,10 +13,11 @@ if (moduleUrl === undefined || argvJson === undefined) {
   process.stderr.write('physis rank: PHYSIS_WORKER_MODULE and PHYSIS_WORKER_ARGV must be set (this file is started by the launcher)\n');
   process.exit(2);
 }
+const exportName = process.env['PHYSIS_WORKER_EXPORT'] ?? 'main';
 const m = (await import(moduleUrl)) as Record<string, unknown>;
-const entry = m[process.env['PHYSIS_WORKER_EXPORT'] ?? 'main'];
+const entry = m[exportName];
 if (typeof entry !== 'function') {
-  process.stderr.write(`physis rank: ${moduleUrl} exports no function '${process.env['PHYSIS_WORKER_EXPORT'] ?? 'main'}'\n`);
+  process.stderr.write(`physis rank: ${moduleUrl} exports no function '${exportName}'\n`);
   process.exit(2);
 }
 const code: unknown = await (entry as (argv: unknown) => unknown)(JSON.parse(argvJson));

@@ -461,7 +461,6 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
   const init = o.init === undefined ? undefined : initFromWeights(model, o.init);
   const opt = new AdamW(model.parameters(), { lr: recipe.optimizer.lr, weightDecay: recipe.optimizer.weightDecay });
   const cache = o.cache ?? true;
-  // a last batch of one image would give batch normalisation a single sample (its running variance divides by n − 1)
   // a crop changes the output size, so shownPixels does it in the loader whatever this says
   const augmentInBatch = (o.augmentOn ?? 'batch') === 'batch';
   const trainLoader = taskLoader(task, o.train, {
@@ -471,6 +470,7 @@ async function trainOnDefaultDevice<Item extends TrainingItem>(
     shuffle: true,
     workers,
     cache,
+    // a last batch of one image would give batch normalisation a single sample (its running variance divides by n − 1)
     dropLast: trainDropLast,
     ...(group === undefined ? {} : { batchSize: recipe.batchSize / worldSize, shard: { rank, worldSize } }),
   });

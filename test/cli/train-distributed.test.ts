@@ -89,9 +89,14 @@ void test('physis train --nproc-per-node 2: a killed rank fails the run naming i
 const gpus = cudaDeviceCount();
 
 void test('physis train --device cuda --nproc-per-node 2 on a node with fewer GPUs than ranks: one line naming the GPUs, exit 1, no run', { skip: gpus >= 2 ? `this machine has ${gpus} GPUs: the command would train` : false }, async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'physis-ddp-gpu-')), 'bundle');
-  const r = await run(['train', 'hand-bone-age', '--data', LABELS, '--device', 'cuda', '--nproc-per-node', '2', '--out', out]);
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, new RegExp(`TrainConfigError: --nproc-per-node 2 on GPUs needs one GPU per rank; this node has ${gpus}`));
-  assert.equal(existsSync(out), false);
+  const dir = mkdtempSync(join(tmpdir(), 'physis-ddp-gpu-'));
+  try {
+    const out = join(dir, 'bundle');
+    const r = await run(['train', 'hand-bone-age', '--data', LABELS, '--device', 'cuda', '--nproc-per-node', '2', '--out', out]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`TrainConfigError: --nproc-per-node 2 on GPUs needs one GPU per rank; this node has ${gpus}`));
+    assert.equal(existsSync(out), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

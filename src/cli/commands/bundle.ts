@@ -1,8 +1,8 @@
 /**
  * `physis bundle verify <dir>` / `physis bundle add-onnx <dir>`: check a model bundle (card, files, sha256)
  * and give a weights-only bundle (e.g. from `physis train`) its ONNX graph, so predictions run on ONNX
- * Runtime. `physis bundle compose --male a --female b --out dir`: a sex-specific composite of two bundles
- * trained with `physis train … --sex M|F` (copied into dir/male and dir/female and pinned by composite.json).
+ * Runtime. `physis bundle compose --by sex M=a F=b --out dir`: a composite routed by an input, of bundles trained
+ * with `physis train … --subset sex=M|F` (copied into dir/M and dir/F and pinned by composite.json).
  * `verify` also checks a composite folder (composite.json and every member). Thin: the work is in src/infer.
  *
  * @example

@@ -92,7 +92,7 @@ export const HAND_SWA_RECIPE: HandRecipe = Object.freeze({
 /**
  * The hand paper's recipe, for a GPU: Inception-ResNet-v2 (Szegedy et al. 2017) from scratch, global average pooling
  * and one ReLU output neuron, trained as one model per sex (train twice with `--subset sex=M` and `--subset sex=F`,
- * then `physis bundle compose --male … --female …`). Films letterboxed at 299 px after the foreground crop, as the
+ * then `physis bundle compose --by sex M=… F=…`). Films letterboxed at 299 px after the foreground crop, as the
  * architecture's native input. A 54-million-parameter network at 299 px is for a GPU (`--device cuda`), not a laptop.
  */
 export const HAND_SEED_PAPER_RECIPE: HandRecipe = Object.freeze({
