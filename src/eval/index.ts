@@ -53,6 +53,8 @@ export {
   calibrateScaledInterval,
   scaledInterval,
   scaledHeldOutCoverage,
+  heldOutCoverageByHalvings,
+  HELD_OUT_HALVINGS,
   calibrateResidualInterval,
   type Spread,
   type ScaledIntervalCalibration,

@@ -91,6 +91,11 @@ export interface ModelCard {
     readonly init?: { readonly source: string; readonly weightsSha256: string };
     /** How the shipped weights were chosen: the best dev epoch's, or the mean of several (weight averaging). */
     readonly weights?: string;
+    /**
+     * Set when the interval was calibrated again after training (`physis bundle recalibrate`): the command and the
+     * films, since the interval's coverage holds for films like those.
+     */
+    readonly calibration?: { readonly command: string; readonly data: string };
   };
   readonly metrics: readonly CardMetric[];
   readonly files: {
@@ -184,6 +189,11 @@ export function validateModelCard(value: unknown, source = 'card.json'): ModelCa
     }
   }
   if (td['weights'] !== undefined) str(td['weights'], 'trainingData.weights');
+  if (td['calibration'] !== undefined) {
+    const cal = obj(td['calibration'], 'trainingData.calibration');
+    str(cal['command'], 'trainingData.calibration.command');
+    str(cal['data'], 'trainingData.calibration.data');
+  }
   arr(c['metrics'], 'metrics').forEach((e, i) => {
     const m = obj(e, `metrics[${i}]`);
     str(m['name'], `metrics[${i}].name`);

@@ -36,6 +36,7 @@ export type {
   NumericFinding,
   CodedFinding,
   ReportFinding,
+  RecalibrateIntervalOptions,
 } from './task.js';
 export {
   PHYSIS_CODING_SCHEME,

@@ -61,7 +61,7 @@ const PREPROCESSING_KEYS = new Set(['size', 'crop', 'lateralityTarget', 'normali
  * @param member - a set member
  * @throws InputError naming the card and the key
  */
-export function cardPreprocessing(member: ModelSetMember): PreprocessOptions & { readonly size: number } {
+export function cardPreprocessing(member: Pick<ModelSetMember, 'bundle'>): PreprocessOptions & { readonly size: number } {
   const { card, dir } = member.bundle;
   const p = card.input.preprocessing;
   for (const key of Object.keys(p)) {

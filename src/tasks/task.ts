@@ -257,6 +257,21 @@ export interface Task<Item extends TrainingItem = TrainingItem, State = unknown>
   upgradeBundle?(dir: string): string;
   /** Record the train and dev rows of the labels file an upgraded bundle was trained on (for evaluate's overlap check). */
   recordTrainingRows?(dir: string, labelsCsv: string): string;
+  /**
+   * Recalibrate a bundle's interval in place on labelled films it did not train on (`physis bundle recalibrate`),
+   * weights untouched; returns one line for people. Absent: the task's bundles carry no interval to recalibrate.
+   */
+  recalibrateInterval?(dir: string, labelsCsv: string, o: RecalibrateIntervalOptions): Promise<string>;
+}
+
+/** Options of {@link Task.recalibrateInterval}. */
+export interface RecalibrateIntervalOptions {
+  /** Keep the rows of this split (e.g. `dev`); default every row. */
+  readonly split?: string;
+  /** The command line, recorded in the card. */
+  readonly command: string;
+  /** Called after each film. */
+  readonly progress?: (done: number, total: number, filmsPerSecond: number, etaSeconds: number) => void;
 }
 
 /** The provenance of one model that answered. */

@@ -9,6 +9,7 @@ import {
   calibrateScaledInterval,
   conformalQuantile,
   MetricInputError,
+  heldOutCoverageByHalvings,
   scaledHeldOutCoverage,
   scaledInterval,
   spreadOf,
@@ -46,13 +47,14 @@ void test('residual interval: the ceil((n+1)0.9)-th smallest |residual|, its cov
   );
   assert.equal(c19.halfWidth, 36);
   assert.equal(c19.coverage, 18 / 19);
-  // held out: |residuals| 1..20; even-indexed cases hold 1,3,..,19 (k = ceil(11*0.9) = 10 -> 19), odd 2,..,20 (-> 20);
-  // 19 covers 9 of the 10 odd cases, 20 covers all 10 even ones -> (0.9 + 1) / 2
+  // held out: |residuals| 1..20 in halves of 10; k = ceil(11 * 0.9) = 10, the half's largest; a case of the other half
+  // is covered when it is at most that, which for exchangeable cases happens with probability 10/11 (the conformal
+  // guarantee), so the mean over 200 halvings lands near it
   const c20 = calibrateResidualInterval(
     Array.from({ length: 20 }, (_, i) => ({ predicted: 0, reference: i + 1 })),
     0.9,
   );
-  assert.equal(c20.coverageHeldOut, (0.9 + 1) / 2);
+  assert.ok(Math.abs((c20.coverageHeldOut as number) - 10 / 11) < 0.02, `held out ${c20.coverageHeldOut}`);
   assert.equal(calibrateResidualInterval([{ predicted: 1, reference: 4 }], 0.9).coverageHeldOut, null);
 });
 
@@ -124,12 +126,36 @@ void test('scaledInterval scales the spread plus the floor, and is clamped at th
   assert.equal(scaledInterval(spread(5, 4), { scale: 2, floor: 1 }).low, -5, 'no minimum by default');
 });
 
-void test('scaled held-out coverage: calibrate on one half, measure on the other', () => {
-  // residuals 1..20, sd 0, floor 1: even-indexed cases have odd residuals (1, 3, ..., 19) and vice versa
+void test('scaled held-out coverage: calibrate on one half, measure on the other, averaged over halvings', () => {
+  // residuals 1..20, sd 0, floor 1: as for the residual interval, near 10/11; with one halving the figure is that
+  // halving's, which can fall far from it
   const cases = Array.from({ length: 20 }, (_, i) => ({ spread: spread(0, 0), reference: i + 1 }));
-  // half A (1,3,..,19): k = ceil(11 * 0.9) = 10 -> scale 19 -> covers all of B except 20 -> 9/10
-  // half B (2,4,..,20): scale 20 -> covers all of A -> 10/10
-  assert.equal(scaledHeldOutCoverage(cases, 0.9, 1), (0.9 + 1) / 2);
+  const many = scaledHeldOutCoverage(cases, 0.9, 1);
+  assert.ok(Math.abs(many - 10 / 11) < 0.02, `held out ${many}`);
+  assert.equal(scaledHeldOutCoverage(cases, 0.9, 1), many, 'seeded: the same cases give the same figure');
+  // the same residuals as a constant interval: the same rule, the same halvings
+  const residual = calibrateResidualInterval(cases.map((c) => ({ predicted: 0, reference: c.reference })), 0.9).coverageHeldOut;
+  assert.equal(residual, many);
+  // a spread that explains the residual exactly: every held-out case is covered
+  const explained = Array.from({ length: 20 }, (_, i) => ({ spread: spread(0, i), reference: i + 1 }));
+  assert.equal(scaledHeldOutCoverage(explained, 0.9, 1), 1);
+});
+
+void test('heldOutCoverageByHalvings: disjoint halves that cover every case, each used both ways', () => {
+  const seen: string[] = [];
+  const mean = heldOutCoverageByHalvings(
+    7,
+    (cal, test) => {
+      assert.equal(cal.length + test.length, 7);
+      assert.deepEqual([...cal, ...test].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6]);
+      seen.push(`${cal.length}/${test.length}`);
+      return cal.length === 3 ? 1 : 0;
+    },
+    5,
+  );
+  assert.deepEqual(seen, Array.from({ length: 5 }, () => ['3/4', '4/3']).flat());
+  assert.equal(mean, 0.5);
+  assert.throws(() => heldOutCoverageByHalvings(1, () => 1), /at least two cases/);
 });
 
 void test('spreadOf: weighted mean and the sample SD of the values', () => {

@@ -23,7 +23,7 @@ import {
   type CompositeBundle,
   type ModelBundle,
 } from '../../infer/index.js';
-import { getTask } from '../../tasks/index.js';
+import { getTask, labelsPath } from '../../tasks/index.js';
 import { stringOption, UsageError, type Command } from '../command.js';
 
 function summary(b: ModelBundle): Record<string, unknown> {
@@ -101,12 +101,13 @@ function copyRoutedMember(src: string, routeBy: string, value: string, dest: str
 /** `physis bundle`: verify a bundle or composite, add a bundle's ONNX graph, or compose a sex-specific pair. */
 export const bundleCommand: Command = {
   name: 'bundle',
-  summary: 'verify a model bundle or composite, add its ONNX graph (add-onnx), or compose a sex-specific pair',
+  summary: 'verify a model bundle or composite, add its ONNX graph (add-onnx), compose a sex-specific pair, or recalibrate its interval',
   usage: [
     'usage: physis bundle verify <dir> [--json]',
     '       physis bundle add-onnx <dir> [--json]',
     '       physis bundle compose --by <input> <value>=<bundle>… --out <dir> [--id name] [--json]',
     '       physis bundle upgrade <dir> [--training-labels labels.csv] [--json]',
+    '       physis bundle recalibrate <dir> --data <labels.csv | dir> [--split name] [--json]',
     '',
     'verify    checks card.json, that every file it names (weights, graph, OOD statistics, calibration, training rows)',
     '          exists and matches its sha256, and that no unlisted model file is present; exits 1 with the reason',
@@ -114,6 +115,10 @@ export const bundleCommand: Command = {
     'compose   a composite routed by an input: copies each bundle (trained with `physis train … --subset <input>=<value>`;',
     '          others are refused) into <out>/<value> and writes <out>/composite.json; predict, evaluate and explain take',
     '          <out> as --bundle and choose the member by the film\'s value (unknown: every member, each for its value)',
+    'recalibrate  calibrates a bundle\'s 90% interval again, in place, on labelled films it did not train on (a film',
+    '          listed in its training rows is refused, judged by content): --data <labels.csv | dir> [--split name]; the',
+    '          calibration file, the card\'s interval metrics, the films and command (trainingData.calibration) and the',
+    '          patch version change, the weights do not. A member of a composite by sex is calibrated on its sex\'s films',
     'upgrade   rewrites a bundle or composite made by Physis 0.1 (card schema 1) in place: its OOD statistics and interval',
     '          calibration become hashed artifacts; the weights file is not touched. --training-labels records the train',
     '          and dev rows of the labels file it was trained on, so evaluate can flag overlap',
@@ -124,12 +129,15 @@ export const bundleCommand: Command = {
     '  $ physis bundle verify runs/hand-bone-age',
     '  runs/hand-bone-age: hand-bone-age 0.1.0 (resnet18, 1x512x512), weights float32 sha256 3f2a…, no ONNX graph: ok',
     '  $ physis bundle compose --by sex M=runs/boys F=runs/girls --out runs/by-sex',
+    '  $ physis bundle recalibrate runs/hand-bone-age --data ../shared/data/rsna-hand-lowres --split dev',
   ].join('\n'),
   options: {
     by: { type: 'string' },
     out: { type: 'string', short: 'o' },
     id: { type: 'string' },
     'training-labels': { type: 'string' },
+    data: { type: 'string' },
+    split: { type: 'string' },
   },
   allowPositionals: true,
   run(args, out) {
@@ -180,6 +188,22 @@ export const bundleCommand: Command = {
       out.result({ dir, upgraded: lines }, lines.join('\n'));
       return Promise.resolve(0);
     }
+    if (action === 'recalibrate') {
+      if (dir === undefined || extra.length > 0) throw new UsageError('give one bundle folder');
+      if (isCompositeDir(dir)) throw new UsageError(`${dir} is a composite: recalibrate each member folder, whose interval is its own`);
+      const task = getTask(loadBundle(dir).card.task);
+      if (task.recalibrateInterval === undefined) throw new UsageError(`${task.name} bundles carry no interval to recalibrate`);
+      const data = stringOption(args, 'data', true);
+      const split = stringOption(args, 'split');
+      const command = `physis bundle recalibrate ${dir} --data ${data}${split === undefined ? '' : ` --split ${split}`}`;
+      const progress = (done: number, total: number, rate: number, eta: number): void => {
+        if (done % 20 === 0 || done === total) out.progress(`${dir}: ${done}/${total} films, ${rate.toFixed(1)} films/s, ${Math.round(eta)} s left`);
+      };
+      return task.recalibrateInterval(dir, labelsPath(data), { ...(split === undefined ? {} : { split }), command, progress }).then((line) => {
+        out.result({ dir, recalibrated: line }, line);
+        return 0;
+      });
+    }
     if (dir === undefined || extra.length > 0)
       throw new UsageError('give an action and one bundle directory');
     if (action === 'verify') {
@@ -198,6 +222,6 @@ export const bundleCommand: Command = {
       out.result(summary(b), human(b));
       return Promise.resolve(0);
     }
-    throw new UsageError(`unknown action '${action ?? ''}'; expected 'verify', 'add-onnx', 'compose' or 'upgrade'`);
+    throw new UsageError(`unknown action '${action ?? ''}'; expected 'verify', 'add-onnx', 'compose', 'upgrade' or 'recalibrate'`);
   },
 };

@@ -37,4 +37,5 @@ export { OOD_ROLE, OOD_FILE, INTERVAL_ROLE, INTERVAL_FILE, parseIntervalCalibrat
 export { preprocessHandImage } from './sample.js';
 export { measureHandSaliency, HAND_SALIENCY } from './saliency.js';
 export { upgradeHandBundle, recordHandTrainingRows } from './upgrade.js';
-export { HAND_BONE_AGE_TASK, SEX_INPUT, TTA_SD_FLOOR_MONTHS, calibrateHandEnsemble, formatHandBoneAge, type HandItem } from './task.js';
+export { HAND_BONE_AGE_TASK, SEX_INPUT, calibrateHandEnsemble, formatHandBoneAge, type HandItem } from './task.js';
+export { TTA_SD_FLOOR_MONTHS, INTERVAL_TTA_VIEWS, calibrateHandInterval, recalibrateHandBundle, nextPatchVersion, type IntervalCase } from './interval.js';

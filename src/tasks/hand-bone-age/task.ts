@@ -11,11 +11,7 @@
 import {
   buildRegressionReport,
   calibrateResidualInterval,
-  calibrateScaledInterval,
   RegressionAccumulator,
-  scaledHeldOutCoverage,
-  scaledInterval,
-  spreadOf,
   writeRegressionReport,
   type RegressionMetrics,
   type RegressionSample,
@@ -26,10 +22,8 @@ import type { PreprocessResult } from '../../preprocess/index.js';
 import type { Radiograph } from '../../radiograph/index.js';
 import { F, noGrad, type Tensor } from '../../torch/index.js';
 import {
-  DEFAULT_TTA_VIEWS,
   pooledFeatures,
   POOLED_FEATURES_DESCRIPTION,
-  predictTtaVariants,
   type EnsembleCalibration,
   type FinaliseContext,
   type Finalised,
@@ -43,7 +37,8 @@ import { checkHand, fitOodModel, handDescriptors, serializeOodModel } from './oo
 import { HAND_SALIENCY, measureHandSaliency } from './saliency.js';
 import { predictHandBoneAge, type Interval90 } from './predict.js';
 import { requireSex, type Sex } from './sex.js';
-import { INTERVAL_FILE, INTERVAL_ROLE, OOD_FILE, OOD_ROLE, openHandMember, type HandState, type IntervalCalibrationFile } from './state.js';
+import { INTERVAL_FILE, INTERVAL_ROLE, OOD_FILE, OOD_ROLE, openHandMember, type HandState } from './state.js';
+import { calibrateHandInterval, handSpread, INTERVAL_LEVEL, INTERVAL_TTA_VIEWS, recalibrateHandBundle, type IntervalCase } from './interval.js';
 import { recordHandTrainingRows, upgradeHandBundle } from './upgrade.js';
 import { handReportFindings } from './report.js';
 
@@ -56,14 +51,10 @@ export interface HandItem {
   readonly split?: string;
 }
 
-/** Added to the TTA SD (months) so a film whose views agree exactly still gets a non-zero interval. */
-export const TTA_SD_FLOOR_MONTHS = 1;
 
 /** How the reports group and summarise errors. */
 const REPORT_GROUPS = { ageBands: HAND_AGE_BANDS_MONTHS, withinThresholds: HAND_WITHIN_THRESHOLDS_MONTHS, published: HAND_PUBLISHED_RESULTS };
 
-/** The nominal coverage of the interval. */
-const LEVEL = 0.9;
 
 /** Sex: the command line, the manifest's `sex` column, then DICOM PatientSex (PS3.3 C.7.1.1; O and empty are unknown). */
 export const SEX_INPUT: InputSpec = {
@@ -140,42 +131,18 @@ function regressionReport(samples: RegressionSample[], o: Parameters<Task<HandIt
  */
 async function finalise(ctx: FinaliseContext<HandItem>): Promise<Finalised> {
   const size = ctx.recipe.inputSize;
-  const views = DEFAULT_TTA_VIEWS;
-  const cases: { spread: ReturnType<typeof spreadOf>; reference: number }[] = [];
+  const views = INTERVAL_TTA_VIEWS;
+  const cases: IntervalCase[] = [];
   const devLoader = ctx.loader(ctx.dev, { cache: true });
   for await (const batch of devLoader.epoch(0)) {
     const images = batch.fields['image'] as Float32Array;
     const extra = batch.fields['extra'] as Float32Array;
     batch.indices.forEach((index, j) => {
       const image = { width: size, height: size, data: images.subarray(j * size * size, (j + 1) * size * size) };
-      const values = predictTtaVariants(ctx.model, image, [[extra[j] as number]], views)[0] as number[];
-      cases.push({ spread: spreadOf(values), reference: (ctx.dev[index] as HandItem).boneAgeMonths });
+      cases.push({ spread: handSpread(ctx.model, image, extra[j] as number, views), reference: (ctx.dev[index] as HandItem).boneAgeMonths });
     });
   }
-  const cal = calibrateScaledInterval(cases, LEVEL, TTA_SD_FLOOR_MONTHS);
-  const coverageHeldOut = cases.length >= 2 ? scaledHeldOutCoverage(cases, LEVEL, TTA_SD_FLOOR_MONTHS, 0) : undefined;
-  const maeTta = cases.reduce((a, c) => a + Math.abs(c.spread.mean - c.reference), 0) / cases.length;
-  // the width a reader sees: the interval as predict gives it, clamped at 0 months
-  const widths = cases
-    .map((c) => {
-      const iv = scaledInterval(c.spread, cal, 0);
-      return iv.high - iv.low;
-    })
-    .sort((a, b) => a - b);
-  const medianWidth = ((widths[Math.floor((widths.length - 1) / 2)] as number) + (widths[Math.ceil((widths.length - 1) / 2)] as number)) / 2;
-  const calibration: IntervalCalibrationFile = {
-    format: 'physis-interval',
-    version: 1,
-    method: 'tta-sd-scaled-split-conformal',
-    level: LEVEL,
-    scale: cal.scale,
-    floorMonths: TTA_SD_FLOOR_MONTHS,
-    views,
-    coverage: cal.coverage,
-    ...(coverageHeldOut === undefined ? {} : { coverageHeldOut }),
-    n: cal.n,
-    data: ctx.devData,
-  };
+  const interval = calibrateHandInterval(cases, views, ctx.devData);
   // OOD statistics: pooled last-layer features of the un-augmented training films, shipped weights, eval mode
   const featureRows: Float32Array[] = [];
   const filmLogAspects: number[] = [];
@@ -188,21 +155,11 @@ async function finalise(ctx: FinaliseContext<HandItem>): Promise<Finalised> {
   }
   const ood = fitOodModel(featureRows, { features: POOLED_FEATURES_DESCRIPTION, filmLogAspects });
   const enc = new TextEncoder();
-  const metrics: CardMetric[] = [
-    { name: 'maeTta', value: maeTta, unit: 'months', data: `${ctx.devData}, mean of ${views} TTA views` },
-    { name: 'ttaViews', value: views, unit: 'count', data: 'views per image for the interval' },
-    { name: 'interval90Scale', value: cal.scale, unit: 'multiple of (TTA SD + 1 month)', data: `split-conformal calibration on the ${ctx.devData}` },
-    { name: 'interval90MedianWidth', value: medianWidth, unit: 'months', data: `${ctx.devData}, high − low of each film's interval (low clamped at 0)` },
-    { name: 'interval90Coverage', value: cal.coverage, unit: 'fraction', data: `${ctx.devData} (in-sample: the calibration set)` },
-    ...(coverageHeldOut === undefined
-      ? []
-      : [{ name: 'interval90CoverageHeldOut', value: coverageHeldOut, unit: 'fraction', data: `${ctx.devData}, two-fold cross-conformal (calibrated on one half, measured on the other)` }]),
-  ];
   return {
-    metrics,
+    metrics: interval.metrics,
     artifacts: [
       { path: OOD_FILE, role: OOD_ROLE, bytes: enc.encode(serializeOodModel(ood)) },
-      { path: INTERVAL_FILE, role: INTERVAL_ROLE, bytes: enc.encode(`${JSON.stringify(calibration, null, 2)}\n`) },
+      { path: INTERVAL_FILE, role: INTERVAL_ROLE, bytes: enc.encode(`${JSON.stringify(interval.calibration, null, 2)}\n`) },
     ],
   };
 }
@@ -217,10 +174,10 @@ async function finalise(ctx: FinaliseContext<HandItem>): Promise<Finalised> {
  * @param data - what the out-of-fold predictions are, in words
  */
 export function calibrateHandEnsemble(outputs: readonly Float32Array[], items: readonly HandItem[], data: string): EnsembleCalibration {
-  const cal = calibrateResidualInterval(samplesOf(outputs, items), LEVEL);
+  const cal = calibrateResidualInterval(samplesOf(outputs, items), INTERVAL_LEVEL);
   return {
     interval: {
-      level: LEVEL,
+      level: INTERVAL_LEVEL,
       halfWidth: cal.halfWidth,
       unit: 'months',
       method:
@@ -374,4 +331,5 @@ export const HAND_BONE_AGE_TASK: Task<HandItem, HandState> = {
   calibrateEnsemble: calibrateHandEnsemble,
   upgradeBundle: upgradeHandBundle,
   recordTrainingRows: recordHandTrainingRows,
+  recalibrateInterval: recalibrateHandBundle,
 };

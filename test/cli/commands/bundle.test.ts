@@ -369,3 +369,99 @@ void test(
     });
   }),
 );
+
+/**
+ * 26 noisy blob films: blob_0…3 train, blob_4…25 dev (sexes alternating, 30…180 months), with their labels.csv.
+ */
+function calibrationFilms(dir: string): { labels: string; train: string[]; dev: string[] } {
+  const rows = Array.from({ length: 26 }, (_, i) => ({
+    file: writeBlobPng(join(dir, `cal_${i}.png`), i - 13, 0.5),
+    line: `cal_${i}.png,${i % 2 === 0 ? 'M' : 'F'},${30 + 6 * i},${i < 4 ? 'train' : 'dev'}`,
+  }));
+  const labels = join(dir, 'labels.csv');
+  writeFileSync(labels, `file,sex,boneage_months,split\n${rows.map((r) => r.line).join('\n')}\n`);
+  return { labels, train: rows.slice(0, 4).map((r) => r.file), dev: rows.slice(4).map((r) => r.file) };
+}
+
+void test(
+  'physis bundle recalibrate: refuses films the network trained on and too few films, leaving the bundle as it was; on dev films writes the interval predict then gives (its coverage and median width are the card\'s), weights untouched',
+  withDir(async (dir) => {
+    const { labels, train, dev } = calibrationFilms(dir);
+    const b = tinyBoneAgeBundle(join(dir, 'b'), { id: 'tiny', seed: 3, biasMonths: 100, interval: { scale: 2, views: 3 }, trainingRows: { train, dev } });
+    const cardBefore = readFileSync(join(b.dir, 'card.json'));
+
+    const trained = await capture(['bundle', 'recalibrate', b.dir, '--data', labels]);
+    assert.equal(trained.code, 1);
+    assert.match(trained.stderr, /^physis: OodModelError: 4 of the 26 films trained this network \(first: cal_0\.png\); an interval calibrated on them would be too narrow/);
+    const few = await capture(['bundle', 'recalibrate', b.dir, '--data', labels, '--split', 'test']);
+    assert.equal(few.code, 1);
+    assert.match(few.stderr, /0 film\(s\) in split 'test'; a 90% interval needs at least 20 to calibrate on/);
+    assert.deepEqual(readFileSync(join(b.dir, 'card.json')), cardBefore, 'a refused recalibration leaves the card as it was');
+
+    const r = await capture(['bundle', 'recalibrate', b.dir, '--data', labels, '--split', 'dev', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /22\/22 films, [\d.]+ films\/s/);
+    const after = loadBundle(b.dir);
+    assert.equal(after.card.files.weights.sha256, b.card.files.weights.sha256, 'weights untouched');
+    assert.equal(after.card.version, '0.0.2');
+    assert.deepEqual(after.card.trainingData.calibration, {
+      command: `physis bundle recalibrate ${b.dir} --data ${labels} --split dev`,
+      data: `${labels} (in split 'dev'), 22 images`,
+    });
+    const cal = JSON.parse(readFileSync(join(b.dir, 'calibration.json'), 'utf8')) as { views: number; n: number; scale: number; coverage: number };
+    assert.equal(cal.views, 32);
+    assert.equal(cal.n, 22);
+    const metric = (name: string): number[] => after.card.metrics.filter((m) => m.name === name).map((m) => m.value);
+    assert.deepEqual(metric('ttaViews'), [32]);
+    assert.deepEqual(metric('interval90Scale'), [cal.scale]);
+    assert.equal(metric('interval90CoverageHeldOut').length, 1);
+
+    // predict on the same films, as a reader would: the share its intervals cover and their median width are the card's
+    const manifest = join(dir, 'dev.csv');
+    const refs = new Map<string, number>();
+    writeFileSync(
+      manifest,
+      `file,sex\n${readFileSync(labels, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .filter((l) => l.endsWith(',dev'))
+        .map((l) => {
+          const [file, sex, months] = l.split(',') as [string, string, string];
+          refs.set(file, Number(months));
+          return `${file},${sex}`;
+        })
+        .join('\n')}\n`,
+    );
+    const p = await capture(['predict', '--no-gate', '--manifest', manifest, '--bundle', b.dir, '--json']);
+    assert.ok(jsonLines(p.stdout).every((l) => refs.has(l.file)), p.stdout.slice(0, 400));
+    const answers = jsonLines(p.stdout).map((l) => ({ ref: refs.get(l.file) as number, iv: l.answer?.interval90 as { lowMonths: number; highMonths: number } }));
+    assert.equal(answers.length, 22);
+    const covered = answers.filter((a) => a.ref >= a.iv.lowMonths && a.ref <= a.iv.highMonths).length;
+    assert.equal(covered / 22, metric('interval90Coverage')[0]);
+    const widths = answers.map((a) => a.iv.highMonths - a.iv.lowMonths).sort((x, y) => x - y);
+    assert.ok(Math.abs(((widths[10] as number) + (widths[11] as number)) / 2 - (metric('interval90MedianWidth')[0] as number)) < 1e-6);
+    assert.equal((await capture(['bundle', 'verify', b.dir])).code, 0);
+  }),
+);
+
+void test(
+  'physis bundle recalibrate: a model of one sex is calibrated on films of its sex; a composite is refused',
+  withDir(async (dir) => {
+    const { labels, train, dev } = calibrationFilms(dir);
+    // 40 dev films, so each sex has 20 of them
+    const more = Array.from({ length: 18 }, (_, i) => `${writeBlobPng(join(dir, `more_${i}.png`), i - 9, 0.4).slice(dir.length + 1)},${i % 2 === 0 ? 'M' : 'F'},${40 + 7 * i},dev`);
+    appendFileSync(labels, `${more.join('\n')}\n`);
+    const m = tinyBoneAgeBundle(join(dir, 'm'), { id: 'tiny-M', seed: 4, biasMonths: 90, sex: 'M', interval: { scale: 2, views: 3 }, trainingRows: { train, dev } });
+    const r = await capture(['bundle', 'recalibrate', m.dir, '--data', labels, '--split', 'dev']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /interval recalibrated on 20 films over 32 TTA views/);
+    assert.equal(loadBundle(m.dir).card.trainingData.calibration?.data, `${labels} (in split 'dev' of sex M), 20 images`);
+    const composite = join(dir, 'by-sex');
+    mkdirSync(composite);
+    writeFileSync(join(composite, 'composite.json'), '{}');
+    const c = await capture(['bundle', 'recalibrate', composite, '--data', labels]);
+    assert.equal(c.code, 2);
+    assert.match(c.stderr, /is a composite: recalibrate each member folder/);
+  }),
+);
