@@ -8,7 +8,7 @@
  * pooled features to the training films' (Lee et al., NeurIPS 2018), Ledoit–Wolf shrunk (Ledoit & Wolf 2004) because
  * the features outnumber the films, the threshold a high percentile of held-out films' distances times a margin.
  */
-import { mahalanobisDistance, shrunkCovariance } from '../eval/index.js';
+import { mahalanobisDistance, shrunkCovariance, type ShrunkCovariance } from '../eval/index.js';
 import { OodModelError } from './errors.js';
 
 /** Percentile of the held-out films' distances the threshold starts from, and its margin. */
@@ -35,6 +35,38 @@ export interface FeatureDistanceModel {
 
 const round7 = (v: number): number => Number(v.toPrecision(7));
 
+/** The mean and Ledoit–Wolf shrunk covariance of feature vectors (see {@link fitShrunkGaussian}). */
+export interface ShrunkGaussian {
+  readonly dim: number;
+  readonly n: number;
+  readonly mean: Float64Array;
+  readonly shrunk: ShrunkCovariance;
+}
+
+/**
+ * The mean and Ledoit–Wolf shrunk covariance (Ledoit & Wolf 2004) of the training films' feature vectors, which every
+ * feature-distance check starts from.
+ * @param rows - one feature vector per film, all of one length
+ * @param what - the check's name, for messages (e.g. `OOD`)
+ * @throws OodModelError for fewer than two rows, rows of different lengths, or a covariance that cannot be factored
+ */
+export function fitShrunkGaussian(rows: readonly ArrayLike<number>[], what: string): ShrunkGaussian {
+  const n = rows.length;
+  const d = rows[0]?.length ?? 0;
+  if (n < 2 || d === 0) throw new OodModelError(`${what} fit needs at least 2 feature vectors, got ${n}`);
+  const mean = new Float64Array(d);
+  for (const r of rows) {
+    if (r.length !== d) throw new OodModelError(`${what} feature vectors differ in length: ${r.length} and ${d}`);
+    for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (r[j] as number) / n;
+  }
+  const centred = rows.map((r) => Float64Array.from({ length: d }, (_, j) => (r[j] as number) - (mean[j] as number)));
+  try {
+    return { dim: d, n, mean, shrunk: shrunkCovariance(centred, d) };
+  } catch (e) {
+    throw new OodModelError(`${what} ${(e as Error).message}`);
+  }
+}
+
 /**
  * Fit the distribution of the training films' pooled features, with the threshold taken on held-out films.
  * Why held-out: the network was fitted to its training films, whose features sit closer to their own mean than any
@@ -47,17 +79,11 @@ const round7 = (v: number): number => Number(v.toPrecision(7));
  * @throws OodModelError for fewer than two rows or rows of different lengths
  */
 export function fitFeatureDistance(rows: readonly ArrayLike<number>[], heldOut: readonly ArrayLike<number>[], features: string, format: string): FeatureDistanceModel {
-  const n = rows.length;
-  const d = rows[0]?.length ?? 0;
-  if (n < 2 || d === 0) throw new OodModelError(`feature-distance fit needs at least 2 feature vectors, got ${n}`);
-  const mean = new Float64Array(d);
-  for (const r of rows) {
-    if (r.length !== d) throw new OodModelError(`feature vectors differ in length: ${r.length} and ${d}`);
-    for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (r[j] as number) / n;
-  }
-  const centred = rows.map((r) => Float64Array.from({ length: d }, (_, j) => (r[j] as number) - (mean[j] as number)));
-  const shrunk = shrunkCovariance(centred, d);
-  const model = { dim: d, mean: [...mean].map(round7), choleskyLower: shrunk.choleskyLower.map(round7) };
+  const fit = fitShrunkGaussian(rows, 'feature-distance');
+  const d = fit.dim;
+  const n = fit.n;
+  const shrunk = fit.shrunk;
+  const model = { dim: d, mean: [...fit.mean].map(round7), choleskyLower: shrunk.choleskyLower.map(round7) };
   const scored = heldOut.length > 0 ? heldOut : rows;
   const distances = scored.map((r) => mahalanobisDistance(d, model.mean, model.choleskyLower, r)).sort((a, b) => a - b);
   const at = distances[Math.min(scored.length - 1, Math.max(0, Math.ceil(FEATURE_DISTANCE_PERCENTILE * scored.length) - 1))] as number;

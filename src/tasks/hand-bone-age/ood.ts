@@ -26,9 +26,10 @@
  * `handDescriptors` (film-shape and intensity descriptors) is kept for the sample module's records; it
  * takes no part in the check.
  */
-import { mahalanobisDistance, shrunkCovariance, type ShrunkCovariance } from '../../eval/index.js';
+import { mahalanobisDistance } from '../../eval/index.js';
 import type { PreprocessResult } from '../../preprocess/index.js';
 import { OodModelError } from '../errors.js';
+import { fitShrunkGaussian } from '../feature-distance.js';
 
 /** Names of the descriptors, in vector order. */
 export const OOD_DESCRIPTORS = [
@@ -147,28 +148,12 @@ const round7 = (v: number): number => Number(v.toPrecision(7));
  * @param o - percentile, margin and a feature description
  */
 export function fitOodModel(rows: readonly ArrayLike<number>[], o: OodFitOptions = {}): OodModel {
-  const n = rows.length;
-  const d = rows[0]?.length ?? 0;
-  if (n < 2 || d === 0) throw new OodModelError(`OOD fit needs at least 2 feature vectors, got ${n}`);
   const percentile = o.percentile ?? DEFAULT_OOD_PERCENTILE;
   const margin = o.margin ?? DEFAULT_OOD_MARGIN;
   if (!(percentile > 0 && percentile <= 1))
     throw new OodModelError(`OOD percentile ${percentile} must be in (0, 1]`);
   if (!(margin >= 1)) throw new OodModelError(`OOD margin ${margin} must be >= 1`);
-  const mean = new Float64Array(d);
-  for (const r of rows) {
-    if (r.length !== d) throw new OodModelError(`OOD feature vectors differ in length: ${r.length} and ${d}`);
-    for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (r[j] as number) / n;
-  }
-  const centred = rows.map((r) =>
-    Float64Array.from({ length: d }, (_, j) => (r[j] as number) - (mean[j] as number)),
-  );
-  let shrunk: ShrunkCovariance;
-  try {
-    shrunk = shrunkCovariance(centred, d);
-  } catch (e) {
-    throw new OodModelError(`OOD ${(e as Error).message}`);
-  }
+  const { dim: d, n, mean, shrunk } = fitShrunkGaussian(rows, 'OOD');
   const shrinkage = shrunk.shrinkage;
   // float32, as the file stores it, so the threshold is measured with the factor a reader gets back
   const lower = shrunk.choleskyLower.map(Math.fround);
