@@ -46,6 +46,7 @@ export {
   type RegressionReport,
   type RegressionReportOptions,
   type PublishedResult,
+  parsePublishedResults,
 } from './regression-report.js';
 export {
   conformalQuantile,

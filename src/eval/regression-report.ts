@@ -9,6 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MeanSd } from './aggregate-folds.js';
+import { MetricInputError } from './errors.js';
 import {
   groupedRegressionMetrics,
   type GroupedMetricOptions,
@@ -59,6 +60,44 @@ export interface PublishedResult {
   readonly mae: number | null;
   /** Shares (0–1) by threshold, in the report's unit; a threshold the publication does not give is left out. */
   readonly within: Readonly<Record<string, number>>;
+}
+
+/**
+ * Published results given as a JSON file (`physis evaluate --published`): an array of {@link PublishedResult}
+ * objects, checked field by field. Why a file: the paper a group compares against (its own, or one not shipped here)
+ * is data, not code; its figures go into the report beside the task's own list.
+ * @param text - the file's contents
+ * @param source - its path, for messages
+ * @throws MetricInputError naming the file and the first field that is wrong
+ */
+export function parsePublishedResults(text: string, source: string): PublishedResult[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new MetricInputError(`${source}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(v) || v.length === 0) throw new MetricInputError(`${source}: expected a non-empty array of published results`);
+  return v.map((x: unknown, i): PublishedResult => {
+    const at = `${source}: result ${i + 1}`;
+    if (x === null || typeof x !== 'object' || Array.isArray(x)) throw new MetricInputError(`${at} is not an object`);
+    const r = x as Record<string, unknown>;
+    for (const key of ['label', 'citation', 'data']) {
+      if (typeof r[key] !== 'string' || (r[key] as string).trim() === '') throw new MetricInputError(`${at}: '${key}' must be a non-empty string`);
+    }
+    const mae = r['mae'] ?? null;
+    if (mae !== null && !(typeof mae === 'number' && Number.isFinite(mae) && mae >= 0)) throw new MetricInputError(`${at}: 'mae' must be a number >= 0 or null`);
+    const within = r['within'] ?? {};
+    if (within === null || typeof within !== 'object' || Array.isArray(within)) throw new MetricInputError(`${at}: 'within' must be an object of threshold: share`);
+    for (const [k, share] of Object.entries(within)) {
+      if (!(Number(k) > 0)) throw new MetricInputError(`${at}: within threshold '${k}' is not a positive number`);
+      if (!(typeof share === 'number' && share >= 0 && share <= 1)) throw new MetricInputError(`${at}: within['${k}'] must be a share in [0, 1]`);
+    }
+    for (const key of Object.keys(r)) {
+      if (!['label', 'citation', 'data', 'mae', 'within'].includes(key)) throw new MetricInputError(`${at}: unknown field '${key}'`);
+    }
+    return { label: r['label'] as string, citation: r['citation'] as string, data: r['data'] as string, mae: mae as number | null, within: within as Record<string, number> };
+  });
 }
 
 /** Options of {@link buildRegressionReport}. */

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { spreadOf } from '../eval/index.js';
+import { spreadOf, type PublishedResult } from '../eval/index.js';
 import { predictWithFeatures, taskLoader, TRAINING_ROWS_ROLE, type ItemPass, type TrainingItem } from '../train/index.js';
 import { forwardVariants, type ModelSetMember } from '../infer/index.js';
 import { preprocess, type PreprocessOptions } from '../preprocess/index.js';
@@ -27,6 +27,8 @@ export interface EvaluateOptions {
   readonly batchSize?: number;
   /** What the rows are, in words (the labels file and split). */
   readonly dataSummary: string;
+  /** Published results to show beside the task's own list (only tasks whose report has a place for them). */
+  readonly published?: readonly PublishedResult[];
 }
 
 /** What an evaluation found. */
@@ -74,6 +76,9 @@ function correctedPass<Item extends TrainingItem, State>(task: Task<Item, State>
  */
 export async function evaluateModels<Item extends TrainingItem, State>(models: TaskModels<State>, allRows: readonly Item[], o: EvaluateOptions): Promise<EvaluateResult> {
   const task = models.task as unknown as Task<Item, State>;
+  if (o.published !== undefined && task.reportShowsPublished !== true) {
+    throw new InputError(`the ${task.name} report has no table for published results given in a file (its own list is in the task's config)`);
+  }
   const { set } = models;
   // the suitability gate first, as for a single film; a film it corrects is scored as corrected (on its own, since the
   // loaders read files as stored)
@@ -189,6 +194,7 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
     },
     ...(saliency === undefined ? {} : { images: saliency.images }),
     ...(saliency?.tables === undefined ? {} : { tables: saliency.tables }),
+    ...(o.published === undefined ? {} : { published: o.published }),
   });
   const { htmlPath, jsonPath } = report.write(o.outDir);
   const metrics = { ...task.evaluate(outputs, accepted).metrics, ...(saliency?.metrics ?? {}) };

@@ -7,7 +7,7 @@
  * arguments; Lightning splits the module from the trainer). Everything that differs between tasks is passed in
  * here and never branched on in the trainer; nothing in src/train names a task.
  */
-import type { MeanSd, ReportTable } from '../eval/index.js';
+import type { MeanSd, PublishedResult, ReportTable } from '../eval/index.js';
 import type { ArtifactContents, CardExtraInput, CardMetric, CardOutput } from '../infer/index.js';
 import type { ModelOptions, ZooModel } from '../models/index.js';
 import type { Tensor } from '../torch/index.js';
@@ -169,8 +169,19 @@ export interface TrainingTask<Item extends TrainingItem> {
   report(
     outputs: readonly Float32Array[],
     items: readonly Item[],
-    o: { title: string; facts: Record<string, string>; data: string; folds?: Readonly<Record<string, MeanSd>>; images?: readonly ReportImage[]; tables?: readonly ReportTable[] },
+    o: {
+      title: string;
+      facts: Record<string, string>;
+      data: string;
+      folds?: Readonly<Record<string, MeanSd>>;
+      images?: readonly ReportImage[];
+      tables?: readonly ReportTable[];
+      /** Published results a user adds (`physis evaluate --published`), shown after the task's own list. */
+      published?: readonly PublishedResult[];
+    },
   ): TaskReport;
+  /** Whether {@link report} shows the published results a user adds; absent: a report that has no place for them. */
+  readonly reportShowsPublished?: boolean;
   /** The card's description of the network's inputs and outputs. */
   card(recipe: TrainRecipe): { readonly extra: readonly CardExtraInput[]; readonly outputs: readonly CardOutput[] };
   /** Artifacts and metrics made from the best weights (OOD statistics, interval calibration). */

@@ -76,6 +76,12 @@ void test('spine-view end to end: classes from the labels, a 70/15/15 grouped sp
   const html = readFileSync(join(dir, 'eval', 'report.html'), 'utf8');
   assert.match(html, /class="reliability"/);
   assert.match(html, /Reject option/);
+  // published results given in a file go into bone-age reports; this report has no place for them, so they are refused
+  const published = join(dir, 'published.json');
+  writeFileSync(published, JSON.stringify([{ label: 'x', citation: 'y', data: 'z', mae: null, within: {} }]));
+  const refused = run(['evaluate', out, '--data', data, '--split', 'test', '--no-gate', '--published', published, '--out', join(dir, 'eval-published')]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^physis: InputError: the spine-view report has no table for published results given in a file/);
   // a film is either named with its probability or sent to human review with the probabilities
   const predicted = run(['predict', join(data, 'films', 'p0-fusion.png'), join(data, 'films', 'p1-preop.png'), '--bundle', out, '--no-gate', '--json']);
   const results = predicted.stdout.trim().split('\n').map((l) => JSON.parse(l) as { answer?: Record<string, unknown>; rejected?: { reason: string } });

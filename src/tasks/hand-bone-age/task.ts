@@ -100,6 +100,7 @@ function regressionReport(samples: RegressionSample[], o: Parameters<Task<HandIt
     facts: o.facts,
     data: o.data,
     ...REPORT_GROUPS,
+    published: [...REPORT_GROUPS.published, ...(o.published ?? [])],
     ...(o.folds ? { folds: o.folds } : {}),
     ...(o.images ? { images: o.images } : {}),
     ...(o.tables ? { tables: o.tables } : {}),
@@ -303,6 +304,7 @@ export const HAND_BONE_AGE_TASK: Task<HandItem, HandState> = {
     return { metrics: { devMaeMonths: m.mae, devRmseMonths: m.rmse, devBiasMonths: m.bias } };
   },
   report: (outputs, items, o) => regressionReport(samplesOf(outputs, items), o),
+  reportShowsPublished: true,
   card: () => ({
     extra: [{ name: 'sex', unit: '1 = male, 0 = female' }],
     outputs: [{ name: 'boneAgeMonths', unit: 'months', description: 'bone age (Greulich-Pyle reference readings)' }],

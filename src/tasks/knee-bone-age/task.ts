@@ -111,6 +111,7 @@ function kneeReport(outputs: readonly Float32Array[], items: readonly KneeItem[]
     data: o.data,
     comparisons: rows,
     ...GROUPS,
+    published: [...GROUPS.published, ...(o.published ?? [])],
     ...(o.folds ? { folds: o.folds } : {}),
     ...(o.images ? { images: o.images } : {}),
     ...(o.tables ? { tables: o.tables } : {}),
@@ -328,6 +329,7 @@ export const KNEE_BONE_AGE_TASK: Task<KneeItem, KneeState> = {
     return { metrics: { devMaeMonths: m.mae, devRmseMonths: m.rmse, devBiasMonths: m.bias, devMaeChronologicalBaselineMonths: baseline } };
   },
   report: kneeReport,
+  reportShowsPublished: true,
   card: () => ({
     extra: [
       { name: 'sex', unit: '1 = male, 0 = female' },

@@ -89,3 +89,43 @@ void test('evaluate writes its report to ./evaluation-<bundle> outside the bundl
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test('evaluate --published: the results of a file go into the report after the task\'s own; a wrong field is named in one line and nothing is written', async () => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'physis-cli-evaluate-')));
+  try {
+    [0, 1, 2].forEach((i) => writeBlobPng(join(dir, `blob_${i}.png`), 2 * i - 2));
+    writeFileSync(join(dir, 'labels.csv'), 'file,sex,boneage_months\nblob_0.png,M,50\nblob_1.png,F,60\nblob_2.png,M,70\n');
+    const bundle = tinyBoneAgeBundle(join(dir, 'tiny'), { id: 'tiny', seed: 1, biasMonths: 60 });
+    const paper = { label: 'Our group 2026, boys', citation: 'A. Author et al. A journal 2026;1:1-10', data: '120 held-out films', mae: 6.1, within: { '6': 0.55, '12': 0.93 } };
+    const good = join(dir, 'published.json');
+    writeFileSync(good, JSON.stringify([paper]));
+    const out = join(dir, 'eval');
+    const r = await capture(['evaluate', '--no-gate', bundle.dir, '--data', join(dir, 'labels.csv'), '--workers', '0', '--published', good, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { published: { label: string }[] };
+    const labels = report.published.map((p) => p.label);
+    assert.equal(labels.at(-1), paper.label, 'the file\'s result last');
+    assert.ok(labels.length > 1 && labels.includes('Larson et al. 2018'), 'after the task\'s own list');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.match(html, /Our group 2026, boys<\/th><td>120 held-out films<\/td><td>—<\/td><td>6\.10<\/td><td>55\.0%<\/td><td>93\.0%<\/td><td>—<\/td><td>—<\/td>/);
+
+    const bad = join(dir, 'bad.json');
+    const wrong: readonly [unknown, RegExp][] = [
+      [[{ ...paper, within: { '12': 93 } }], /result 1: within\['12'\] must be a share in \[0, 1\]/],
+      [[{ ...paper, citation: '' }], /result 1: 'citation' must be a non-empty string/],
+      [[paper, { ...paper, mae: -1 }], /result 2: 'mae' must be a number >= 0 or null/],
+      [[{ ...paper, year: 2026 }], /result 1: unknown field 'year'/],
+      [{ ...paper }, /expected a non-empty array of published results/],
+    ];
+    for (const [content, message] of wrong) {
+      writeFileSync(bad, JSON.stringify(content));
+      const e = await capture(['evaluate', '--no-gate', bundle.dir, '--data', join(dir, 'labels.csv'), '--workers', '0', '--published', bad, '--out', join(dir, 'eval-bad')]);
+      assert.equal(e.code, 1);
+      assert.match(e.stderr, new RegExp(`^physis: MetricInputError: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ${message.source}`));
+      assert.equal(e.stderr.trim().split('\n').length, 1);
+      assert.ok(!existsSync(join(dir, 'eval-bad')), 'no report for a refused file');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
