@@ -14,8 +14,8 @@ import { calibrateScaledInterval, scaledHeldOutCoverage, scaledInterval, spreadO
 import { loadBundle, loadBundleModel, saveBundle, type CardMetric, type ModelCard } from '../../infer/index.js';
 import type { ZooModel } from '../../models/index.js';
 import type { GrayImage } from '../../preprocess/index.js';
-import { predictTtaVariants } from '../../train/index.js';
-import { OodModelError } from '../errors.js';
+import { predictTtaVariants, TRAINING_ROWS_ROLE } from '../../train/index.js';
+import { InputError } from '../errors.js';
 import { cardPreprocessing } from '../pipeline.js';
 import type { RecalibrateIntervalOptions } from '../task.js';
 import { sexInput } from './config.js';
@@ -108,8 +108,9 @@ export function calibrateHandInterval(cases: readonly IntervalCase[], views: num
 }
 
 /**
- * Fewest films to calibrate on: with n films the split-conformal multiple is the ⌈0.9 (n + 1)⌉-th smallest score,
- * which from 19 films on is not simply their largest (Lei et al., JASA 2018); 20 leaves one film beyond it.
+ * Fewest films to calibrate on: with n films the split-conformal multiple is the ⌈0.9 (n + 1)⌉-th smallest score
+ * (Lei et al., JASA 2018), which below 19 films is their largest, so no film of the calibration set could ever fall
+ * outside; 20 is the first round number past that.
  */
 const MIN_CALIBRATION_FILMS = 20;
 
@@ -135,20 +136,20 @@ export function nextPatchVersion(version: string): string | null {
 export async function recalibrateHandBundle(dir: string, labelsCsv: string, o: RecalibrateIntervalOptions): Promise<string> {
   const bundle = loadBundle(dir);
   const version = nextPatchVersion(bundle.card.version);
-  if (version === null) throw new OodModelError(`${dir}: card version '${bundle.card.version}' is not major.minor.patch; cannot mark the recalibrated bundle`);
+  if (version === null) throw new InputError(`${dir}: card version '${bundle.card.version}' is not major.minor.patch; cannot mark the recalibrated bundle`);
   // a model of one sex (a member of a composite by sex) is calibrated on films of its sex, as the trainer does
   const sex = bundle.card.trainingData.subset?.['sex'];
   const kept = `${o.split === undefined ? '' : ` in split '${o.split}'`}${sex === undefined ? '' : ` of sex ${sex}`}`;
   const rows = readBoneAgeLabels(labelsCsv).filter((r) => (o.split === undefined || r.split === o.split) && (sex === undefined || r.sex === sex));
   if (rows.length < MIN_CALIBRATION_FILMS) {
-    throw new OodModelError(`${labelsCsv}: ${rows.length} film(s)${kept}; a 90% interval needs at least ${MIN_CALIBRATION_FILMS} to calibrate on`);
+    throw new InputError(`${labelsCsv}: ${rows.length} film(s)${kept}; a 90% interval needs at least ${MIN_CALIBRATION_FILMS} to calibrate on`);
   }
-  const trainingRows = bundle.artifacts.get('training-rows');
-  if (trainingRows === undefined) throw new OodModelError(`${dir}: lists no training rows, so films it trained on cannot be told apart; refusing to calibrate`);
+  const trainingRows = bundle.artifacts.get(TRAINING_ROWS_ROLE);
+  if (trainingRows === undefined) throw new InputError(`${dir}: lists no training rows, so films it trained on cannot be told apart; refusing to calibrate`);
   const trained = new Set((JSON.parse(new TextDecoder().decode(trainingRows.bytes)) as { train: { sha256: string }[] }).train.map((r) => r.sha256));
   const overlap = rows.filter((r) => trained.has(createHash('sha256').update(readFileSync(r.path)).digest('hex')));
   if (overlap.length > 0) {
-    throw new OodModelError(
+    throw new InputError(
       `${overlap.length} of the ${rows.length} films trained this network (first: ${overlap[0]?.file}); an interval calibrated on them would be too narrow. Calibrate on films it did not train on (e.g. --split dev)`,
     );
   }

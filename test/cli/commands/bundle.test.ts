@@ -392,7 +392,7 @@ void test(
 
     const trained = await capture(['bundle', 'recalibrate', b.dir, '--data', labels]);
     assert.equal(trained.code, 1);
-    assert.match(trained.stderr, /^physis: OodModelError: 4 of the 26 films trained this network \(first: cal_0\.png\); an interval calibrated on them would be too narrow/);
+    assert.match(trained.stderr, /^physis: InputError: 4 of the 26 films trained this network \(first: cal_0\.png\); an interval calibrated on them would be too narrow/);
     const few = await capture(['bundle', 'recalibrate', b.dir, '--data', labels, '--split', 'test']);
     assert.equal(few.code, 1);
     assert.match(few.stderr, /0 film\(s\) in split 'test'; a 90% interval needs at least 20 to calibrate on/);
