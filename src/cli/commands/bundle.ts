@@ -3,6 +3,8 @@
  * and give a weights-only bundle (e.g. from `physis train`) its ONNX graph, so predictions run on ONNX
  * Runtime. `physis bundle compose --by sex M=a F=b --out dir`: a composite routed by an input, of bundles trained
  * with `physis train … --subset sex=M|F` (copied into dir/M and dir/F and pinned by composite.json).
+ * `physis bundle recalibrate <dir> --data labels.csv`: the task's interval calibrated again on labelled films the
+ * bundle did not train on (the work is the task's).
  * `verify` also checks a composite folder (composite.json and every member). Thin: the work is in src/infer.
  *
  * @example
