@@ -87,37 +87,38 @@ export function scaledInterval(spread: Spread, cal: Pick<ScaledIntervalCalibrati
   return { low: Math.max(min, spread.mean - half), high: spread.mean + half };
 }
 
-/** Random halvings the held-out checks average over (seeded: the same cases always give the same figure). */
+/** Random halvings the held-out checks average over. */
 export const HELD_OUT_HALVINGS = 200;
 
 /**
- * Mean held-out coverage over seeded random halvings of n cases: for each halving, calibrate on one half and measure
- * on the other, both ways. Why many halvings: on a dev set of a few hundred, the coverage of one fixed halving moves
- * by a few points with the halving alone (which cases fall together), so a single split can put a rule outside a
- * coverage target by chance; the mean over halvings keeps what the rule does on cases it was not calibrated on and
- * drops that noise (repeated cross-validation; Vovk 2015, cross-conformal predictors).
+ * Where the halvings come from: shuffles an array in place and returns it (train's seeded `Rng` satisfies it; a fixed
+ * seed gives the same figure for the same cases).
+ */
+export interface Shuffler {
+  shuffle<T>(items: T[]): T[];
+}
+
+/**
+ * Mean held-out coverage over random halvings of n cases: for each halving, calibrate on one half and measure on the
+ * other, both ways. Why many halvings: on a dev set of a few hundred, the coverage of one fixed halving moves by a few
+ * points with the halving alone (which cases fall together), so a single split can put a rule outside a coverage
+ * target by chance; the mean over halvings keeps what the rule does on cases it was not calibrated on and drops that
+ * noise (repeated cross-validation; Vovk 2015, cross-conformal predictors).
  * @param n - number of cases (at least two)
  * @param covered - share of `test` cases inside intervals calibrated on `cal` (indices into the cases)
+ * @param shuffler - the source of the halvings
  * @param halvings - number of random halvings
  */
-export function heldOutCoverageByHalvings(n: number, covered: (cal: readonly number[], test: readonly number[]) => number, halvings = HELD_OUT_HALVINGS): number {
+export function heldOutCoverageByHalvings(
+  n: number,
+  covered: (cal: readonly number[], test: readonly number[]) => number,
+  shuffler: Shuffler,
+  halvings = HELD_OUT_HALVINGS,
+): number {
   if (n < 2) throw new MetricInputError('held-out coverage needs at least two cases');
-  // mulberry32 (a small, well-mixed 32-bit generator), fixed seed: the figure is reproducible
-  let state = 0x9e3779b9;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
   let sum = 0;
   for (let h = 0; h < halvings; h++) {
-    const order = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(next() * (i + 1));
-      [order[i], order[j]] = [order[j] as number, order[i] as number];
-    }
+    const order = shuffler.shuffle(Array.from({ length: n }, (_, i) => i));
     const a = order.slice(0, Math.floor(n / 2));
     const b = order.slice(Math.floor(n / 2));
     sum += (covered(a, b) + covered(b, a)) / 2;
@@ -126,21 +127,21 @@ export function heldOutCoverageByHalvings(n: number, covered: (cal: readonly num
 }
 
 /**
- * Held-out coverage of the scaled rule: the mean over seeded random halvings of the cases
- * ({@link heldOutCoverageByHalvings}) of calibrating on one half and measuring on the other. Why: in-sample coverage
- * is at least the nominal level by construction; this says how the rule does on cases it was not calibrated on.
+ * Held-out coverage of the scaled rule: the mean over random halvings of the cases ({@link heldOutCoverageByHalvings})
+ * of calibrating on one half and measuring on the other. Why: in-sample coverage is at least the nominal level by
+ * construction; this says how the rule does on cases it was not calibrated on.
  * @param cases - per-case spreads with their references
  * @param level - nominal coverage
  * @param floor - added to every σ
+ * @param shuffler - the source of the halvings
  * @param min - smallest possible value (the interval is clamped there, as when applied)
- * @param halvings - number of random halvings
  */
 export function scaledHeldOutCoverage(
   cases: readonly { readonly spread: Spread; readonly reference: number }[],
   level: number,
   floor: number,
+  shuffler: Shuffler,
   min = -Infinity,
-  halvings = HELD_OUT_HALVINGS,
 ): number {
   checkLevel(level);
   const scores = cases.map((c) => Math.abs(c.reference - c.spread.mean) / (c.spread.sd + floor));
@@ -156,7 +157,7 @@ export function scaledHeldOutCoverage(
         }).length / test.length
       );
     },
-    halvings,
+    shuffler,
   );
 }
 
@@ -175,8 +176,13 @@ export interface ResidualIntervalCalibration {
  * Split-conformal half-width of a constant interval from residuals (e.g. out-of-fold predictions).
  * @param samples - predictions with references
  * @param level - nominal coverage
+ * @param shuffler - the source of the held-out check's halvings
  */
-export function calibrateResidualInterval(samples: readonly { readonly predicted: number; readonly reference: number }[], level: number): ResidualIntervalCalibration {
+export function calibrateResidualInterval(
+  samples: readonly { readonly predicted: number; readonly reference: number }[],
+  level: number,
+  shuffler: Shuffler,
+): ResidualIntervalCalibration {
   checkLevel(level);
   if (samples.length === 0) throw new MetricInputError('no predictions to calibrate the interval on');
   const abs = samples.map((s) => Math.abs(s.reference - s.predicted));
@@ -189,6 +195,6 @@ export function calibrateResidualInterval(samples: readonly { readonly predicted
       : heldOutCoverageByHalvings(abs.length, (cal, test) => {
           const h = conformalQuantile(cal.map((i) => abs[i] as number).sort((a, b) => a - b), level);
           return test.filter((i) => (abs[i] as number) <= h).length / test.length;
-        });
+        }, shuffler);
   return { level, halfWidth: half, coverage, coverageHeldOut, n: abs.length };
 }

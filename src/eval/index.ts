@@ -56,6 +56,7 @@ export {
   scaledHeldOutCoverage,
   heldOutCoverageByHalvings,
   HELD_OUT_HALVINGS,
+  type Shuffler,
   calibrateResidualInterval,
   type Spread,
   type ScaledIntervalCalibration,

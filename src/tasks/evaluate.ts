@@ -7,10 +7,8 @@
  *
  * Why: a metric on films the model would have refused, or on its own training films, overstates what a user gets.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { spreadOf, type PublishedResult } from '../eval/index.js';
-import { predictWithFeatures, taskLoader, TRAINING_ROWS_ROLE, type ItemPass, type TrainingItem } from '../train/index.js';
+import { predictWithFeatures, sha256File, taskLoader, trainingRowHashes, type ItemPass, type TrainingItem } from '../train/index.js';
 import { forwardVariants, type ModelSetMember } from '../infer/index.js';
 import { preprocess, type PreprocessOptions } from '../preprocess/index.js';
 import { readRadiograph, type Radiograph } from '../radiograph/index.js';
@@ -45,11 +43,6 @@ export interface EvaluateResult {
   /** The report's files; null when the check refused every row (there is nothing to score). */
   readonly reportHtml: string | null;
   readonly reportJson: string | null;
-}
-
-interface TrainingRowsDoc {
-  readonly train: readonly { readonly sha256: string }[];
-  readonly dev: readonly { readonly sha256: string }[];
 }
 
 /**
@@ -104,20 +97,17 @@ export async function evaluateModels<Item extends TrainingItem, State>(models: T
   }
   // overlap: by image content, whatever folder the files are in now (hashed only when a member lists its rows)
   let hashes: string[] | null = null;
-  const rowHashes = (): string[] => (hashes ??= allRows.map((r) => createHash('sha256').update(readFileSync(r.path)).digest('hex')));
+  const rowHashes = (): string[] => (hashes ??= allRows.map((r) => sha256File(r.path)));
   const overlap: { member: string; train: number; dev: number }[] = [];
   const unchecked: string[] = [];
   for (const m of set.members) {
-    const art = m.bundle.artifacts.get(TRAINING_ROWS_ROLE);
-    if (!art) {
+    const listed = trainingRowHashes(m.bundle);
+    if (listed === null) {
       unchecked.push(m.bundle.card.id);
       continue;
     }
-    const doc = JSON.parse(new TextDecoder().decode(art.bytes)) as TrainingRowsDoc;
-    const train = new Set(doc.train.map((r) => r.sha256));
-    const dev = new Set(doc.dev.map((r) => r.sha256));
-    const t = rowHashes().filter((h) => train.has(h)).length;
-    const d = rowHashes().filter((h) => dev.has(h)).length;
+    const t = rowHashes().filter((h) => listed.train.has(h)).length;
+    const d = rowHashes().filter((h) => listed.dev.has(h)).length;
     if (t + d > 0) overlap.push({ member: m.bundle.card.id, train: t, dev: d });
   }
   const recipe = { ...task.recipe, inputSize: set.inputShape[1] as number, batchSize: o.batchSize ?? 16 };

@@ -78,6 +78,8 @@ export {
   initFromWeights,
   setBackboneFrozen,
   TRAINING_ROWS_ROLE,
+  trainingRowHashes,
+  sha256File,
   TRAINING_ROWS_FILE,
   type TrainOptions,
   type TrainResult,

@@ -361,8 +361,20 @@ export async function predictOutputs(model: ZooModel, loader: DataLoader<unknown
   return (await predictWithFeatures(model, loader, count, size)).map((p) => p.outputs);
 }
 
-function sha256File(path: string): string {
+/** The sha256 of a file's bytes (how training rows are recognised whatever folder they sit in). @param path - the file */
+export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/**
+ * The image hashes a bundle's training-rows artifact lists, as sets; null when the bundle lists none.
+ * @param bundle - a loaded bundle (its artifacts verified)
+ */
+export function trainingRowHashes(bundle: Pick<ModelBundle, 'artifacts'>): { readonly train: ReadonlySet<string>; readonly dev: ReadonlySet<string> } | null {
+  const art = bundle.artifacts.get(TRAINING_ROWS_ROLE);
+  if (art === undefined) return null;
+  const doc = JSON.parse(new TextDecoder().decode(art.bytes)) as { train: readonly { sha256: string }[]; dev: readonly { sha256: string }[] };
+  return { train: new Set(doc.train.map((r) => r.sha256)), dev: new Set(doc.dev.map((r) => r.sha256)) };
 }
 
 /**

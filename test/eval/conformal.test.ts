@@ -1,6 +1,6 @@
 /**
  * Split-conformal intervals: the quantile, a constant half-width from residuals (fold ensembles), a σ-scaled
- * half-width (TTA spread), their in-sample and two-fold held-out coverage, and the spread of several outputs.
+ * half-width (TTA spread), their in-sample and held-out coverage (over random halvings), and the spread of several outputs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +15,7 @@ import {
   spreadOf,
   type Spread,
 } from '../../src/eval/index.js';
+import { Rng } from '../../src/train/index.js';
 
 const spread = (mean: number, sd: number): Spread => ({ mean, sd, values: [] });
 
@@ -38,12 +39,13 @@ void test('residual interval: the ceil((n+1)0.9)-th smallest |residual|, its cov
     predicted: 100,
     reference: 100 + (i % 2 === 0 ? 1 : -1) * (i + 1),
   }));
-  const c9 = calibrateResidualInterval(nine, 0.9);
+  const c9 = calibrateResidualInterval(nine, 0.9, new Rng(0));
   assert.deepEqual([c9.halfWidth, c9.coverage, c9.n, c9.level], [9, 1, 9, 0.9]);
   // |residuals| 2, 4, ..., 38 (19 cases): k = 18 -> 36, 18 of 19 covered
   const c19 = calibrateResidualInterval(
     Array.from({ length: 19 }, (_, i) => ({ predicted: 50, reference: 50 + 2 * (i + 1) })),
     0.9,
+    new Rng(0),
   );
   assert.equal(c19.halfWidth, 36);
   assert.equal(c19.coverage, 18 / 19);
@@ -53,25 +55,26 @@ void test('residual interval: the ceil((n+1)0.9)-th smallest |residual|, its cov
   const c20 = calibrateResidualInterval(
     Array.from({ length: 20 }, (_, i) => ({ predicted: 0, reference: i + 1 })),
     0.9,
+    new Rng(0),
   );
   assert.ok(Math.abs((c20.coverageHeldOut as number) - 10 / 11) < 0.02, `held out ${c20.coverageHeldOut}`);
-  assert.equal(calibrateResidualInterval([{ predicted: 1, reference: 4 }], 0.9).coverageHeldOut, null);
+  assert.equal(calibrateResidualInterval([{ predicted: 1, reference: 4 }], 0.9, new Rng(0)).coverageHeldOut, null);
 });
 
 const REFUSED: readonly { name: string; call: () => unknown; message: RegExp }[] = [
   {
     name: 'no residuals',
-    call: () => calibrateResidualInterval([], 0.9),
+    call: () => calibrateResidualInterval([], 0.9, new Rng(0)),
     message: /no predictions to calibrate the interval on/,
   },
   {
     name: 'level 1',
-    call: () => calibrateResidualInterval([{ predicted: 1, reference: 2 }], 1),
+    call: () => calibrateResidualInterval([{ predicted: 1, reference: 2 }], 1, new Rng(0)),
     message: /interval level 1 must be in \(0, 1\)/,
   },
   {
     name: 'a NaN prediction',
-    call: () => calibrateResidualInterval([{ predicted: Number.NaN, reference: 2 }], 0.9),
+    call: () => calibrateResidualInterval([{ predicted: Number.NaN, reference: 2 }], 0.9, new Rng(0)),
     message: /not finite/,
   },
   {
@@ -86,7 +89,7 @@ const REFUSED: readonly { name: string; call: () => unknown; message: RegExp }[]
   },
   {
     name: 'held-out coverage of one case',
-    call: () => scaledHeldOutCoverage([{ spread: spread(0, 0), reference: 1 }], 0.9, 1),
+    call: () => scaledHeldOutCoverage([{ spread: spread(0, 0), reference: 1 }], 0.9, 1, new Rng(0)),
     message: /at least two cases/,
   },
   {
@@ -130,15 +133,15 @@ void test('scaled held-out coverage: calibrate on one half, measure on the other
   // residuals 1..20, sd 0, floor 1: as for the residual interval, near 10/11; with one halving the figure is that
   // halving's, which can fall far from it
   const cases = Array.from({ length: 20 }, (_, i) => ({ spread: spread(0, 0), reference: i + 1 }));
-  const many = scaledHeldOutCoverage(cases, 0.9, 1);
+  const many = scaledHeldOutCoverage(cases, 0.9, 1, new Rng(0));
   assert.ok(Math.abs(many - 10 / 11) < 0.02, `held out ${many}`);
-  assert.equal(scaledHeldOutCoverage(cases, 0.9, 1), many, 'seeded: the same cases give the same figure');
+  assert.equal(scaledHeldOutCoverage(cases, 0.9, 1, new Rng(0)), many, 'seeded: the same seed gives the same figure');
   // the same residuals as a constant interval: the same rule, the same halvings
-  const residual = calibrateResidualInterval(cases.map((c) => ({ predicted: 0, reference: c.reference })), 0.9).coverageHeldOut;
+  const residual = calibrateResidualInterval(cases.map((c) => ({ predicted: 0, reference: c.reference })), 0.9, new Rng(0)).coverageHeldOut;
   assert.equal(residual, many);
   // a spread that explains the residual exactly: every held-out case is covered
   const explained = Array.from({ length: 20 }, (_, i) => ({ spread: spread(0, i), reference: i + 1 }));
-  assert.equal(scaledHeldOutCoverage(explained, 0.9, 1), 1);
+  assert.equal(scaledHeldOutCoverage(explained, 0.9, 1, new Rng(0)), 1);
 });
 
 void test('heldOutCoverageByHalvings: disjoint halves that cover every case, each used both ways', () => {
@@ -151,11 +154,12 @@ void test('heldOutCoverageByHalvings: disjoint halves that cover every case, eac
       seen.push(`${cal.length}/${test.length}`);
       return cal.length === 3 ? 1 : 0;
     },
+    new Rng(0),
     5,
   );
   assert.deepEqual(seen, Array.from({ length: 5 }, () => ['3/4', '4/3']).flat());
   assert.equal(mean, 0.5);
-  assert.throws(() => heldOutCoverageByHalvings(1, () => 1), /at least two cases/);
+  assert.throws(() => heldOutCoverageByHalvings(1, () => 1, new Rng(0)), /at least two cases/);
 });
 
 void test('spreadOf: weighted mean and the sample SD of the values', () => {

@@ -8,13 +8,11 @@
  * readers or population differ from the training set's calibrates on its own labelled films without retraining, and
  * the card then says which films those were.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { calibrateScaledInterval, scaledHeldOutCoverage, scaledInterval, spreadOf, type Spread } from '../../eval/index.js';
 import { loadBundle, loadBundleModel, saveBundle, type CardMetric, type ModelCard } from '../../infer/index.js';
 import type { ZooModel } from '../../models/index.js';
 import type { GrayImage } from '../../preprocess/index.js';
-import { predictTtaVariants, TRAINING_ROWS_ROLE } from '../../train/index.js';
+import { predictTtaVariants, Rng, sha256File, trainingRowHashes } from '../../train/index.js';
 import { InputError } from '../errors.js';
 import { cardPreprocessing } from '../pipeline.js';
 import type { RecalibrateIntervalOptions } from '../task.js';
@@ -38,6 +36,9 @@ export const TTA_SD_FLOOR_MONTHS = 1;
  * cores at 128 px).
  */
 export const INTERVAL_TTA_VIEWS = 32;
+
+/** Seed of the held-out check's halvings: fixed, so the same films give the same figure. */
+export const HELD_OUT_SEED = 0;
 
 /** One calibration film: its TTA spread and reference reading. */
 export interface IntervalCase {
@@ -64,7 +65,7 @@ export function handSpread(model: ZooModel, image: GrayImage, sexValue: number, 
  */
 export function calibrateHandInterval(cases: readonly IntervalCase[], views: number, data: string): { calibration: IntervalCalibrationFile; metrics: CardMetric[] } {
   const cal = calibrateScaledInterval(cases, INTERVAL_LEVEL, TTA_SD_FLOOR_MONTHS);
-  const coverageHeldOut = cases.length >= 2 ? scaledHeldOutCoverage(cases, INTERVAL_LEVEL, TTA_SD_FLOOR_MONTHS, 0) : undefined;
+  const coverageHeldOut = cases.length >= 2 ? scaledHeldOutCoverage(cases, INTERVAL_LEVEL, TTA_SD_FLOOR_MONTHS, new Rng(HELD_OUT_SEED), 0) : undefined;
   const maeTta = cases.reduce((a, c) => a + Math.abs(c.spread.mean - c.reference), 0) / cases.length;
   // the width a reader sees: the interval as predict gives it, clamped at 0 months
   const widths = cases
@@ -144,10 +145,9 @@ export async function recalibrateHandBundle(dir: string, labelsCsv: string, o: R
   if (rows.length < MIN_CALIBRATION_FILMS) {
     throw new InputError(`${labelsCsv}: ${rows.length} film(s)${kept}; a 90% interval needs at least ${MIN_CALIBRATION_FILMS} to calibrate on`);
   }
-  const trainingRows = bundle.artifacts.get(TRAINING_ROWS_ROLE);
-  if (trainingRows === undefined) throw new InputError(`${dir}: lists no training rows, so films it trained on cannot be told apart; refusing to calibrate`);
-  const trained = new Set((JSON.parse(new TextDecoder().decode(trainingRows.bytes)) as { train: { sha256: string }[] }).train.map((r) => r.sha256));
-  const overlap = rows.filter((r) => trained.has(createHash('sha256').update(readFileSync(r.path)).digest('hex')));
+  const listed = trainingRowHashes(bundle);
+  if (listed === null) throw new InputError(`${dir}: lists no training rows, so films it trained on cannot be told apart; refusing to calibrate`);
+  const overlap = rows.filter((r) => listed.train.has(sha256File(r.path)));
   if (overlap.length > 0) {
     throw new InputError(
       `${overlap.length} of the ${rows.length} films trained this network (first: ${overlap[0]?.file}); an interval calibrated on them would be too narrow. Calibrate on films it did not train on (e.g. --split dev)`,

@@ -24,6 +24,7 @@ import { F, noGrad, type Tensor } from '../../torch/index.js';
 import {
   pooledFeatures,
   POOLED_FEATURES_DESCRIPTION,
+  Rng,
   type EnsembleCalibration,
   type FinaliseContext,
   type Finalised,
@@ -38,7 +39,7 @@ import { HAND_SALIENCY, measureHandSaliency } from './saliency.js';
 import { predictHandBoneAge, type Interval90 } from './predict.js';
 import { requireSex, type Sex } from './sex.js';
 import { INTERVAL_FILE, INTERVAL_ROLE, OOD_FILE, OOD_ROLE, openHandMember, type HandState } from './state.js';
-import { calibrateHandInterval, handSpread, INTERVAL_LEVEL, INTERVAL_TTA_VIEWS, recalibrateHandBundle, type IntervalCase } from './interval.js';
+import { calibrateHandInterval, handSpread, HELD_OUT_SEED, INTERVAL_LEVEL, INTERVAL_TTA_VIEWS, recalibrateHandBundle, type IntervalCase } from './interval.js';
 import { recordHandTrainingRows, upgradeHandBundle } from './upgrade.js';
 import { handReportFindings } from './report.js';
 
@@ -51,10 +52,8 @@ export interface HandItem {
   readonly split?: string;
 }
 
-
 /** How the reports group and summarise errors. */
 const REPORT_GROUPS = { ageBands: HAND_AGE_BANDS_MONTHS, withinThresholds: HAND_WITHIN_THRESHOLDS_MONTHS, published: HAND_PUBLISHED_RESULTS };
-
 
 /** Sex: the command line, the manifest's `sex` column, then DICOM PatientSex (PS3.3 C.7.1.1; O and empty are unknown). */
 export const SEX_INPUT: InputSpec = {
@@ -175,7 +174,7 @@ async function finalise(ctx: FinaliseContext<HandItem>): Promise<Finalised> {
  * @param data - what the out-of-fold predictions are, in words
  */
 export function calibrateHandEnsemble(outputs: readonly Float32Array[], items: readonly HandItem[], data: string): EnsembleCalibration {
-  const cal = calibrateResidualInterval(samplesOf(outputs, items), INTERVAL_LEVEL);
+  const cal = calibrateResidualInterval(samplesOf(outputs, items), INTERVAL_LEVEL, new Rng(HELD_OUT_SEED));
   return {
     interval: {
       level: INTERVAL_LEVEL,
